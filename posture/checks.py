@@ -1,0 +1,157 @@
+"""Checks: one control implemented for one cloud resource type.
+
+Most checks are data (YAML files next to their plugin, validated against
+``posture/schemas/checks.schema.json``)::
+
+    provider: aws
+    checks:
+      - id: aws.s3.bucket.default_encryption
+        title: S3 bucket encrypts new objects by default
+        fact_type: aws.s3.bucket
+        controls: [DP-03]
+        severity: medium            # optional; defaults to the control's severity
+        applies_when: {...}         # optional condition; false -> not_applicable
+        condition: {...}            # must hold for the resource to pass
+        message: "Bucket {name} has no default encryption"   # optional, {name}/{id}/{region}
+        remediation: |
+          Markdown text.
+        references: [https://...]
+
+A check whose logic can't be a condition is a Python function
+``fn(fact, params) -> Outcome`` wrapped in a :class:`Check` with
+``function=`` and registered by its plugin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from posture import conditions
+from posture.facts import Fact
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+STATUSES = ("pass", "fail", "error", "not_applicable", "excluded", "waived")
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What evaluating one check on one fact gives."""
+
+    status: str  # pass | fail | not_applicable
+    message: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFunction = Callable[[Fact, Mapping[str, Any]], Outcome]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    provider: str
+    fact_type: str
+    controls: tuple[str, ...]
+    remediation: str = ""
+    description: str = ""
+    severity: str | None = None
+    condition: Mapping[str, Any] | None = None
+    applies_when: Mapping[str, Any] | None = None
+    message: str = ""
+    references: tuple[str, ...] = ()
+    function: CheckFunction | None = field(default=None, compare=False)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.condition is None) == (self.function is None):
+            raise ValueError(f"check {self.id}: exactly one of condition or function is required")
+        if self.severity is not None and self.severity not in SEVERITIES:
+            raise ValueError(f"check {self.id}: unknown severity {self.severity!r}")
+
+    @property
+    def parameters(self) -> set[str]:
+        """Tier parameters this check reads (declarative checks only)."""
+        return conditions.parameters_used(self.condition) | conditions.parameters_used(self.applies_when)
+
+    def evaluate(self, fact: Fact, params: Mapping[str, Any], evaluator: conditions.Evaluator | None = None
+                 ) -> Outcome:
+        if self.function is not None:
+            return self.function(fact, params)
+        ev = evaluator or conditions.Evaluator(params)
+        evidence: dict[str, Any] = {}
+        if self.applies_when is not None and not ev.evaluate(self.applies_when, fact.attributes, evidence):
+            return Outcome("not_applicable", f"{self.title}: does not apply to {fact.name}", evidence)
+        assert self.condition is not None
+        ok = ev.evaluate(self.condition, fact.attributes, evidence)
+        if ok:
+            return Outcome("pass", f"{fact.name}: {self.title}", evidence)
+        return Outcome("fail", self._fail_message(fact), evidence)
+
+    def _fail_message(self, fact: Fact) -> str:
+        if self.message:
+            try:
+                return self.message.format(name=fact.name, id=fact.id, region=fact.region, scope=fact.scope)
+            except (KeyError, IndexError, ValueError):
+                return self.message
+        return f"{fact.name}: fails '{self.title}'"
+
+
+class CheckFileError(ValueError):
+    """A malformed check file: names the file, the path inside it and the problem."""
+
+
+@lru_cache(maxsize=1)
+def _check_schema() -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / "checks.schema.json").read_text(encoding="utf-8"))
+
+
+def load_check_file(path: str | Path) -> list[Check]:
+    """Load and validate a YAML check file."""
+    import jsonschema
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CheckFileError(f"{path}: not valid YAML: {exc}") from None
+    validator = jsonschema.Draft202012Validator(_check_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        raise CheckFileError(f"{path}: at {e.json_path}: {e.message}")
+    provider = data["provider"]
+    checks: list[Check] = []
+    for i, item in enumerate(data["checks"]):
+        where = f"{path}: at $.checks[{i}]"
+        for part in ("condition", "applies_when"):
+            if part in item:
+                try:
+                    conditions.validate(item[part], part)
+                except conditions.ConditionError as exc:
+                    raise CheckFileError(f"{where}.{exc}") from None
+        checks.append(
+            Check(
+                id=item["id"],
+                title=item["title"],
+                provider=provider,
+                fact_type=item["fact_type"],
+                controls=tuple(item["controls"]),
+                remediation=item.get("remediation", "").strip(),
+                description=item.get("description", "").strip(),
+                severity=item.get("severity"),
+                condition=item.get("condition"),
+                applies_when=item.get("applies_when"),
+                message=item.get("message", ""),
+                references=tuple(item.get("references", ())),
+                source=str(path),
+            )
+        )
+    return checks

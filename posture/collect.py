@@ -1,0 +1,95 @@
+"""Run providers' work units through a bounded executor and merge outcomes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from typing import Any
+
+from posture.facts import CollectionError, FactSet
+from posture.provider import Provider, ProviderError, Scope, UnitOutcome, WorkUnit
+
+DEFAULT_CONCURRENCY = 16
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def run_units(
+    provider: Provider,
+    units: list[WorkUnit],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterable[UnitOutcome]:
+    """Run units concurrently; a unit that raises becomes an ``error`` for its fact types."""
+    own = executor is None
+    pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="posture")
+    try:
+        futures = {pool.submit(provider.collect, u): u for u in units}
+        done = 0
+        for fut in as_completed(futures):
+            unit = futures[fut]
+            done += 1
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # a collector bug must not crash the scan
+                outcome = UnitOutcome(
+                    unit=unit,
+                    errors=[
+                        CollectionError(unit.provider, unit.scope, unit.region, ft, type(exc).__name__, str(exc))
+                        for ft in unit.fact_types
+                    ],
+                )
+            if progress:
+                progress(provider.name, done, len(units))
+            yield outcome
+    finally:
+        if own:
+            pool.shutdown(wait=True)
+
+
+def collect(
+    providers: list[Provider],
+    fact_types: set[str],
+    options: dict[str, Any],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: ProgressCallback | None = None,
+) -> FactSet:
+    """Collect the requested fact types from each provider.
+
+    Providers receive only the fact types they declare. A provider that cannot
+    start raises :class:`ProviderError` (a configuration problem: exit 2).
+    """
+    result = FactSet(metadata={"started_at": _now(), "requests": 0})
+    for provider in providers:
+        wanted = {ft for ft in fact_types if ft in provider.fact_types}
+        if not wanted:
+            continue
+        scopes: list[Scope] = provider.scopes(options)
+        if not scopes:
+            raise ProviderError(f"{provider.name}: no scope to scan (check credentials and scope options)")
+        result.scopes.extend(s.to_dict() for s in scopes)
+        units = provider.plan(scopes, wanted, options)
+        for outcome in run_units(provider, units, concurrency=concurrency, progress=progress):
+            result.facts.extend(outcome.facts)
+            result.errors.extend(outcome.errors)
+            result.coverage.extend(outcome.coverage)
+            result.metadata["requests"] += outcome.requests
+        planning_requests = getattr(provider, "planning_requests", None)
+        if callable(planning_requests):
+            result.metadata["requests"] += planning_requests()
+        plan_errors = getattr(provider, "plan_errors", None)
+        if callable(plan_errors):
+            result.errors.extend(plan_errors())
+    result.metadata["finished_at"] = _now()
+    # Deterministic order regardless of completion order.
+    result.facts.sort(key=lambda f: (f.provider, f.scope, f.region, f.type, f.id))
+    result.errors.sort(key=lambda e: (e.provider, e.scope, e.region, e.fact_type, e.code))
+    result.coverage.sort(key=lambda c: (c.provider, c.scope, c.region, c.fact_type))
+    return result
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

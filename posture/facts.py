@@ -1,0 +1,230 @@
+"""Facts: configuration records about cloud resources, and the fact file.
+
+A fact is what a provider observed about one resource (or one scope-wide
+setting), with secret *values* already removed: facts carry names and
+booleans, never keys, passwords or tokens.
+
+The fact file is JSON Lines so that it can be written while a scan runs and
+read back without loading everything at once. Each line is an object with a
+``kind``:
+
+- ``header``   first line: schema id, tool version, provider options used.
+- ``fact``     one :class:`Fact`.
+- ``error``    one :class:`CollectionError` (a fact type that could not be
+               collected in one scope/region, with the cloud's error code).
+- ``collected`` one :class:`Coverage` record: the fact type *was* collected
+               in that scope/region (so an absence of facts means "no such
+               resources", not "not looked at").
+- ``footer``   last line: request count, start/end.
+
+Schema: ``posture/schemas/facts.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+FACTS_SCHEMA_ID = "posture.facts/v1"
+GLOBAL_REGION = "global"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One configuration record.
+
+    ``type`` is namespaced by provider (``aws.s3.bucket``); ``id`` is the
+    cloud's own identifier (ARN, Azure resource id, GCP full resource name);
+    ``scope`` the account / subscription / project id; ``region`` the region
+    or ``global``.
+    """
+
+    provider: str
+    scope: str
+    region: str
+    type: str
+    id: str
+    name: str
+    attributes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fact:
+        return cls(
+            provider=data["provider"],
+            scope=data["scope"],
+            region=data.get("region", GLOBAL_REGION),
+            type=data["type"],
+            id=data["id"],
+            name=data.get("name", data["id"]),
+            attributes=data.get("attributes") or {},
+        )
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """A fact type that could not be collected; checks needing it become ``error``."""
+
+    provider: str
+    scope: str
+    region: str
+    fact_type: str
+    code: str
+    message: str
+    #: True when the cloud says the feature is simply not there (a GCP API not
+    #: enabled, a service not offered in the region): checks become
+    #: ``not_applicable`` with this reason instead of ``error``.
+    not_applicable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CollectionError:
+        return cls(
+            **{k: data[k] for k in ("provider", "scope", "region", "fact_type", "code", "message")},
+            not_applicable=bool(data.get("not_applicable", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A fact type that was collected successfully in one scope/region."""
+
+    provider: str
+    scope: str
+    region: str
+    fact_type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Coverage:
+        return cls(**{k: data[k] for k in ("provider", "scope", "region", "fact_type")})
+
+
+@dataclass
+class FactSet:
+    """Everything one collection produced; what the engine evaluates."""
+
+    facts: list[Fact] = field(default_factory=list)
+    errors: list[CollectionError] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+    scopes: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def extend(self, other: FactSet) -> None:
+        self.facts.extend(other.facts)
+        self.errors.extend(other.errors)
+        self.coverage.extend(other.coverage)
+        self.scopes.extend(s for s in other.scopes if s not in self.scopes)
+
+
+class FactWriter:
+    """Streams a fact file; usable as a context manager."""
+
+    def __init__(self, stream: IO[str], metadata: dict[str, Any] | None = None) -> None:
+        self._stream = stream
+        self._write({"kind": "header", "schema": FACTS_SCHEMA_ID, **(metadata or {})})
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        self._stream.write(json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str) + "\n")
+
+    def scope(self, scope: dict[str, Any]) -> None:
+        self._write({"kind": "scope", **scope})
+
+    def fact(self, fact: Fact) -> None:
+        self._write({"kind": "fact", **fact.to_dict()})
+
+    def error(self, error: CollectionError) -> None:
+        self._write({"kind": "error", **error.to_dict()})
+
+    def coverage(self, cov: Coverage) -> None:
+        self._write({"kind": "collected", **cov.to_dict()})
+
+    def footer(self, metadata: dict[str, Any]) -> None:
+        self._write({"kind": "footer", **metadata})
+        self._stream.flush()
+
+    def write_set(self, facts: FactSet) -> None:
+        for scope in facts.scopes:
+            self.scope(scope)
+        for cov in facts.coverage:
+            self.coverage(cov)
+        for f in facts.facts:
+            self.fact(f)
+        for e in facts.errors:
+            self.error(e)
+
+
+def write_fact_file(path: Path, facts: FactSet) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        w = FactWriter(fh, {k: v for k, v in facts.metadata.items() if k != "schema"})
+        w.write_set(facts)
+        w.footer({})
+
+
+class FactFileError(ValueError):
+    """A fact file that cannot be read; names the file and line."""
+
+
+def iter_fact_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise FactFileError(f"{path}:{lineno}: not valid JSON: {exc.msg}") from None
+            if not isinstance(obj, dict) or "kind" not in obj:
+                raise FactFileError(f"{path}:{lineno}: expected an object with a 'kind' field")
+            yield lineno, obj
+
+
+def read_fact_file(path: Path) -> FactSet:
+    """Read a fact file written by ``posture collect`` (or ``scan --save-facts``)."""
+    result = FactSet()
+    seen_header = False
+    for lineno, obj in iter_fact_lines(path):
+        kind = obj.pop("kind")
+        try:
+            if kind == "header":
+                if obj.get("schema") != FACTS_SCHEMA_ID:
+                    raise FactFileError(
+                        f"{path}:{lineno}: unsupported fact file schema {obj.get('schema')!r} "
+                        f"(expected {FACTS_SCHEMA_ID!r})"
+                    )
+                seen_header = True
+                result.metadata.update(obj)
+            elif kind == "fact":
+                result.facts.append(Fact.from_dict(obj))
+            elif kind == "error":
+                result.errors.append(CollectionError.from_dict(obj))
+            elif kind == "collected":
+                result.coverage.append(Coverage.from_dict(obj))
+            elif kind == "scope":
+                result.scopes.append(obj)
+            elif kind == "footer":
+                result.metadata.update({f"footer_{k}": v for k, v in obj.items()})
+            else:
+                raise FactFileError(f"{path}:{lineno}: unknown line kind {kind!r}")
+        except KeyError as exc:
+            raise FactFileError(f"{path}:{lineno}: {kind} record is missing field {exc.args[0]!r}") from None
+    if not seen_header:
+        raise FactFileError(f"{path}: no header line; is this a posture fact file?")
+    return result
+
+
+def facts_by_type(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
+    out: dict[str, list[Fact]] = {}
+    for f in facts:
+        out.setdefault(f.type, []).append(f)
+    return out

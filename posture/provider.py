@@ -1,0 +1,115 @@
+"""What a cloud provider plugin implements.
+
+A scan is a set of independent :class:`WorkUnit` s (account x region x
+collector, subscription x resource type, project x API). Units are plain,
+picklable descriptions, never live clients, so the same plan can run in the
+local thread pool or be shipped to a distributed executor; outcomes merge by
+key regardless of order.
+
+Lifecycle, as driven by :mod:`posture.collect`:
+
+1. ``provider.scopes(options)`` -> the scopes to scan (may call the cloud:
+   Organizations, subscription list, project search).
+2. ``provider.plan(scopes, fact_types, options)`` -> work units covering only
+   the requested fact types (region discovery happens here).
+3. ``provider.collect(unit)`` for every unit, concurrently, bounded ->
+   :class:`UnitOutcome` (facts, errors, coverage, request count).
+
+Providers must not import their SDK at module import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from posture.facts import CollectionError, Coverage, Fact
+
+
+@dataclass(frozen=True)
+class Option:
+    """A provider command-line option added to ``posture scan``/``collect``.
+
+    ``name`` is the long flag without dashes (``role-arn``); the value reaches
+    the provider as ``options["role_arn"]``. Options with the same name from
+    two providers are shared.
+    """
+
+    name: str
+    help: str
+    multiple: bool = False
+    is_flag: bool = False
+    envvar: str | None = None
+    default: Any = None
+    metavar: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One thing a scan covers: an AWS account, Azure subscription, GCP project."""
+
+    provider: str
+    id: str
+    name: str = ""
+    kind: str = ""  # "account", "subscription", "project"
+    parent: str = ""  # organization / management group / folder, when known
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"provider": self.provider, "id": self.id, "name": self.name or self.id, "kind": self.kind,
+                "parent": self.parent}
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """A picklable description of one piece of collection work."""
+
+    provider: str
+    scope: str
+    region: str
+    collector: str
+    fact_types: tuple[str, ...]
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.provider, self.scope, self.region, self.collector)
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.options).get(name, default)
+
+
+@dataclass
+class UnitOutcome:
+    """What one work unit produced."""
+
+    unit: WorkUnit
+    facts: list[Fact] = field(default_factory=list)
+    errors: list[CollectionError] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+    requests: int = 0
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """The provider interface (see module docstring)."""
+
+    name: str
+    title: str
+    #: fact type -> one-line description
+    fact_types: dict[str, str]
+    #: extra CLI options
+    options: list[Option]
+
+    def scopes(self, options: dict[str, Any]) -> list[Scope]: ...
+
+    def plan(self, scopes: list[Scope], fact_types: set[str], options: dict[str, Any]) -> list[WorkUnit]: ...
+
+    def collect(self, unit: WorkUnit) -> UnitOutcome: ...
+
+
+class ProviderError(Exception):
+    """A provider cannot start at all (no credentials, unknown scope): exit 2, clear message."""
