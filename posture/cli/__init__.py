@@ -1,0 +1,105 @@
+"""The ``posture`` command line.
+
+Sub-commands live in their own modules and are imported only when invoked, so
+``posture --help`` is fast and imports no cloud SDK. Plugins add commands
+through the ``register_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from posture import __version__
+
+#: command name -> "module:attribute" (imported lazily)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("posture.cli.scan_cmd:scan", "Collect facts and evaluate them against a tier."),
+    "collect": ("posture.cli.scan_cmd:collect", "Collect facts only and save them to a fact file."),
+    "evaluate": ("posture.cli.scan_cmd:evaluate", "Evaluate a saved fact file against a tier (offline)."),
+    "demo": ("posture.cli.demo_cmd:demo", "Scan an embedded mock AWS account (no credentials needed)."),
+    "tiers": ("posture.cli.tiers_cmd:tiers", "List, show, validate and compare tiers."),
+    "checks": ("posture.cli.checks_cmd:checks", "List checks and control coverage."),
+    "plugins": ("posture.cli.plugins_cmd:plugins", "List loaded plugins, providers and outputs."),
+    "compare": ("posture.cli.compare_cmd:compare", "Compare reports of several organisations side by side."),
+    "report": ("posture.cli.report_cmd:report", "Render a saved JSON report (HTML)."),
+    "history": ("posture.cli.history_cmd:history", "List scans recorded in the history store."),
+    "diff": ("posture.cli.history_cmd:diff", "Show new, fixed and unchanged failures between two scans."),
+}
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+class LazyGroup(click.Group):
+    """A group whose built-in sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        available = [name for name, (target, _) in COMMANDS.items() if _module_exists(target)]
+        return sorted(set(available) | set(super().list_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            target = COMMANDS[name][0]
+            if _module_exists(target):
+                module_name, attr = target.split(":")
+                return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing the command modules.
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in COMMANDS and name not in self.commands:
+                rows.append((name, COMMANDS[name][1]))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=70)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _module_exists(target: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(target.split(":")[0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="posture")
+def cli() -> None:
+    """posture: tiered cloud-security posture scanner.
+
+    Evaluates AWS, Azure and GCP configuration against a tier of cloud-agnostic
+    controls and writes SARIF 2.1.0, JSON and console reports.
+
+    \b
+    Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or
+    above --fail-on; 2 usage or configuration error; 3 scan incomplete (--strict).
+    """
+
+
+_plugin_commands_added = False
+
+
+def _add_plugin_commands() -> None:
+    global _plugin_commands_added
+    if _plugin_commands_added:
+        return
+    _plugin_commands_added = True
+    # Only needed when the command is not a built-in: keeps `posture --help` plugin-free.
+    from posture import plugins
+
+    plugins.add_commands(cli)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    args = sys.argv[1:] if argv is None else argv
+    first = next((a for a in args if not a.startswith("-")), None)
+    if first is not None and first not in COMMANDS:
+        _add_plugin_commands()
+    return cli.main(args=args, prog_name="posture")

@@ -1,0 +1,24 @@
+"""Output formats. Each is a plugin registered through ``register_outputs``.
+
+An output is any object with:
+
+- ``name``: the value given to ``--format`` (``json``, ``sarif``, ``console``)
+- ``suffix``: the file name suffix (``.json``), or ``None`` for terminal outputs
+- ``write(report, path, console)``: write ``report`` to ``path`` (``None`` for
+  terminal outputs) using the rich ``console`` for anything printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    suffix: str | None
+    write: Callable[[Any, Path | None, Any], None]
+    description: str = ""

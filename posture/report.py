@@ -1,0 +1,184 @@
+"""Report: results + scan metadata + coverage + tier attainment.
+
+The report is the one object every output renders, and its dict form (the
+JSON output, schema ``posture/schemas/report.schema.json``) is what
+``posture compare``, ``posture report`` and ``posture diff`` read back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+REPORT_SCHEMA_ID = "posture.report/v1"
+SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+#: SARIF/GitHub security-severity for each severity (>= 9 critical, >= 7 high, >= 4 medium).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+
+
+@dataclass
+class Result:
+    """One check on one resource."""
+
+    check_id: str
+    status: str  # pass | fail | error | not_applicable | excluded | waived
+    provider: str
+    scope: str
+    region: str
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    controls: list[str]
+    severity: str
+    message: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    error_code: str = ""
+    justification: str = ""
+    waiver: dict[str, Any] | None = None
+    baseline_state: str = ""  # new | unchanged | absent, filled from scan history
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs: the check and the resource, nothing that varies."""
+        return hashlib.sha256(f"{self.check_id}\x00{self.resource_id}".encode()).hexdigest()[:32]
+
+    @property
+    def sort_key(self) -> tuple[str, ...]:
+        return (self.provider, self.scope, self.region, self.check_id, self.resource_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["fingerprint"] = self.fingerprint
+        if d["waiver"] is None:
+            d.pop("waiver")
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**fields)
+
+
+@dataclass
+class ControlAttainment:
+    control: str
+    status: str  # pass | fail | error | not_applicable | excluded | not_assessed
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    justification: str = ""
+
+
+@dataclass
+class TierAttainment:
+    """Whether one scope attains one tier of the selected tier's chain.
+
+    ``status`` is ``attained`` (every control passed or is not applicable /
+    excluded), ``not_attained`` (some control failed) or ``incomplete`` (no
+    failure, but some control could not be assessed: an error, or no check on
+    this provider).
+    """
+
+    tier: str
+    provider: str
+    scope: str
+    status: str
+    pass_rate: float
+    controls: list[ControlAttainment] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TierAttainment:
+        ctrls = [ControlAttainment(**c) for c in data.get("controls", [])]
+        return cls(**{**{k: data[k] for k in ("tier", "provider", "scope", "status", "pass_rate")},
+                      "controls": ctrls})
+
+
+@dataclass
+class Report:
+    tool: dict[str, str]
+    tier: dict[str, Any]
+    scopes: list[dict[str, Any]]
+    started_at: str
+    finished_at: str
+    results: list[Result]
+    checks: dict[str, dict[str, Any]]
+    controls: dict[str, dict[str, Any]]
+    coverage: dict[str, Any]
+    attainment: list[TierAttainment]
+    requests: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        by_status = Counter(r.status for r in self.results)
+        failing = Counter(r.severity for r in self.results if r.status == "fail")
+        return {
+            "results": len(self.results),
+            "by_status": {s: by_status.get(s, 0) for s in
+                          ("pass", "fail", "error", "not_applicable", "excluded", "waived")},
+            "failures_by_severity": {s: failing.get(s, 0) for s in SEVERITY_ORDER},
+            "complete": by_status.get("error", 0) == 0 and not self.coverage.get("errors"),
+        }
+
+    def failures_at_or_above(self, severity: str) -> list[Result]:
+        threshold = SEVERITY_ORDER[severity]
+        return [r for r in self.results if r.status == "fail" and SEVERITY_ORDER.get(r.severity, 0) >= threshold]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": REPORT_SCHEMA_ID,
+            "tool": self.tool,
+            "tier": self.tier,
+            "scopes": self.scopes,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "requests": self.requests,
+            "summary": self.summary,
+            "attainment": [a.to_dict() for a in self.attainment],
+            "coverage": self.coverage,
+            "controls": self.controls,
+            "checks": self.checks,
+            "results": [r.to_dict() for r in self.results],
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        if data.get("schema") != REPORT_SCHEMA_ID:
+            raise ValueError(f"not a posture report (schema {data.get('schema')!r}, expected {REPORT_SCHEMA_ID!r})")
+        return cls(
+            tool=data["tool"],
+            tier=data["tier"],
+            scopes=data["scopes"],
+            started_at=data["started_at"],
+            finished_at=data["finished_at"],
+            results=[Result.from_dict(r) for r in data["results"]],
+            checks=data["checks"],
+            controls=data["controls"],
+            coverage=data["coverage"],
+            attainment=[TierAttainment.from_dict(a) for a in data["attainment"]],
+            requests=data.get("requests", 0),
+            metadata=data.get("metadata", {}),
+        )
+
+
+def load_report(path: str) -> Report:
+    """Read a JSON report written by ``posture scan --format json``."""
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    try:
+        return Report.from_dict(data)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: malformed posture report: missing or bad field {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
