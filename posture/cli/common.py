@@ -1,0 +1,110 @@
+"""Options and helpers shared by the scanning commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from posture.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from posture.report import SEVERITY_ORDER, Report
+
+DEFAULT_FORMATS = "console,json,sarif"
+REPORT_BASENAME = "posture-report"
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print a clear one-line error (no traceback) and exit."""
+    click.echo(f"posture: error: {message}", err=True)
+    sys.exit(code)
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option("--tier", "-t", default="tier-1", show_default=True, envvar="POSTURE_TIER",
+                     help="Tier id (tier-1, tier-2, tier-3) or path to an organisation tier file."),
+        click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True,
+                     help="Comma-separated outputs: console, json, sarif, html, junit."),
+        click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
+                     default=Path("posture-out"), show_default=True, help="Where report files are written."),
+        click.option("--fail-on", type=click.Choice(["none", *SEVERITY_ORDER]), default="none",
+                     show_default=True, help="Exit 1 when a failure at or above this severity is found."),
+        click.option("--strict", is_flag=True, help="Exit 3 when some checks could not be assessed."),
+        click.option("--waivers", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     help="Waiver file: matching failures become 'waived' (SARIF suppressions)."),
+        click.option("--store", envvar="POSTURE_STORE",
+                     help="Scan history database URL or SQLite path (records the scan, fills SARIF "
+                          "baselineState). Default: no history."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def load_tier_or_exit(tier: str) -> Any:
+    from posture.tiers import TierError, load_tier
+
+    try:
+        return load_tier(tier)
+    except TierError as exc:
+        fail(str(exc))
+    except FileNotFoundError as exc:
+        fail(str(exc))
+
+
+def parse_formats(formats: str) -> list[str]:
+    from posture.plugins import registry
+
+    names = [f.strip() for f in formats.split(",") if f.strip()]
+    outputs = registry().outputs
+    unknown = [n for n in names if n not in outputs]
+    if unknown:
+        fail(f"unknown format(s) {', '.join(unknown)}; available: {', '.join(sorted(outputs))}")
+    return names
+
+
+def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, strict: bool,
+           waivers: Path | None, store: str | None, console: Any = None) -> int:
+    """Apply waivers and history, write every requested output, return the exit code."""
+    from rich.console import Console
+
+    from posture.plugins import registry
+
+    console = console or Console()
+    if waivers is not None:
+        from posture.waivers import WaiverError, apply_waivers, load_waivers
+
+        try:
+            apply_waivers(report, load_waivers(waivers))
+        except WaiverError as exc:
+            fail(str(exc))
+    if store:
+        from posture.history import Store, fill_baseline
+
+        db = Store(store)
+        fill_baseline(report, db.previous(report))
+        report.metadata["scan_id"] = db.record(report)
+
+    outputs = registry().outputs
+    written = []
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in formats:
+        out = outputs[name]
+        path = output_dir / f"{REPORT_BASENAME}{out.suffix}" if out.suffix else None
+        out.write(report, path, console)
+        if path is not None:
+            written.append(path)
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
+    return exit_code(report, fail_on, strict)
+
+
+def exit_code(report: Report, fail_on: str, strict: bool) -> int:
+    if fail_on != "none" and report.failures_at_or_above(fail_on):
+        return EXIT_FINDINGS
+    if strict and not report.summary["complete"]:
+        return EXIT_INCOMPLETE
+    return EXIT_OK

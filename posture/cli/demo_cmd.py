@@ -1,0 +1,48 @@
+"""``posture demo``: a full scan of an embedded mock AWS account.
+
+No credentials and no network: moto runs in-process on 127.0.0.1, the AWS
+plugin is pointed at it through ``AWS_ENDPOINT_URL`` (the same door a user of
+a private endpoint uses), and a socket guard refuses any non-loopback
+connection for the duration.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from posture.cli.common import fail, finish, load_tier_or_exit, parse_formats
+
+
+@click.command()
+@click.option("--tier", "-t", default="tier-2", show_default=True, help="Tier to evaluate the mock account against.")
+@click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("posture-demo"),
+              show_default=True, help="Where the SARIF, JSON and other reports are written.")
+@click.option("--format", "formats", default="console,json,sarif", show_default=True,
+              help="Comma-separated outputs: console, json, sarif, html, junit.")
+@click.option("--scale", type=click.IntRange(1, 50), default=1, show_default=True,
+              help="Multiply the seeded resources (1 = about 40 resources in 2 regions).")
+@click.option("--fail-on", type=click.Choice(["none", "critical", "high", "medium", "low", "info"]), default="none",
+              show_default=True, help="Exit 1 when a failure at or above this severity is found.")
+def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str) -> None:
+    """Scan an embedded mock AWS account seeded with compliant and misconfigured resources."""
+    from posture.netguard import loopback_only
+
+    resolved = load_tier_or_exit(tier)
+    names = parse_formats(formats)
+    try:
+        from posture_aws.mock import mock_account
+    except ImportError as exc:
+        fail(f"the demo needs the AWS plugin and moto: pip install 'posture[aws]' ({exc})")
+    from posture.cli.scan_cmd import progress_bar
+    from posture.scan import run_scan
+
+    with loopback_only():
+        click.echo(f"posture demo: seeding a mock AWS account on 127.0.0.1 (scale {scale}) ...", err=True)
+        with mock_account(scale=scale) as options, progress_bar(sys.stderr.isatty()) as progress:
+            report = run_scan(resolved, ["aws"], options, progress=progress)
+        report.metadata["demo"] = True
+        code = finish(report, names, output_dir, fail_on, False, None, None)
+    sys.exit(code)

@@ -1,0 +1,183 @@
+"""``posture scan``, ``posture collect`` and ``posture evaluate``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from posture.cli.common import fail, finish, load_tier_or_exit, output_options, parse_formats
+from posture.collect import DEFAULT_CONCURRENCY
+
+
+def provider_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add every installed provider's options (``--region``, ``--subscription``, ...)."""
+    from posture.plugins import registry
+
+    seen: dict[str, tuple[str, Any]] = {}
+    for provider in sorted(registry().providers.values(), key=lambda p: p.name):
+        for opt in getattr(provider, "options", []):
+            if opt.name in seen:
+                seen[opt.name] = (seen[opt.name][0] + "," + provider.name, seen[opt.name][1])
+            else:
+                seen[opt.name] = (provider.name, opt)
+    for name in sorted(seen, reverse=True):
+        owners, opt = seen[name]
+        kwargs: dict[str, Any] = {"help": f"[{owners}] {opt.help}", "envvar": opt.envvar}
+        if opt.is_flag:
+            kwargs.update(is_flag=True, default=bool(opt.default))
+        else:
+            kwargs.update(multiple=opt.multiple, default=opt.default if not opt.multiple else opt.default or (),
+                          metavar=opt.metavar, show_default=opt.default not in (None, (), []))
+        func = click.option(f"--{opt.name}", opt.key, **kwargs)(func)
+    return func
+
+
+def scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--provider", "-p", "providers", multiple=True,
+                        help="Provider(s) to scan (default: every provider given scope options, else all).")(func)
+    func = click.option("--concurrency", type=click.IntRange(1, 256), default=DEFAULT_CONCURRENCY,
+                        show_default=True, help="Work units collected in parallel.")(func)
+    return provider_options(func)
+
+
+def split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Provider option values as plain Python (tuples become lists, unset ones dropped)."""
+    out = {}
+    for key, value in kwargs.items():
+        if value is None or value == () or value is False:
+            continue
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        def update(provider: str, done: int, total: int) -> None:
+            if provider not in tasks:
+                tasks[provider] = progress.add_task(f"collecting {provider}", total=total)
+            progress.update(tasks[provider], completed=done, total=total)
+
+        yield update
+
+
+def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], concurrency: int) -> Any:
+    from posture.provider import ProviderError
+    from posture.scan import collect_facts, plan_scan
+
+    try:
+        plan = plan_scan(tier, providers or None)
+        with progress_bar(sys.stderr.isatty()) as progress:
+            return plan, collect_facts(plan, options, concurrency=concurrency, progress=progress)
+    except ProviderError as exc:
+        fail(str(exc))
+
+
+@click.command()
+@output_options
+@scan_options
+@click.option("--save-facts", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also save the collected facts (JSON Lines) for `posture evaluate`.")
+def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, waivers: Path | None,
+         store: str | None, providers: tuple[str, ...], concurrency: int, save_facts: Path | None,
+         **provider_kwargs: Any) -> None:
+    """Collect exactly the facts a tier needs and evaluate them.
+
+    \b
+    Examples:
+      posture scan --provider aws --tier tier-2 --region eu-west-1
+      posture scan --provider aws --org --role-name SecurityAudit --fail-on high
+      posture scan --provider azure --subscription 0000-... --format sarif,json
+    """
+    from posture import plugins
+    from posture.engine import evaluate
+    from posture.facts import write_fact_file
+    from posture.scan import plugin_problems
+
+    resolved = load_tier_or_exit(tier)
+    names = parse_formats(formats)
+    plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency)
+    if save_facts:
+        write_fact_file(save_facts, facts)
+        click.echo(f"wrote {save_facts}", err=True)
+    report = evaluate(facts, resolved, plugins.registry().checks, providers=[p.name for p in plan.providers],
+                      plugin_problems=plugin_problems())
+    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store))
+
+
+@click.command()
+@click.option("--tier", "-t", default=None, help="Collect only the facts this tier's checks need "
+              "(default: every fact type the providers offer).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("posture-facts.jsonl"), show_default=True, help="Fact file to write (JSON Lines).")
+@scan_options
+def collect(tier: str | None, output: Path, providers: tuple[str, ...], concurrency: int,
+            **provider_kwargs: Any) -> None:
+    """Collect facts and save them, to evaluate later (or against several tiers) offline."""
+    from posture.facts import write_fact_file
+
+    if tier is None:
+        plan, facts = _collect_all(providers, split_options(provider_kwargs), concurrency)
+    else:
+        plan, facts = _collect(load_tier_or_exit(tier), providers, split_options(provider_kwargs), concurrency)
+    write_fact_file(output, facts)
+    click.echo(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
+               f"{facts.metadata.get('requests', 0)} request(s)", err=True)
+
+
+def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrency: int) -> Any:
+    from posture.collect import collect as run_collect
+    from posture.plugins import registry
+    from posture.provider import ProviderError
+
+    reg = registry()
+    names = list(providers) or sorted(reg.providers)
+    unknown = [n for n in names if n not in reg.providers]
+    if unknown:
+        fail(f"unknown provider(s): {', '.join(unknown)} (available: {', '.join(sorted(reg.providers))})")
+    chosen = [reg.providers[n] for n in names]
+    wanted = {ft for p in chosen for ft in p.fact_types}
+    try:
+        with progress_bar(sys.stderr.isatty()) as progress:
+            facts = run_collect(chosen, wanted, options, concurrency=concurrency, progress=progress)
+    except ProviderError as exc:
+        fail(str(exc))
+    facts.metadata["providers"] = names
+    return None, facts
+
+
+@click.command()
+@click.argument("facts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@output_options
+def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool,
+             waivers: Path | None, store: str | None) -> None:
+    """Evaluate a saved fact file against a tier, offline (no cloud calls)."""
+    from posture import plugins
+    from posture.engine import evaluate as run_evaluate
+    from posture.facts import FactFileError, read_fact_file
+    from posture.scan import plugin_problems
+
+    resolved = load_tier_or_exit(tier)
+    names = parse_formats(formats)
+    try:
+        facts = read_fact_file(facts_file)
+    except FactFileError as exc:
+        fail(str(exc))
+    providers = facts.metadata.get("providers") or sorted({s["provider"] for s in facts.scopes}
+                                                          | {f.provider for f in facts.facts})
+    report = run_evaluate(facts, resolved, plugins.registry().checks, providers=providers,
+                          plugin_problems=plugin_problems())
+    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store))

@@ -1,0 +1,276 @@
+"""Evaluate the checks a tier selects over collected facts.
+
+Pure and offline: the same fact set and tier always give the same report
+(the clock used for age comparisons is the collection time recorded in the
+fact set, so ``posture evaluate`` on a saved fact file reproduces the scan).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from posture import __version__, conditions
+from posture.checks import Check
+from posture.facts import CollectionError, FactSet
+from posture.report import SEVERITY_ORDER, ControlAttainment, Report, Result, TierAttainment
+
+if TYPE_CHECKING:
+    from posture.tiers import ResolvedTier
+
+
+def select_checks(tier: ResolvedTier, checks: Mapping[str, Check], providers: Iterable[str] | None = None
+                  ) -> list[Check]:
+    """The checks implementing at least one of the tier's active controls."""
+    active = {c.id for c in tier.active_controls()}
+    wanted = set(providers) if providers is not None else None
+    return sorted(
+        (c for c in checks.values()
+         if active.intersection(c.controls) and (wanted is None or c.provider in wanted)),
+        key=lambda c: c.id,
+    )
+
+
+def excluded_checks(tier: ResolvedTier, checks: Mapping[str, Check]) -> list[tuple[Check, str, str]]:
+    """Checks whose every control is excluded by the tier: (check, control, justification)."""
+    out = []
+    active = {c.id for c in tier.active_controls()}
+    for check in sorted(checks.values(), key=lambda c: c.id):
+        if active.intersection(check.controls):
+            continue
+        for cid in check.controls:
+            ctrl = tier.controls.get(cid)
+            if ctrl is not None and ctrl.excluded:
+                out.append((check, cid, ctrl.justification))
+                break
+    return out
+
+
+def fact_types_needed(checks: Iterable[Check]) -> set[str]:
+    return {c.fact_type for c in checks}
+
+
+def check_parameters(tier: ResolvedTier, check: Check) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for cid in check.controls:
+        if cid in tier.controls:
+            params.update(tier.parameters_for(cid))
+    return params
+
+
+def check_severity(tier: ResolvedTier, check: Check) -> str:
+    if check.severity:
+        return check.severity
+    severities = [tier.controls[c].spec.severity for c in check.controls if c in tier.controls]
+    return max(severities, key=lambda s: SEVERITY_ORDER[s]) if severities else "medium"
+
+
+def _clock(facts: FactSet) -> datetime:
+    for key in ("finished_at", "footer_finished_at", "started_at"):
+        value = facts.metadata.get(key)
+        if value:
+            try:
+                return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+    return datetime.now(UTC)
+
+
+def _results_for_tier(tier: ResolvedTier, checks: list[Check], facts: FactSet, now: datetime) -> list[Result]:
+    by_type: dict[str, list[Any]] = defaultdict(list)
+    for f in facts.facts:
+        by_type[f.type].append(f)
+    errors_by_type: dict[str, list[CollectionError]] = defaultdict(list)
+    for e in facts.errors:
+        errors_by_type[e.fact_type].append(e)
+
+    results: list[Result] = []
+    for check in checks:
+        params = check_parameters(tier, check)
+        evaluator = conditions.Evaluator(params, now=now)
+        severity = check_severity(tier, check)
+        controls = sorted(c for c in check.controls if c in tier.controls)
+        for fact in by_type.get(check.fact_type, ()):
+            if fact.provider != check.provider:
+                continue
+            try:
+                outcome = check.evaluate(fact, params, evaluator)
+                status, message, evidence, code = outcome.status, outcome.message, outcome.evidence, ""
+            except Exception as exc:  # a broken check is an error result, never a crashed scan
+                status, message, evidence, code = "error", f"check failed: {exc}", {}, type(exc).__name__
+            results.append(Result(
+                check_id=check.id, status=status, provider=fact.provider, scope=fact.scope, region=fact.region,
+                resource_id=fact.id, resource_name=fact.name, resource_type=fact.type, controls=controls,
+                severity=severity, message=message, evidence=_jsonable(evidence), error_code=code,
+            ))
+        for err in errors_by_type.get(check.fact_type, ()):
+            if err.provider != check.provider:
+                continue
+            status = "not_applicable" if err.not_applicable else "error"
+            results.append(Result(
+                check_id=check.id, status=status, provider=err.provider, scope=err.scope, region=err.region,
+                resource_id=f"{err.provider}/{err.scope}/{err.region}/{err.fact_type}",
+                resource_name=f"{err.fact_type} in {err.scope}/{err.region}", resource_type=err.fact_type,
+                controls=controls, severity=severity,
+                message=f"Could not assess: {err.code}: {err.message}", error_code=err.code,
+            ))
+    results.sort(key=lambda r: r.sort_key)
+    return results
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _scopes(facts: FactSet) -> list[dict[str, Any]]:
+    if facts.scopes:
+        seen: dict[tuple[str, str], dict[str, Any]] = {}
+        for s in facts.scopes:
+            seen.setdefault((s["provider"], s["id"]), s)
+        return [seen[k] for k in sorted(seen)]
+    keys = sorted({(f.provider, f.scope) for f in facts.facts} | {(e.provider, e.scope) for e in facts.errors})
+    return [{"provider": p, "id": s, "name": s, "kind": "", "parent": ""} for p, s in keys]
+
+
+def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[Result],
+                scopes: list[dict[str, Any]]) -> list[TierAttainment]:
+    by_scope_check: dict[tuple[str, str], dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        by_scope_check[(r.provider, r.scope)][r.check_id].append(r)
+    out = []
+    for scope in scopes:
+        provider, scope_id = scope["provider"], scope["id"]
+        scope_results = by_scope_check.get((provider, scope_id), {})
+        controls: list[ControlAttainment] = []
+        for cid, ctrl in sorted(level.controls.items()):
+            if ctrl.excluded:
+                controls.append(ControlAttainment(cid, "excluded", justification=ctrl.justification))
+                continue
+            implementing = [c for c in checks.values() if c.provider == provider and cid in c.controls]
+            if not implementing:
+                controls.append(ControlAttainment(cid, "not_assessed"))
+                continue
+            rs = [r for c in implementing for r in scope_results.get(c.id, ())]
+            passed = sum(r.status in ("pass", "waived") for r in rs)
+            failed = sum(r.status == "fail" for r in rs)
+            errors = sum(r.status == "error" for r in rs)
+            status = "fail" if failed else "error" if errors else "pass" if passed else "not_applicable"
+            controls.append(ControlAttainment(cid, status, passed, failed, errors))
+        counted = [c for c in controls if c.status in ("pass", "fail", "error", "not_assessed")]
+        rate = round(sum(c.status == "pass" for c in counted) / len(counted), 4) if counted else 1.0
+        if any(c.status == "fail" for c in controls):
+            status = "not_attained"
+        elif any(c.status in ("error", "not_assessed") for c in controls):
+            status = "incomplete"
+        else:
+            status = "attained"
+        out.append(TierAttainment(level.id, provider, scope_id, status, rate, controls))
+    return out
+
+
+def evaluate(
+    facts: FactSet,
+    tier: ResolvedTier,
+    checks: Mapping[str, Check] | None = None,
+    *,
+    providers: Iterable[str] | None = None,
+    plugin_problems: list[dict[str, str]] | None = None,
+) -> Report:
+    """Evaluate ``facts`` against ``tier`` and build the report.
+
+    Results are computed with the selected tier's parameters; tier attainment
+    is computed for every tier of its ``extends`` chain, each with its own
+    parameters (a 200-day-old key attains tier-1 but not tier-2).
+    """
+    if checks is None:
+        from posture.plugins import registry
+
+        checks = registry().checks
+    scopes = _scopes(facts)
+    present = {s["provider"] for s in scopes}
+    wanted = set(providers) if providers is not None else present
+    now = _clock(facts)
+
+    selected = select_checks(tier, checks, wanted)
+    results = _results_for_tier(tier, selected, facts, now)
+    for check, cid, justification in excluded_checks(tier, {c.id: c for c in checks.values() if c.provider in wanted}):
+        for scope in scopes:
+            if scope["provider"] != check.provider:
+                continue
+            results.append(Result(
+                check_id=check.id, status="excluded", provider=check.provider, scope=scope["id"],
+                region="global", resource_id=f"{check.provider}/{scope['id']}", resource_name=scope.get("name") or scope["id"],
+                resource_type=check.fact_type, controls=[cid], severity=check_severity(tier, check),
+                message=f"Control {cid} is excluded by tier {tier.id}: {justification}", justification=justification,
+            ))
+    results.sort(key=lambda r: r.sort_key)
+
+    provider_checks = {c.id: c for c in checks.values() if c.provider in wanted}
+    attainment: list[TierAttainment] = []
+    for level in tier.levels:
+        level_results = results if level.id == tier.id else _results_for_tier(
+            level, select_checks(level, provider_checks), facts, now)
+        attainment.extend(_attainment(level, provider_checks, level_results, scopes))
+
+    reported_checks = {c.id for c in selected} | {c.id for c, _, _ in excluded_checks(tier, provider_checks)}
+    not_implemented = {
+        p: sorted(c.id for c in tier.active_controls()
+                  if not any(p == ch.provider and c.id in ch.controls for ch in checks.values()))
+        for p in sorted(wanted)
+    }
+    return Report(
+        tool={"name": "posture", "version": __version__},
+        tier={"id": tier.id, "title": tier.title, "chain": list(tier.chain)},
+        scopes=scopes,
+        started_at=str(facts.metadata.get("started_at", "")),
+        finished_at=str(facts.metadata.get("finished_at", facts.metadata.get("footer_finished_at", ""))),
+        results=results,
+        checks={cid: _check_info(tier, checks[cid]) for cid in sorted(reported_checks)},
+        controls={cid: _control_info(ctrl) for cid, ctrl in sorted(tier.controls.items())},
+        coverage={
+            "fact_types": sorted({c.fact_type for c in selected}),
+            "errors": [e.to_dict() for e in sorted(facts.errors, key=lambda e: (
+                e.provider, e.scope, e.region, e.fact_type, e.code))],
+            "not_implemented": not_implemented,
+            "plugin_problems": plugin_problems or [],
+        },
+        attainment=attainment,
+        requests=int(facts.metadata.get("requests", 0) or 0),
+    )
+
+
+def _check_info(tier: ResolvedTier, check: Check) -> dict[str, Any]:
+    return {
+        "title": check.title,
+        "description": check.description,
+        "provider": check.provider,
+        "fact_type": check.fact_type,
+        "controls": list(check.controls),
+        "severity": check_severity(tier, check),
+        "remediation": check.remediation,
+        "references": list(check.references),
+        "parameters": {k: v for k, v in sorted(check_parameters(tier, check).items()) if k in check.parameters},
+    }
+
+
+def _control_info(ctrl: Any) -> dict[str, Any]:
+    spec = ctrl.spec
+    return {
+        "title": spec.title,
+        "domain": spec.domain,
+        "severity": spec.severity,
+        "baseline": list(spec.baseline),
+        "parameters": _jsonable(dict(sorted(ctrl.parameters.items()))),
+        "introduced_by": ctrl.introduced_by,
+        "excluded": ctrl.excluded,
+        "justification": ctrl.justification,
+        "references": _jsonable(spec.references),
+    }

@@ -1,0 +1,76 @@
+"""Console output: a rich summary of tier attainment and failures."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from posture.hookspecs import hookimpl
+from posture.outputs import Output
+from posture.report import SEVERITY_ORDER, Report
+
+STATUS_STYLE = {"attained": "green", "not_attained": "red", "incomplete": "yellow"}
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+MAX_FAILURE_ROWS = 40
+
+
+def write(report: Report, path: Path | None, console: Any = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(stderr=False)
+    tier = report.tier
+    chain = " -> ".join(tier.get("chain", []))
+    console.print(f"[bold]posture[/bold] {report.tool.get('version', '')}  tier [bold]{tier.get('id')}[/bold]"
+                  f" ({tier.get('title', '')}; {chain})  {len(report.scopes)} scope(s)"
+                  f"  {report.requests} API request(s)")
+
+    att = Table(title="Tier attainment", show_lines=False)
+    att.add_column("Scope")
+    tiers = list(dict.fromkeys(a.tier for a in report.attainment))
+    for t in tiers:
+        att.add_column(t, justify="center")
+    scopes = list(dict.fromkeys((a.provider, a.scope) for a in report.attainment))
+    by_key = {(a.provider, a.scope, a.tier): a for a in report.attainment}
+    for provider, scope in scopes:
+        cells = []
+        for t in tiers:
+            a = by_key.get((provider, scope, t))
+            if a is None:
+                cells.append("-")
+                continue
+            style = STATUS_STYLE.get(a.status, "")
+            cells.append(f"[{style}]{a.status.replace('_', ' ')}[/{style}] {a.pass_rate:.0%}")
+        att.add_row(f"{provider}:{scope}", *cells)
+    console.print(att)
+
+    summary = report.summary["by_status"]
+    console.print("Results: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items() if v)
+                  if report.results else "Results: none (no resources matched the selected checks)")
+
+    failures = [r for r in report.results if r.status == "fail"]
+    if failures:
+        table = Table(title=f"Failures ({len(failures)})")
+        for col in ("Severity", "Check", "Resource", "Scope/region"):
+            table.add_column(col, overflow="fold")
+        failures.sort(key=lambda r: (-SEVERITY_ORDER.get(r.severity, 0), r.check_id, r.resource_name))
+        for r in failures[:MAX_FAILURE_ROWS]:
+            style = SEVERITY_STYLE.get(r.severity, "")
+            table.add_row(f"[{style}]{r.severity}[/{style}]", r.check_id, r.resource_name, f"{r.scope}/{r.region}")
+        if len(failures) > MAX_FAILURE_ROWS:
+            table.caption = f"... and {len(failures) - MAX_FAILURE_ROWS} more (see the JSON or SARIF output)"
+        console.print(table)
+
+    errors = report.coverage.get("errors", [])
+    if errors:
+        codes = Counter(e["code"] for e in errors)
+        console.print(f"[yellow]Not assessed:[/yellow] {len(errors)} fact collection(s) failed ("
+                      + ", ".join(f"{c} x{n}" for c, n in codes.most_common()) + ")")
+    for prob in report.coverage.get("plugin_problems", []):
+        console.print(f"[yellow]Plugin {prob['plugin']} skipped[/yellow] ({prob['stage']}): {prob['error']}")
+
+
+@hookimpl
+def register_outputs(register: Any) -> None:
+    register(Output("console", None, write, "Summary table in the terminal"))

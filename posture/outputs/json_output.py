@@ -1,0 +1,31 @@
+"""JSON output: the report's dict form, schema ``posture/schemas/report.schema.json``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from posture.hookspecs import hookimpl
+from posture.outputs import Output
+from posture.report import Report
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "report.schema.json"
+
+
+def render(report: Report) -> dict[str, Any]:
+    return report.to_dict()
+
+
+def dumps(report: Report) -> str:
+    return json.dumps(render(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write(report: Report, path: Path | None, console: Any = None) -> None:
+    assert path is not None
+    path.write_text(dumps(report), encoding="utf-8")
+
+
+@hookimpl
+def register_outputs(register: Any) -> None:
+    register(Output("json", ".json", write, "Full report as JSON (posture.report/v1)"))

@@ -1,0 +1,211 @@
+"""SARIF 2.1.0 output, shaped for GitHub code scanning.
+
+Mapping (DESIGN.md, *Outputs*): one run per report; rules are the checks the
+report evaluated; results are failed (and waived, with ``suppressions``)
+checks; every result has a stable ``partialFingerprints`` value and a location
+that is a stable pseudo-path for the resource plus a logical location with the
+cloud's resource id; collection errors are ``toolExecutionNotifications``.
+Output is deterministic: identical reports give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from posture.hookspecs import hookimpl
+from posture.outputs import Output
+from posture.report import SECURITY_SEVERITY, Report, Result
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/posture-dev/posture"
+FINGERPRINT_KEY = "postureResource/v1"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+MAX_TAGS = 20
+
+
+def _rule_name(check_id: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[._]", check_id) if part)
+
+
+def _rule(check_id: str, info: dict[str, Any], tier_id: str) -> dict[str, Any]:
+    severity = info.get("severity", "medium")
+    remediation = info.get("remediation") or "No remediation text."
+    controls = info.get("controls", [])
+    params = info.get("parameters") or {}
+    markdown = [f"**{info.get('title', check_id)}**", ""]
+    if info.get("description"):
+        markdown += [info["description"], ""]
+    markdown += [f"Controls: {', '.join(controls)} (tier `{tier_id}`)", ""]
+    if params:
+        markdown += ["Tier parameters: " + ", ".join(f"`{k}` = `{v}`" for k, v in params.items()), ""]
+    markdown += ["## Remediation", "", remediation]
+    if info.get("references"):
+        markdown += ["", "## References", ""] + [f"- {r}" for r in info["references"]]
+    tags = ["security", f"tier:{tier_id}", f"provider:{info.get('provider', '')}"] + [f"control:{c}" for c in controls]
+    rule: dict[str, Any] = {
+        "id": check_id,
+        "name": _rule_name(check_id),
+        "shortDescription": {"text": info.get("title", check_id)},
+        "fullDescription": {"text": info.get("description") or info.get("title", check_id)},
+        "help": {"text": remediation, "markdown": "\n".join(markdown)},
+        "defaultConfiguration": {"level": LEVELS.get(severity, "warning")},
+        "properties": {
+            "tags": tags[:MAX_TAGS],
+            "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
+            "precision": "high",
+            "problem.severity": "error" if LEVELS.get(severity) == "error" else
+                                 "warning" if LEVELS.get(severity) == "warning" else "recommendation",
+        },
+    }
+    return rule
+
+
+def pseudo_path(result: Result) -> str:
+    """A stable, URI-safe pseudo-path for a resource: provider/scope/region/type/name."""
+    kind = result.resource_type.split(".", 1)[-1] if "." in result.resource_type else result.resource_type
+    name = result.resource_name or result.resource_id
+    if len(name) > 120:
+        name = name[:80] + "-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    parts = [result.provider, result.scope, result.region or "global", kind, name]
+    return "/".join(quote(p.replace("/", "_"), safe="-_.~@") or "_" for p in parts)
+
+
+def _result(result: Result, rule_index: int, info: dict[str, Any]) -> dict[str, Any]:
+    level = LEVELS.get(result.severity, "warning")
+    out: dict[str, Any] = {
+        "ruleId": result.check_id,
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": result.message or f"{result.resource_name}: {info.get('title', result.check_id)}"},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": pseudo_path(result)},
+                "region": {"startLine": 1},
+            },
+            "logicalLocations": [{
+                "name": result.resource_name or result.resource_id,
+                "fullyQualifiedName": result.resource_id,
+                "kind": "resource",
+            }],
+        }],
+        "partialFingerprints": {FINGERPRINT_KEY: result.fingerprint},
+        "properties": {
+            "provider": result.provider,
+            "scope": result.scope,
+            "region": result.region,
+            "resourceType": result.resource_type,
+            "controls": list(result.controls),
+            "severity": result.severity,
+            "evidence": result.evidence,
+        },
+    }
+    if result.baseline_state:
+        out["baselineState"] = result.baseline_state
+    if result.status == "waived":
+        waiver = result.waiver or {}
+        suppression: dict[str, Any] = {
+            "kind": "external",
+            "status": "accepted",
+            "justification": result.justification or waiver.get("justification", ""),
+        }
+        props = {k: str(v) for k, v in waiver.items() if k in ("id", "owner", "expires") and v}
+        if props:
+            suppression["properties"] = props
+        out["suppressions"] = [suppression]
+    return out
+
+
+def automation_id(report: Report) -> str:
+    """Distinguishes provider/scope (and tier) so several uploads coexist on GitHub."""
+    keys = sorted(f"{s['provider']}-{s['id']}" for s in report.scopes) or ["none"]
+    scope_key = keys[0] if len(keys) == 1 else f"{len(keys)}-scopes-" + hashlib.sha256(
+        "|".join(keys).encode()).hexdigest()[:12]
+    scope_key = re.sub(r"[^A-Za-z0-9._-]", "_", scope_key)
+    return f"posture/{report.tier.get('id', 'tier')}/{scope_key}/"
+
+
+def _notifications(report: Report) -> list[dict[str, Any]]:
+    notes = []
+    for err in report.coverage.get("errors", []):
+        notes.append({
+            "level": "note" if err.get("not_applicable") else "error",
+            "message": {"text": f"{err['fact_type']} in {err['provider']}/{err['scope']}/{err['region']} "
+                                f"could not be collected: {err['code']}: {err['message']}"},
+            "descriptor": {"id": err["code"] or "CollectionError"},
+            "properties": {k: err[k] for k in ("provider", "scope", "region", "fact_type")},
+        })
+    for prob in report.coverage.get("plugin_problems", []):
+        notes.append({
+            "level": "warning",
+            "message": {"text": f"plugin {prob['plugin']} failed in {prob['stage']}: {prob['error']}"},
+            "descriptor": {"id": "PluginProblem"},
+        })
+    return notes
+
+
+def render(report: Report) -> dict[str, Any]:
+    check_ids = sorted(report.checks)
+    index = {cid: i for i, cid in enumerate(check_ids)}
+    rules = [_rule(cid, report.checks[cid], report.tier.get("id", "")) for cid in check_ids]
+    results = [
+        _result(r, index[r.check_id], report.checks[r.check_id])
+        for r in report.results
+        if r.status in ("fail", "waived") and r.check_id in index
+    ]
+    for absent in report.coverage.get("absent", []):
+        result = Result.from_dict(absent) if isinstance(absent, dict) and "check_id" in absent else None
+        if result is not None and result.check_id in index:
+            item = _result(result, index[result.check_id], report.checks[result.check_id])
+            item["baselineState"] = "absent"
+            results.append(item)
+    notifications = _notifications(report)
+    invocation: dict[str, Any] = {
+        "executionSuccessful": not any(n["level"] == "error" for n in notifications),
+        "toolExecutionNotifications": notifications,
+    }
+    if report.started_at:
+        invocation["startTimeUtc"] = report.started_at
+    if report.finished_at:
+        invocation["endTimeUtc"] = report.finished_at
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "posture",
+                "version": report.tool.get("version", ""),
+                "semanticVersion": report.tool.get("version", ""),
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
+        "automationDetails": {"id": automation_id(report)},
+        "invocations": [invocation],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {
+            "tier": report.tier,
+            "attainment": [
+                {"tier": a.tier, "provider": a.provider, "scope": a.scope, "status": a.status,
+                 "passRate": a.pass_rate} for a in report.attainment
+            ],
+        },
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def dumps(report: Report) -> str:
+    return json.dumps(render(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def write(report: Report, path: Path | None, console: Any = None) -> None:
+    assert path is not None
+    path.write_text(dumps(report), encoding="utf-8")
+
+
+@hookimpl
+def register_outputs(register: Any) -> None:
+    register(Output("sarif", ".sarif", write, "SARIF 2.1.0 for GitHub code scanning"))
