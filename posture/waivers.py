@@ -1,0 +1,205 @@
+"""Waivers: accepted risks with an owner, a justification and an expiry date.
+
+A waiver turns matching *failures* into ``waived`` results (so they stop
+failing CI and SARIF marks them as suppressed) until it expires; after that
+the failures come back and the waiver is listed in
+``report.coverage["expired_waivers"]`` so someone renews or fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from posture.report import Report
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "waivers.schema.json"
+
+
+class WaiverError(ValueError):
+    """An unreadable or invalid waiver file: names the file, the JSON path and the line."""
+
+
+@dataclass(frozen=True)
+class Waiver:
+    id: str
+    resource: str
+    owner: str
+    justification: str
+    expires: date
+    check: str = ""
+    control: str = ""
+    provider: str = ""
+    scope: str = ""
+
+    def expired(self, today: date) -> bool:
+        """A waiver applies through its expiry date, inclusive."""
+        return today > self.expires
+
+    def matches(self, result: Any) -> bool:
+        if self.check and result.check_id != self.check:
+            return False
+        if self.control and self.control not in result.controls:
+            return False
+        if self.provider and result.provider != self.provider:
+            return False
+        if self.scope and not fnmatchcase(result.scope, self.scope):
+            return False
+        return fnmatchcase(result.resource_id, self.resource)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"id": self.id, "owner": self.owner, "justification": self.justification,
+             "expires": self.expires.isoformat(), "resource": self.resource}
+        for key in ("check", "control", "provider", "scope"):
+            if getattr(self, key):
+                d[key] = getattr(self, key)
+        return d
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as strings, so the schema (not YAML) decides what a date is."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _line_of(root: yaml.Node | None, path: list[Any]) -> int | None:
+    """1-based line of the YAML node at ``path`` (or of its closest existing parent)."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def load_waivers(path: str | Path) -> list[Waiver]:
+    """Load and validate a YAML waiver file (schema ``posture/schemas/waivers.schema.json``)."""
+    import jsonschema
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WaiverError(f"{path}: cannot read waiver file: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise WaiverError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    validator = jsonschema.Draft202012Validator(_schema(), format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        e = max(errors, key=lambda e: len(e.absolute_path))
+        message = "give exactly one of 'check' or 'control'" if e.validator == "oneOf" else e.message
+        raise WaiverError(f"{path}: at {e.json_path} (line {_line_of(root, list(e.absolute_path))}): {message}")
+    waivers: list[Waiver] = []
+    seen: set[str] = set()
+    for i, item in enumerate(data["waivers"]):
+        where = f"{path}: at $.waivers[{i}]"
+        try:
+            expires = date.fromisoformat(item["expires"])
+        except ValueError:
+            line = _line_of(root, ["waivers", i, "expires"])
+            raise WaiverError(f"{where}.expires (line {line}): not a date: {item['expires']!r}") from None
+        if item["id"] in seen:
+            line = _line_of(root, ["waivers", i, "id"])
+            raise WaiverError(f"{where}.id (line {line}): duplicate waiver id {item['id']!r}")
+        seen.add(item["id"])
+        waivers.append(Waiver(
+            id=item["id"], resource=item["resource"], owner=item["owner"], justification=item["justification"],
+            expires=expires, check=item.get("check", ""), control=item.get("control", ""),
+            provider=item.get("provider", ""), scope=item.get("scope", ""),
+        ))
+    return waivers
+
+
+def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = None) -> None:
+    """Mark failures matched by an unexpired waiver as ``waived``; list expired waivers in coverage.
+
+    The first matching waiver (file order) wins. Tier attainment is refreshed
+    the way the engine counts (``waived`` like ``pass``). Idempotent: applying
+    the same waivers twice changes nothing more.
+    """
+    today = today or date.today()
+    active = [w for w in waivers if not w.expired(today)]
+    expired = [w for w in waivers if w.expired(today)]
+    would_match = dict.fromkeys((w.id for w in expired), 0)
+    applied = dict.fromkeys((w.id for w in active), 0)
+    for r in report.results:
+        if r.status != "fail":
+            continue
+        waiver = next((w for w in active if w.matches(r)), None)
+        if waiver is not None:
+            r.status = "waived"
+            r.justification = waiver.justification
+            r.waiver = {"id": waiver.id, "owner": waiver.owner, "justification": waiver.justification,
+                        "expires": waiver.expires.isoformat()}
+            applied[waiver.id] += 1
+            continue
+        for w in expired:
+            if w.matches(r):
+                would_match[w.id] += 1
+    report.coverage["expired_waivers"] = [
+        {**w.to_dict(), "matching_failures": would_match[w.id]} for w in expired
+    ]
+    report.coverage["waivers"] = {"applied": sum(applied.values()),
+                                  "unused": sorted(w for w, n in applied.items() if n == 0)}
+    refresh_attainment(report)
+
+
+def refresh_attainment(report: Report) -> None:
+    """Recount failures per control after waivers, with the engine's rules.
+
+    The selected tier's counts come straight from the results. Looser tiers of
+    the chain were evaluated with their own parameters; their failures are a
+    subset of the selected tier's, so their failure count is capped at the
+    selected tier's unwaived failures.
+    """
+    unwaived: dict[tuple[str, str, str], int] = {}
+    for r in report.results:
+        for c in r.controls:
+            key = (r.provider, r.scope, c)
+            unwaived[key] = unwaived.get(key, 0) + (r.status == "fail")
+    for att in report.attainment:
+        for ctrl in att.controls:
+            if ctrl.status in ("excluded", "not_assessed"):
+                continue
+            left = unwaived.get((att.provider, att.scope, ctrl.control), 0)
+            if ctrl.failed > left:
+                ctrl.passed += ctrl.failed - left
+                ctrl.failed = left
+            ctrl.status = ("fail" if ctrl.failed else "error" if ctrl.errors else
+                           "pass" if ctrl.passed else "not_applicable")
+        counted = [c for c in att.controls if c.status in ("pass", "fail", "error", "not_assessed")]
+        att.pass_rate = round(sum(c.status == "pass" for c in counted) / len(counted), 4) if counted else 1.0
+        if any(c.status == "fail" for c in att.controls):
+            att.status = "not_attained"
+        elif any(c.status in ("error", "not_assessed") for c in att.controls):
+            att.status = "incomplete"
+        else:
+            att.status = "attained"

@@ -1,0 +1,154 @@
+"""Waivers: schema validation with locations, matching, expiry and attainment."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "reports"))
+from posture_report_factory import aws_org  # noqa: E402
+
+from posture.waivers import WaiverError, apply_waivers, load_waivers  # noqa: E402
+
+GOOD = """\
+version: 1
+waivers:
+  - id: RISK-101
+    check: aws.s3.bucket.public_access
+    resource: "arn:aws:s3:::acme-payroll-*"
+    owner: data-platform@acme.example
+    justification: Public export consumed by the payroll provider until migration.
+    expires: 2025-06-30
+  - id: RISK-102
+    control: NET-01
+    resource: "*"
+    scope: "2222*"
+    owner: netops@acme.example
+    justification: Dev account bastion, replaced by SSM in Q2.
+    expires: 2025-01-31
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def status_of(report, resource_id: str) -> str:
+    return next(r.status for r in report.results if r.resource_id == resource_id)
+
+
+def test_load_waivers_reads_every_field(tmp_path: Path) -> None:
+    waivers = load_waivers(write(tmp_path, GOOD))
+    assert [w.id for w in waivers] == ["RISK-101", "RISK-102"]
+    assert waivers[0].check == "aws.s3.bucket.public_access" and waivers[0].control == ""
+    assert waivers[1].control == "NET-01" and waivers[1].scope == "2222*"
+    assert waivers[0].expires == date(2025, 6, 30)
+
+
+def test_unexpired_waiver_turns_matching_failure_into_waived_with_justification(tmp_path: Path) -> None:
+    report = aws_org()
+    apply_waivers(report, load_waivers(write(tmp_path, GOOD)), today=date(2025, 3, 1))
+    bucket = next(r for r in report.results if r.resource_id == "arn:aws:s3:::acme-payroll-exports")
+    assert bucket.status == "waived"
+    assert bucket.justification.startswith("Public export consumed")
+    assert bucket.waiver == {"id": "RISK-101", "owner": "data-platform@acme.example",
+                             "justification": bucket.justification, "expires": "2025-06-30"}
+    assert bucket.to_dict()["waiver"]["id"] == "RISK-101"
+    # The other failures stay failures; passes are never touched.
+    assert status_of(report, "arn:aws:iam::111111111111:user/alice") == "pass"
+    assert status_of(report, "arn:aws:iam::111111111111:user/alice/key/AKIAACMEOLDKEY") == "fail"
+
+
+def test_expired_waiver_stops_applying_and_is_listed_in_coverage(tmp_path: Path) -> None:
+    report = aws_org()
+    sg = "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-0dead"
+    apply_waivers(report, load_waivers(write(tmp_path, GOOD)), today=date(2025, 2, 1))
+    assert status_of(report, sg) == "fail"
+    expired = report.coverage["expired_waivers"]
+    assert [w["id"] for w in expired] == ["RISK-102"]
+    assert expired[0]["expires"] == "2025-01-31" and expired[0]["matching_failures"] == 1
+
+
+def test_waiver_applies_on_its_expiry_day_inclusive(tmp_path: Path) -> None:
+    report = aws_org()
+    apply_waivers(report, load_waivers(write(tmp_path, GOOD)), today=date(2025, 1, 31))
+    assert status_of(report, "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-0dead") == "waived"
+    assert report.coverage["expired_waivers"] == []
+
+
+def test_resource_glob_and_scope_glob_must_both_match(tmp_path: Path) -> None:
+    report = aws_org()
+    text = GOOD.replace('scope: "2222*"', 'scope: "1111*"')
+    apply_waivers(report, load_waivers(write(tmp_path, text)), today=date(2025, 1, 1))
+    assert status_of(report, "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-0dead") == "fail"
+    assert report.coverage["waivers"]["unused"] == ["RISK-102"]
+
+
+def test_waivers_refresh_tier_attainment(tmp_path: Path) -> None:
+    report = aws_org()
+    text = GOOD.replace("expires: 2025-01-31", "expires: 2026-01-31")
+    before = {(a.tier, a.scope): a.status for a in report.attainment}
+    assert before[("tier-1", "222222222222")] == "not_attained"
+    apply_waivers(report, load_waivers(write(tmp_path, text)), today=date(2025, 3, 1))
+    after = {(a.tier, a.scope): a for a in report.attainment}
+    # Dev account: its only failure (NET-01) is waived; the CloudTrail error keeps it incomplete.
+    assert after[("tier-1", "222222222222")].status == "incomplete"
+    net = next(c for c in after[("tier-1", "222222222222")].controls if c.control == "NET-01")
+    assert (net.status, net.passed, net.failed) == ("pass", 1, 0)
+    # Prod still fails IAM-01.
+    assert after[("tier-1", "111111111111")].status == "not_attained"
+
+
+def test_applying_twice_is_idempotent(tmp_path: Path) -> None:
+    report = aws_org()
+    waivers = load_waivers(write(tmp_path, GOOD))
+    apply_waivers(report, waivers, today=date(2025, 3, 1))
+    first = report.to_dict()
+    apply_waivers(report, waivers, today=date(2025, 3, 1))
+    assert report.to_dict() == first
+
+
+@pytest.mark.parametrize(("text", "where", "line"), [
+    (GOOD.replace("    owner: netops@acme.example\n", ""), "$.waivers[1]", 9),
+    (GOOD.replace("expires: 2025-01-31", "expires: next year"), "$.waivers[1].expires", 15),
+    (GOOD.replace("expires: 2025-06-30", "expires: 2025-02-30"), "$.waivers[0].expires", 8),
+    (GOOD.replace("    control: NET-01\n", "    control: NET-01\n    check: x\n"), "$.waivers[1]", 9),
+    (GOOD.replace("    resource: \"*\"\n", "    resource: \"*\"\n    resources: x\n"), "$.waivers[1]", 9),
+    (GOOD.replace("id: RISK-102", "id: RISK-101"), "$.waivers[1].id", 9),
+])
+def test_invalid_waiver_file_error_names_file_json_path_and_line(tmp_path: Path, text: str, where: str,
+                                                                 line: int) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(WaiverError) as info:
+        load_waivers(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: at {where}")
+    assert f"(line {line})" in message
+
+
+def test_broken_yaml_error_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "waivers:\n  - id: [unclosed\n")
+    with pytest.raises(WaiverError, match=r"not valid YAML \(line \d+\)"):
+        load_waivers(path)
+
+
+def test_missing_waiver_file_is_a_waiver_error(tmp_path: Path) -> None:
+    with pytest.raises(WaiverError, match="cannot read waiver file"):
+        load_waivers(tmp_path / "absent.yaml")
+
+
+def test_report_command_applies_waivers_and_rejects_invalid_file_with_exit_2(tmp_path: Path) -> None:
+    from posture.cli import cli
+
+    src = Path(__file__).parent / "fixtures" / "reports" / "aws-acme.json"
+    bad = write(tmp_path, GOOD.replace("expires: 2025-01-31", "expires: soon"))
+    res = CliRunner().invoke(cli, ["report", str(src), "--waivers", str(bad), "--json", str(tmp_path / "o.json")])
+    assert res.exit_code == 2
+    assert "$.waivers[1].expires" in res.output and "line 15" in res.output
+    assert "Traceback" not in res.output
