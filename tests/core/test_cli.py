@@ -1,0 +1,119 @@
+"""The command line: SDK-free help, exit codes, clear errors, offline evaluation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from posture.cli import cli
+
+SDK_PREFIXES = ("boto3", "botocore", "moto", "azure", "google", "googleapiclient", "grpc")
+
+
+def imported_modules_after(argv: list[str]) -> set[str]:
+    code = (
+        "import sys\n"
+        "from posture.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('@@MODULES@@', ' '.join(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    return set(proc.stdout.split("@@MODULES@@", 1)[1].split())
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["scan", "--help"], ["plugins"]])
+def test_help_and_plugin_listing_import_no_cloud_sdk(argv: list[str]) -> None:
+    modules = imported_modules_after(argv)
+    leaked = sorted(m for m in modules if m.split(".")[0] in SDK_PREFIXES)
+    assert leaked == [], f"`posture {' '.join(argv)}` imported cloud SDK modules: {leaked[:10]}"
+
+
+def test_help_lists_every_builtin_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in ("scan", "collect", "evaluate", "demo", "tiers", "checks", "plugins"):
+        assert name in result.output
+
+
+@pytest.fixture
+def fact_file(fake_cloud, tmp_path: Path) -> Path:
+    path = tmp_path / "facts.jsonl"
+    result = CliRunner().invoke(cli, ["collect", "--provider", "fake", "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_scan_writes_json_and_sarif_and_evaluate_reproduces_it(fake_cloud, tmp_path: Path) -> None:
+    runner = CliRunner()
+    scan_dir, eval_dir = tmp_path / "scan", tmp_path / "eval"
+    facts = tmp_path / "facts.jsonl"
+    r = runner.invoke(cli, ["scan", "-p", "fake", "--tier", "tier-2", "--format", "json,sarif", "-o", str(scan_dir),
+                            "--save-facts", str(facts)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["evaluate", str(facts), "--tier", "tier-2", "--format", "json,sarif", "-o", str(eval_dir)])
+    assert r.exit_code == 0, r.output
+    for name in ("posture-report.json", "posture-report.sarif"):
+        assert (scan_dir / name).read_bytes() == (eval_dir / name).read_bytes()
+
+
+def test_fail_on_exits_1_when_failures_reach_the_threshold(fact_file: Path, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["evaluate", str(fact_file), "--format", "json", "-o", str(tmp_path),
+                                 "--fail-on", "high"])
+    assert r.exit_code == 1
+
+
+def test_fail_on_ignores_failures_below_the_threshold(fake_cloud, tmp_path: Path) -> None:
+    fake_cloud.WORLD["111111111111"]["fake.iam.user"] = []
+    fake_cloud.WORLD["111111111111"]["fake.storage.bucket"] = []
+    facts = tmp_path / "f.jsonl"
+    assert CliRunner().invoke(cli, ["collect", "-p", "fake", "-o", str(facts)]).exit_code == 0
+    r = CliRunner().invoke(cli, ["evaluate", str(facts), "--tier", "tier-2", "--format", "json", "-o",
+                                 str(tmp_path), "--fail-on", "critical"])
+    assert r.exit_code == 0, r.output
+
+
+def test_strict_exits_3_when_the_scan_is_incomplete(fact_file: Path, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["evaluate", str(fact_file), "--format", "json", "-o", str(tmp_path), "--strict"])
+    assert r.exit_code == 3
+
+
+def test_unknown_tier_is_a_usage_error_without_traceback(fact_file: Path, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["evaluate", str(fact_file), "--tier", "tier-99", "-o", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "tier-99" in r.output and "Traceback" not in r.output
+
+
+def test_unknown_format_is_a_usage_error(fact_file: Path, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["evaluate", str(fact_file), "--format", "pdf", "-o", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "unknown format(s) pdf" in r.output
+
+
+def test_malformed_fact_file_names_file_and_line(fake_cloud, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"kind": "header", "schema": "posture.facts/v1"}\n{not json\n')
+    r = CliRunner().invoke(cli, ["evaluate", str(bad), "-o", str(tmp_path)])
+    assert r.exit_code == 2
+    assert f"{bad}:2: not valid JSON" in r.output
+
+
+def test_unknown_provider_is_a_usage_error(fake_cloud, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["scan", "-p", "nosuchcloud", "-o", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "unknown provider(s): nosuchcloud" in r.output
+
+
+def test_plugins_command_lists_builtin_outputs_as_plugins(fake_cloud) -> None:
+    r = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert r.exit_code == 0
+    data = json.loads(r.output)
+    names = {p["plugin"] for p in data["plugins"]}
+    assert {"json", "sarif", "console", "fake"} <= names

@@ -1,0 +1,66 @@
+"""JSON and SARIF outputs: valid, stable and deterministic."""
+
+from __future__ import annotations
+
+import json
+
+from posture.outputs import json_output, sarif
+from posture.scan import run_scan
+from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_problems
+
+
+def test_json_report_validates_against_its_schema(fake_cloud) -> None:
+    report = run_scan("tier-2", ["fake"])
+    data = json.loads(json_output.dumps(report))
+    assert_valid_report(data)
+    assert data["schema"] == "posture.report/v1"
+    assert data["summary"]["by_status"]["fail"] >= 2
+
+
+def test_sarif_validates_against_the_official_schema_and_github_rules(fake_cloud, tmp_path) -> None:
+    report = run_scan("tier-2", ["fake"])
+    log = sarif.render(report)
+    assert_valid_sarif(log)
+    path = tmp_path / "scan.sarif"
+    sarif.write(report, path)
+    assert github_sarif_problems(path) is None
+
+
+def test_sarif_maps_failures_rules_levels_and_locations(fake_cloud) -> None:
+    log = sarif.render(run_scan("tier-2", ["fake"]))
+    run = log["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    results = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]): r
+               for r in run["results"]}
+    public = results[("fake.storage.bucket.not_public", "bucket/public-site")]
+    assert public["level"] == "error"  # DP-01 is critical
+    assert rules["fake.storage.bucket.not_public"]["properties"]["security-severity"] == "9.5"
+    assert "control:DP-01" in rules["fake.storage.bucket.not_public"]["properties"]["tags"]
+    assert public["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "fake/111111111111/global/storage.bucket/public-site"
+    assert run["tool"]["driver"]["rules"][public["ruleIndex"]]["id"] == public["ruleId"]
+    # passes are not SARIF results; collection errors are notifications
+    assert ("fake.storage.bucket.not_public", "bucket/private") not in results
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["descriptor"]["id"] for n in notes] == ["AccessDenied"]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert run["automationDetails"]["id"] == "posture/tier-2/2-scopes-" + run["automationDetails"]["id"].split(
+        "2-scopes-")[1]
+
+
+def test_sarif_fingerprints_are_stable_and_output_byte_identical_across_runs(fake_cloud) -> None:
+    first = sarif.dumps(run_scan("tier-2", ["fake"]))
+    second = sarif.dumps(run_scan("tier-2", ["fake"]))
+    assert first == second
+    prints = [r["partialFingerprints"] for r in json.loads(first)["runs"][0]["results"]]
+    assert len({json.dumps(p) for p in prints}) == len(prints)
+
+
+def test_sarif_fingerprint_depends_only_on_check_and_resource(fake_cloud, monkeypatch) -> None:
+    before = {r["partialFingerprints"]["postureResource/v1"]
+              for r in sarif.render(run_scan("tier-2", ["fake"]))["runs"][0]["results"]}
+    world = fake_cloud.WORLD
+    world["111111111111"]["fake.storage.bucket"][0][2]["extra"] = "changed"
+    after = {r["partialFingerprints"]["postureResource/v1"]
+             for r in sarif.render(run_scan("tier-2", ["fake"]))["runs"][0]["results"]}
+    assert before == after
