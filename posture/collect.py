@@ -27,10 +27,8 @@ def run_units(
     pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="posture")
     try:
         futures = {pool.submit(provider.collect, u): u for u in units}
-        done = 0
-        for fut in as_completed(futures):
+        for done, fut in enumerate(as_completed(futures), start=1):
             unit = futures[fut]
-            done += 1
             try:
                 outcome = fut.result()
             except Exception as exc:  # a collector bug must not crash the scan
@@ -63,15 +61,26 @@ def collect(
     start raises :class:`ProviderError` (a configuration problem: exit 2).
     """
     result = FactSet(metadata={"started_at": _now(), "requests": 0})
+    failures: list[str] = []
+    attempted = 0
     for provider in providers:
         wanted = {ft for ft in fact_types if ft in provider.fact_types}
         if not wanted:
             continue
-        scopes: list[Scope] = provider.scopes(options)
-        if not scopes:
-            raise ProviderError(f"{provider.name}: no scope to scan (check credentials and scope options)")
+        attempted += 1
+        try:
+            scopes: list[Scope] = provider.scopes(options)
+            if not scopes:
+                raise ProviderError(f"{provider.name}: no scope to scan (check credentials and scope options)")
+            units = provider.plan(scopes, wanted, options)
+        except ProviderError as exc:
+            # One provider that cannot start (no credentials) must not stop the others.
+            failures.append(str(exc))
+            result.errors.extend(
+                CollectionError(provider.name, "*", "*", ft, "ProviderUnavailable", str(exc)) for ft in sorted(wanted)
+            )
+            continue
         result.scopes.extend(s.to_dict() for s in scopes)
-        units = provider.plan(scopes, wanted, options)
         for outcome in run_units(provider, units, concurrency=concurrency, progress=progress):
             result.facts.extend(outcome.facts)
             result.errors.extend(outcome.errors)
@@ -83,6 +92,8 @@ def collect(
         plan_errors = getattr(provider, "plan_errors", None)
         if callable(plan_errors):
             result.errors.extend(plan_errors())
+    if failures and len(failures) == attempted:
+        raise ProviderError("; ".join(failures))
     result.metadata["finished_at"] = _now()
     # Deterministic order regardless of completion order.
     result.facts.sort(key=lambda f: (f.provider, f.scope, f.region, f.type, f.id))

@@ -137,7 +137,7 @@ class FactWriter:
         self._stream.write(json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str) + "\n")
 
     def scope(self, scope: dict[str, Any]) -> None:
-        self._write({"kind": "scope", **scope})
+        self._write({"kind": "scope", "scope": scope})
 
     def fact(self, fact: Fact) -> None:
         self._write({"kind": "fact", **fact.to_dict()})
@@ -211,7 +211,7 @@ def read_fact_file(path: Path) -> FactSet:
             elif kind == "collected":
                 result.coverage.append(Coverage.from_dict(obj))
             elif kind == "scope":
-                result.scopes.append(obj)
+                result.scopes.append(obj["scope"])
             elif kind == "footer":
                 result.metadata.update({f"footer_{k}": v for k, v in obj.items()})
             else:

@@ -39,7 +39,7 @@ def provider_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--provider", "-p", "providers", multiple=True,
-                        help="Provider(s) to scan (default: every provider given scope options, else all).")(func)
+                        help="Provider(s) to scan (default: the provider whose options you used).")(func)
     func = click.option("--concurrency", type=click.IntRange(1, 256), default=DEFAULT_CONCURRENCY,
                         show_default=True, help="Work units collected in parallel.")(func)
     return provider_options(func)
@@ -74,12 +74,32 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
         yield update
 
 
+def infer_providers(providers: tuple[str, ...], options: dict[str, Any]) -> list[str]:
+    """The providers to scan: as given, else those whose own options were used."""
+    if providers:
+        return list(providers)
+    from posture.plugins import registry
+
+    reg = registry()
+    owners: dict[str, set[str]] = {}
+    for p in reg.providers.values():
+        for opt in getattr(p, "options", []):
+            owners.setdefault(opt.key, set()).add(p.name)
+    inferred = sorted({next(iter(o)) for k, o in owners.items() if len(o) == 1 and k in options})
+    if inferred:
+        return inferred
+    if len(reg.providers) == 1:
+        return list(reg.providers)
+    fail("choose what to scan with --provider (" + "|".join(sorted(reg.providers)) + "), e.g. "
+         "`posture scan --provider aws`")
+
+
 def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], concurrency: int) -> Any:
     from posture.provider import ProviderError
     from posture.scan import collect_facts, plan_scan
 
     try:
-        plan = plan_scan(tier, providers or None)
+        plan = plan_scan(tier, infer_providers(providers, options))
         with progress_bar(sys.stderr.isatty()) as progress:
             return plan, collect_facts(plan, options, concurrency=concurrency, progress=progress)
     except ProviderError as exc:
@@ -144,7 +164,7 @@ def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrenc
     from posture.provider import ProviderError
 
     reg = registry()
-    names = list(providers) or sorted(reg.providers)
+    names = infer_providers(providers, options)
     unknown = [n for n in names if n not in reg.providers]
     if unknown:
         fail(f"unknown provider(s): {', '.join(unknown)} (available: {', '.join(sorted(reg.providers))})")

@@ -74,3 +74,59 @@ def test_evaluate_on_saved_facts_reproduces_the_scan(fake_cloud, tmp_path) -> No
     write_fact_file(path, facts)
     replayed = evaluate(read_fact_file(path), load_tier("tier-2"), registry().checks, providers=["fake"])
     assert replayed.to_dict() == scanned.to_dict()
+
+
+def test_fact_file_lines_validate_against_the_published_schema(fake_cloud, tmp_path) -> None:
+    import json
+
+    import jsonschema
+
+    from posture.scan import collect_facts
+
+    path = tmp_path / "facts.jsonl"
+    write_fact_file(path, collect_facts(plan_scan("tier-1", ["fake"]), {}))
+    from pathlib import Path
+
+    import posture
+
+    schema = json.loads((Path(posture.__file__).parent / "schemas" / "facts.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    kinds = set()
+    for line in path.read_text().splitlines():
+        obj = json.loads(line)
+        kinds.add(obj["kind"])
+        validator.validate(obj)
+    assert {"header", "scope", "fact", "error", "collected", "footer"} <= kinds
+
+
+def test_work_units_are_picklable_and_outcomes_merge_regardless_of_order(fake_cloud) -> None:
+    import pickle
+    import random
+
+    from posture.collect import run_units
+
+    plan = plan_scan("tier-1", ["fake"])
+    units = fake_cloud.PROVIDER.plan(fake_cloud.PROVIDER.scopes({}), plan.fact_types, {})
+    assert [pickle.loads(pickle.dumps(u)) for u in units] == units
+    shuffled = units[:]
+    random.Random(7).shuffle(shuffled)
+    facts_a = sorted(f.id for o in run_units(fake_cloud.PROVIDER, units) for f in o.facts)
+    facts_b = sorted(f.id for o in run_units(fake_cloud.PROVIDER, shuffled, concurrency=1) for f in o.facts)
+    assert facts_a == facts_b
+
+
+def test_provider_that_cannot_start_is_recorded_while_others_are_scanned(fake_cloud, monkeypatch) -> None:
+    from posture.collect import collect
+    from posture.provider import ProviderError
+
+    class Broken:
+        name = "broken"
+        fact_types = {"broken.thing": "x"}
+        options: list = []
+
+        def scopes(self, options):
+            raise ProviderError("broken: no credentials found")
+
+    facts = collect([Broken(), fake_cloud.PROVIDER], {"broken.thing", "fake.storage.bucket"}, {})
+    assert any(e.provider == "broken" and e.code == "ProviderUnavailable" for e in facts.errors)
+    assert any(f.type == "fake.storage.bucket" for f in facts.facts)
