@@ -1,0 +1,73 @@
+"""Role assignments and definitions (one call each), classic administrators (one call).
+
+Guest detection needs Microsoft Graph (``userType``), which is not ARM: the
+fact carries ARM's ``principal_type`` (``User``, ``Group``,
+``ServicePrincipal``, ``ForeignGroup``) and ``delegated`` (Lighthouse).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_azure.collectors.base import Context, Failed, enum_str, g
+
+ASSIGNMENT = "azure.authorization.role_assignment"
+DEFINITION = "azure.authorization.role_definition"
+SUBSCRIPTION = "azure.authorization.subscription"
+PRIVILEGED_ROLES = {"Owner", "Contributor", "User Access Administrator", "Role Based Access Control Administrator"}
+
+
+def definition_attributes(d: Any) -> dict[str, Any]:
+    actions = sorted({a for p in (d.permissions or []) for a in (p.actions or [])})
+    return {
+        "role_name": d.role_name,
+        "role_type": d.role_type,
+        "actions": actions,
+        "grants_all_actions": "*" in actions,
+        "assignable_scopes": list(d.assignable_scopes or []),
+    }
+
+
+def assignment_attributes(a: Any, roles: dict[str, str], subscription: str) -> dict[str, Any]:
+    role_name = roles.get(str(a.role_definition_id).rsplit("/", 1)[-1].lower(), "")
+    scope = str(a.scope or "")
+    return {
+        "role_name": role_name,
+        "role_definition_id": a.role_definition_id,
+        "privileged": role_name in PRIVILEGED_ROLES,
+        "principal_id": a.principal_id,
+        "principal_type": enum_str(a.principal_type),
+        "delegated": bool(g(a, "delegated_managed_identity_resource_id")),
+        "scope": scope,
+        "subscription_scope": scope.rstrip("/").lower() in ("/", f"/subscriptions/{subscription}".lower())
+        or scope.lower().startswith("/providers/microsoft.management/managementgroups/"),
+    }
+
+
+def collect(ctx: Context) -> None:
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    client = ctx.client(AuthorizationManagementClient)
+    sub_scope = f"/subscriptions/{ctx.subscription}"
+    if ctx.wants(ASSIGNMENT, DEFINITION):
+        definitions = ctx.call([ASSIGNMENT, DEFINITION], lambda: client.role_definitions.list(sub_scope))
+        if not isinstance(definitions, Failed):
+            roles = {str(d.name).lower(): d.role_name for d in definitions}
+            for d in definitions:
+                if d.role_type == "CustomRole":
+                    ctx.add(DEFINITION, d.id, d.role_name, "global", definition_attributes(d))
+            if ctx.wants(ASSIGNMENT):
+                assignments = ctx.call([ASSIGNMENT], lambda: client.role_assignments.list_for_subscription())
+                if not isinstance(assignments, Failed):
+                    for a in assignments:
+                        attrs = assignment_attributes(a, roles, ctx.subscription)
+                        ctx.add(ASSIGNMENT, a.id, f"{attrs['role_name'] or a.name} -> {a.principal_id}", "global",
+                                attrs)
+    if ctx.wants(SUBSCRIPTION):
+        admins = ctx.call([SUBSCRIPTION], lambda: client.classic_administrators.list())
+        if not isinstance(admins, Failed):
+            roles_seen = [str(g(a, "role", "")) for a in admins]
+            ctx.add(SUBSCRIPTION, sub_scope, ctx.subscription, "global", {
+                "classic_administrators": len(roles_seen),
+                "co_administrators": sum(1 for r in roles_seen if "coadministrator" in r.lower()),
+            })

@@ -1,0 +1,72 @@
+"""Key vaults (one subscription-wide list); keys and secrets metadata per vault only when asked.
+
+The management plane lists key and secret *attributes* (enabled, expiry),
+never secret values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_azure.collectors.base import Context, Failed, enum_str, g, iso, resource_group, tags
+
+VAULT = "azure.keyvault.vault"
+KEY = "azure.keyvault.key"
+SECRET = "azure.keyvault.secret"
+
+
+def vault_attributes(vault: Any) -> dict[str, Any]:
+    props = vault.properties
+    return {
+        # soft delete is on by default and can no longer be disabled; null = default
+        "soft_delete": g(props, "enable_soft_delete", True),
+        "soft_delete_retention_days": g(props, "soft_delete_retention_in_days"),
+        "purge_protection": bool(g(props, "enable_purge_protection", False)),
+        "rbac_authorization": bool(g(props, "enable_rbac_authorization", False)),
+        "public_network_access": enum_str(g(props, "public_network_access", "Enabled")),
+        "network_default_action": enum_str(g(props, "network_acls.default_action", "Allow")),
+        "private_endpoints": len(g(props, "private_endpoint_connections", []) or []),
+        "tags": tags(vault),
+    }
+
+
+def key_attributes(key: Any) -> dict[str, Any]:
+    actions = g(key, "rotation_policy.lifetime_actions", []) or []
+    rotate = [a for a in actions if str(enum_str(g(a, "action.type", ""))).lower() == "rotate"]
+    return {
+        "enabled": bool(g(key, "attributes.enabled", True)),
+        "expires": iso(g(key, "attributes.expires")),
+        "rotation_policy": bool(rotate),
+        "kty": enum_str(g(key, "kty")),
+    }
+
+
+def secret_attributes(secret: Any) -> dict[str, Any]:
+    return {
+        "enabled": bool(g(secret, "properties.attributes.enabled", True)),
+        "expires": iso(g(secret, "properties.attributes.expires")),
+        "content_type": g(secret, "properties.content_type"),
+    }
+
+
+def collect(ctx: Context) -> None:
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    client = ctx.client(KeyVaultManagementClient)
+    vaults = ctx.call([VAULT, KEY, SECRET], lambda: client.vaults.list_by_subscription())
+    if isinstance(vaults, Failed):
+        return
+    for vault in vaults:
+        ctx.add(VAULT, vault.id, vault.name, vault.location, vault_attributes(vault))
+    for fact_type, op, attrs in ((KEY, client.keys, key_attributes), (SECRET, client.secrets, secret_attributes)):
+        if not ctx.wants(fact_type):
+            continue
+
+        def list_items(vault: Any, fact_type: str = fact_type, op: Any = op) -> Any:
+            return ctx.call([fact_type], lambda: op.list(resource_group(vault.id), vault.name), where=vault.name)
+
+        for vault, items in ctx.fan_out(list_items, vaults):
+            if isinstance(items, Failed):
+                continue
+            for item in items:
+                ctx.add(fact_type, item.id, f"{vault.name}/{item.name}", vault.location, attrs(item))

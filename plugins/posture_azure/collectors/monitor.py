@@ -1,0 +1,82 @@
+"""Activity log export: subscription diagnostic settings, legacy log profiles, workspace retention.
+
+One scope-level fact per subscription, so "is the activity log exported"
+reads exactly one fact. Workspace retention costs one GET per distinct
+Log Analytics workspace the settings point at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_azure.collectors.base import Context, Failed, g
+
+ACTIVITY_LOG = "azure.monitor.activity_log"
+WORKSPACE_API = "2022-10-01"
+
+
+def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_days: dict[str, int | None]
+                            ) -> dict[str, Any]:
+    categories: set[str] = set()
+    destinations: list[str] = []
+    retention: list[int] = []
+    for s in settings:
+        enabled = {str(g(log, "category")) for log in (g(s, "logs", []) or []) if g(log, "enabled")}
+        if not enabled:
+            continue
+        categories |= enabled
+        ws = g(s, "workspace_id")
+        for kind, target in (("log_analytics", ws), ("storage", g(s, "storage_account_id")),
+                             ("event_hub", g(s, "event_hub_authorization_rule_id"))):
+            if target:
+                destinations.append(kind)
+        if ws and workspace_days.get(ws.lower()) is not None:
+            retention.append(int(workspace_days[ws.lower()] or 0))
+    for p in profiles:
+        if g(p, "storage_account_id") or g(p, "service_bus_rule_id"):
+            destinations.append("log_profile")
+            days = g(p, "retention_policy.days", 0) if g(p, "retention_policy.enabled") else 0
+            retention.append(int(days or 0))
+    # 0 = kept forever (log profile without retention); otherwise the longest retention found
+    effective = 0 if 0 in retention else (max(retention) if retention else None)
+    return {
+        "diagnostic_settings": len(settings),
+        "exported": bool(categories) or bool(profiles),
+        "categories": sorted(categories),
+        "destinations": sorted(set(destinations)),
+        "retention_days": effective,
+        "retention_forever": effective == 0,
+    }
+
+
+def collect(ctx: Context) -> None:
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.monitor import MonitorManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    monitor = ctx.client(MonitorManagementClient)
+    settings = ctx.call([ACTIVITY_LOG], lambda: monitor.subscription_diagnostic_settings.list())
+    if isinstance(settings, Failed):
+        return
+    settings = list(getattr(settings, "value", settings) or [])
+    profiles = ctx.call([ACTIVITY_LOG], lambda: monitor.log_profiles.list())
+    if isinstance(profiles, Failed):
+        return
+    arm = ctx.client(ResourceManagementClient)
+    workspaces = {ws.lower(): ws for s in settings if (ws := g(s, "workspace_id"))}
+
+    def retention(ws: str) -> Any:
+        def get() -> Any:
+            resp = arm.send_request(HttpRequest("GET", f"{ws}?api-version={WORKSPACE_API}"))
+            resp.raise_for_status()
+            return (resp.json().get("properties") or {}).get("retentionInDays")
+        return ctx.call([ACTIVITY_LOG], get, where=ws.rsplit("/", 1)[-1])
+
+    workspace_days: dict[str, int | None] = {}
+    for ws, days in ctx.fan_out(retention, list(workspaces.values())):
+        if isinstance(days, Failed):
+            return
+        workspace_days[ws.lower()] = days
+    sub_id = f"/subscriptions/{ctx.subscription}"
+    ctx.add(ACTIVITY_LOG, sub_id, ctx.subscription, "global",
+            activity_log_attributes(settings, list(profiles), workspace_days))

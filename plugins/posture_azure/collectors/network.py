@@ -1,0 +1,48 @@
+"""Network security groups (one subscription-wide list): inbound rules, normalised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_azure.collectors.base import Context, Failed, enum_str, tags
+
+NSG = "azure.network.nsg"
+
+
+def _rule(rule: Any, default: bool) -> dict[str, Any]:
+    sources = [rule.source_address_prefix] if rule.source_address_prefix else []
+    sources += list(rule.source_address_prefixes or [])
+    ports = [rule.destination_port_range] if rule.destination_port_range else []
+    ports += list(rule.destination_port_ranges or [])
+    return {
+        "name": rule.name,
+        "priority": rule.priority,
+        "access": enum_str(rule.access),
+        "protocol": enum_str(rule.protocol),
+        "sources": sources,
+        "ports": [str(p) for p in ports],
+        "default": default,
+    }
+
+
+def nsg_attributes(nsg: Any) -> dict[str, Any]:
+    rules = [(r, False) for r in nsg.security_rules or []] + [(r, True) for r in nsg.default_security_rules or []]
+    inbound = [_rule(r, d) for r, d in rules if enum_str(r.direction) == "Inbound"]
+    inbound.sort(key=lambda r: r["priority"] or 0)
+    return {
+        "inbound_rules": inbound,
+        "attached_subnets": len(nsg.subnets or []),
+        "attached_interfaces": len(nsg.network_interfaces or []),
+        "tags": tags(nsg),
+    }
+
+
+def collect(ctx: Context) -> None:
+    from azure.mgmt.network import NetworkManagementClient
+
+    client = ctx.client(NetworkManagementClient)
+    groups = ctx.call([NSG], lambda: client.network_security_groups.list_all())
+    if isinstance(groups, Failed):
+        return
+    for nsg in groups:
+        ctx.add(NSG, nsg.id, nsg.name, nsg.location, nsg_attributes(nsg))

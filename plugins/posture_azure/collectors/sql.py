@@ -1,0 +1,62 @@
+"""SQL servers (one list, AAD admin via $expand) with per-server auditing; databases with TDE when asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_azure.collectors.base import Context, Failed, enum_str, g, resource_group, tags, tls_version
+
+SERVER = "azure.sql.server"
+DATABASE = "azure.sql.database"
+
+
+def server_attributes(server: Any, audit: Any) -> dict[str, Any]:
+    retention = g(audit, "retention_days")
+    return {
+        "public_network_access": enum_str(g(server, "public_network_access", "Enabled")),
+        "minimal_tls_version": tls_version(g(server, "minimal_tls_version")),
+        "aad_admin_configured": bool(g(server, "administrators.login")),
+        "aad_only_authentication": bool(g(server, "administrators.azure_ad_only_authentication", False)),
+        "auditing_enabled": enum_str(g(audit, "state")) == "Enabled",
+        # 0 = keep forever; a Log Analytics / Event Hub target keeps by its own policy
+        "auditing_retention_days": retention,
+        "auditing_to_log_analytics": bool(g(audit, "is_azure_monitor_target_enabled", False)),
+        "tags": tags(server),
+    }
+
+
+def collect(ctx: Context) -> None:
+    from azure.mgmt.sql import SqlManagementClient
+
+    client = ctx.client(SqlManagementClient)
+    servers = ctx.call([SERVER, DATABASE], lambda: client.servers.list(expand="administrators/activedirectory"))
+    if isinstance(servers, Failed):
+        return
+    if ctx.wants(SERVER):
+        def audit(server: Any) -> Any:
+            return ctx.call([SERVER], lambda: client.server_blob_auditing_policies.get(
+                resource_group(server.id), server.name), where=server.name)
+
+        for server, policy in ctx.fan_out(audit, servers):
+            if not isinstance(policy, Failed):
+                ctx.add(SERVER, server.id, server.name, server.location, server_attributes(server, policy))
+    if ctx.wants(DATABASE):
+        def databases(server: Any) -> Any:
+            return ctx.call([DATABASE], lambda: client.databases.list_by_server(
+                resource_group(server.id), server.name), where=server.name)
+
+        dbs = [(server, db) for server, found in ctx.fan_out(databases, servers) if not isinstance(found, Failed)
+               for db in found if db.name.lower() != "master"]
+
+        def tde(pair: tuple[Any, Any]) -> Any:
+            server, db = pair
+            return ctx.call([DATABASE], lambda: client.transparent_data_encryptions.get(
+                resource_group(server.id), server.name, db.name, "current"), where=f"{server.name}/{db.name}")
+
+        for (server, db), state in ctx.fan_out(tde, dbs):
+            if not isinstance(state, Failed):
+                ctx.add(DATABASE, db.id, f"{server.name}/{db.name}", db.location, {
+                    "tde_enabled": enum_str(g(state, "state")) == "Enabled",
+                    "server": server.name,
+                    "tags": tags(db),
+                })

@@ -1,0 +1,56 @@
+"""Storage accounts (one subscription-wide list) and, only when asked, blob service properties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_azure.collectors.base import Context, Failed, enum_str, g, resource_group, tags, tls_version
+
+ACCOUNT = "azure.storage.account"
+BLOB_SERVICE = "azure.storage.blob_service"
+
+
+def account_attributes(acc: Any) -> dict[str, Any]:
+    key_source = enum_str(g(acc, "encryption.key_source"))
+    return {
+        "kind": enum_str(acc.kind),
+        # null means the pre-2023 default (allowed) on older accounts
+        "allow_blob_public_access": g(acc, "allow_blob_public_access"),
+        "https_only": g(acc, "enable_https_traffic_only"),
+        "minimum_tls_version": tls_version(g(acc, "minimum_tls_version")),
+        # null means shared key access is allowed
+        "allow_shared_key_access": g(acc, "allow_shared_key_access", True),
+        "network_default_action": enum_str(g(acc, "network_rule_set.default_action")),
+        "public_network_access": enum_str(g(acc, "public_network_access")),
+        "infrastructure_encryption": bool(g(acc, "encryption.require_infrastructure_encryption", False)),
+        "encryption_key_source": key_source,
+        "customer_managed_key": key_source == "Microsoft.Keyvault",
+        "tags": tags(acc),
+    }
+
+
+def collect(ctx: Context) -> None:
+    from azure.mgmt.storage import StorageManagementClient
+
+    client = ctx.client(StorageManagementClient)
+    accounts = ctx.call([ACCOUNT, BLOB_SERVICE], lambda: client.storage_accounts.list())
+    if isinstance(accounts, Failed):
+        return
+    for acc in accounts:
+        ctx.add(ACCOUNT, acc.id, acc.name, acc.location, account_attributes(acc))
+    if not ctx.wants(BLOB_SERVICE):
+        return
+
+    def blob_props(acc: Any) -> Any:
+        return ctx.call([BLOB_SERVICE], lambda: client.blob_services.get_service_properties(
+            resource_group(acc.id), acc.name), where=acc.name)
+
+    for acc, props in ctx.fan_out(blob_props, accounts):
+        if isinstance(props, Failed):
+            continue
+        ctx.add(BLOB_SERVICE, f"{acc.id}/blobServices/default", acc.name, acc.location, {
+            "blob_soft_delete": bool(g(props, "delete_retention_policy.enabled", False)),
+            "blob_soft_delete_days": g(props, "delete_retention_policy.days"),
+            "container_soft_delete": bool(g(props, "container_delete_retention_policy.enabled", False)),
+            "versioning": bool(g(props, "is_versioning_enabled", False)),
+        })

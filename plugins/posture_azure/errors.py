@@ -1,0 +1,32 @@
+"""Turn azure-core exceptions into the cloud's own error code and a short message."""
+
+from __future__ import annotations
+
+from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+
+#: ARM codes meaning "this feature/resource type is not there", not "denied".
+NOT_APPLICABLE_CODES = {"SubscriptionNotRegistered", "MissingSubscriptionRegistration", "FeatureNotSupported"}
+
+
+def error_code(exc: BaseException) -> tuple[str, str]:
+    """(ARM error code, message) for an SDK exception; never includes tokens."""
+    if isinstance(exc, HttpResponseError):
+        code = None
+        err = getattr(exc, "error", None)
+        if err is not None:
+            code = getattr(err, "code", None)
+        if not code and exc.response is not None:
+            try:
+                body = exc.response.json()
+                code = (body.get("error") or {}).get("code") or body.get("code")
+            except Exception:  # body is not JSON
+                code = None
+        if not code:
+            code = "Unauthorized" if isinstance(exc, ClientAuthenticationError) else f"HTTP{exc.status_code}"
+        message = getattr(err, "message", None) or exc.reason or str(exc).splitlines()[0]
+        return str(code), str(message)[:500]
+    if isinstance(exc, ClientAuthenticationError):
+        return "CredentialUnavailable", str(exc).splitlines()[0][:500]
+    if isinstance(exc, AzureError):
+        return type(exc).__name__, str(exc).splitlines()[0][:500]
+    return type(exc).__name__, str(exc)[:500]

@@ -1,0 +1,88 @@
+"""Checks whose logic is not a plain condition: NSG rule evaluation with priorities and port ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from posture.checks import Check, Outcome
+from posture.facts import Fact
+
+#: NSG source prefixes meaning "anyone on the internet"
+INTERNET_SOURCES = {"*", "any", "internet", "0.0.0.0", "0.0.0.0/0", "::/0", "::"}
+TCP_PROTOCOLS = {"tcp", "*", "any"}
+DEFAULT_ADMIN_PORTS = (22, 3389)
+
+
+def port_matches(spec: str, port: int) -> bool:
+    """NSG port spec ``"*"``, ``"22"`` or ``"20-30"`` covers ``port``."""
+    spec = str(spec).strip()
+    if spec in ("*", ""):
+        return True
+    if "-" in spec:
+        low, _, high = spec.partition("-")
+        try:
+            return int(low) <= port <= int(high)
+        except ValueError:
+            return False
+    try:
+        return int(spec) == port
+    except ValueError:
+        return False
+
+
+def from_internet(sources: list[str]) -> bool:
+    return any(str(s).strip().lower() in INTERNET_SOURCES for s in sources)
+
+
+def internet_exposed_ports(rules: list[Mapping[str, Any]], ports: list[int]) -> dict[int, str]:
+    """Admin port -> the Allow rule exposing it to the internet.
+
+    NSG rules are evaluated by ascending priority and the first match wins, so
+    a higher-priority Deny from the internet hides a later Allow.
+    """
+    ordered = sorted(rules, key=lambda r: r.get("priority") or 0)
+    exposed: dict[int, str] = {}
+    for port in ports:
+        for rule in ordered:
+            if str(rule.get("protocol", "*")).lower() not in TCP_PROTOCOLS:
+                continue
+            if not from_internet(rule.get("sources") or []):
+                continue
+            if not any(port_matches(p, port) for p in rule.get("ports") or []):
+                continue
+            if str(rule.get("access", "")).lower() == "allow":
+                exposed[port] = str(rule.get("name"))
+            break
+    return exposed
+
+
+def nsg_admin_ports_closed(fact: Fact, params: Mapping[str, Any]) -> Outcome:
+    ports = [int(p) for p in params.get("admin_ports", DEFAULT_ADMIN_PORTS)]
+    exposed = internet_exposed_ports(fact.attributes.get("inbound_rules") or [], ports)
+    evidence = {"admin_ports": ports, "exposed": {str(k): v for k, v in sorted(exposed.items())}}
+    if exposed:
+        detail = ", ".join(f"{p} (rule {r})" for p, r in sorted(exposed.items()))
+        return Outcome("fail", f"NSG {fact.name} allows administrative ports from the internet: {detail}", evidence)
+    return Outcome("pass", f"NSG {fact.name} does not expose administrative ports to the internet", evidence)
+
+
+def function_checks() -> list[Check]:
+    return [
+        Check(
+            id="azure.network.nsg.admin_ports_closed",
+            title="Network security group does not allow administrative ports from the internet",
+            provider="azure",
+            fact_type="azure.network.nsg",
+            controls=("NET-01",),
+            function=nsg_admin_ports_closed,
+            remediation=(
+                "Delete or restrict the inbound rule (source `*`, `Internet`, `0.0.0.0/0`) that allows SSH/RDP "
+                "or other administrative ports; use Azure Bastion or just-in-time VM access instead.\n\n"
+                "`az network nsg rule update -g RG --nsg-name NSG -n RULE --source-address-prefixes 10.0.0.0/8`"
+            ),
+            description="Evaluates inbound rules by priority (first match wins), with port ranges and service tags.",
+            references=("https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview",),
+            source=__file__,
+        )
+    ]

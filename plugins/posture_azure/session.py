@@ -1,0 +1,140 @@
+"""Credentials, SDK clients and request counting, shared per process.
+
+Units are picklable descriptions; live objects (credential, clients) are
+built lazily in whichever process runs the unit and cached per
+(settings, subscription, client class), so concurrent units of one
+subscription share one client (azure-core clients are thread-safe).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+from posture.provider import ProviderError
+from posture_azure.settings import AzureSettings
+
+
+class RequestCount:
+    """A thread-safe counter of HTTP requests sent (retries included)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self.value += n
+
+
+_current_count: contextvars.ContextVar[RequestCount | None] = contextvars.ContextVar(
+    "posture_azure_request_count", default=None
+)
+
+
+class CountRequestsPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Per-retry policy: every HTTP attempt adds one to the active :class:`RequestCount`."""
+
+    def on_request(self, request: Any) -> None:
+        count = _current_count.get()
+        if count is not None:
+            count.add()
+
+
+@contextmanager
+def counting(count: RequestCount) -> Iterator[RequestCount]:
+    """Attribute requests made in this context (and contexts copied from it) to ``count``."""
+    token = _current_count.set(count)
+    try:
+        yield count
+    finally:
+        _current_count.reset(token)
+
+
+_POLICY = CountRequestsPolicy()
+_lock = threading.Lock()
+_credentials: dict[tuple[Any, ...], Any] = {}
+_clients: dict[tuple[Any, ...], Any] = {}
+_injected: dict[str, Any] = {}
+
+
+def register_credential(name: str, credential: Any) -> None:
+    """Make an in-process credential object selectable as ``--azure-credential name``."""
+    with _lock:
+        _injected[name] = credential
+
+
+def _load_factory(spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise ProviderError(f"azure: --azure-credential {spec!r} must be 'default', a registered name or 'module:callable'")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ProviderError(f"azure: cannot load credential factory {spec!r}: {exc}") from None
+    return factory() if callable(factory) and not hasattr(factory, "get_token") else factory
+
+
+def credential_for(settings: AzureSettings) -> Any:
+    """The credential selected by ``settings.credential`` (cached per process)."""
+    key = (settings.credential, settings.authority, settings.custom_authority)
+    with _lock:
+        if settings.credential in _injected:
+            return _injected[settings.credential]
+        cached = _credentials.get(key)
+    if cached is not None:
+        return cached
+    if settings.credential == "default":
+        from azure.identity import DefaultAzureCredential
+
+        kwargs: dict[str, Any] = {"authority": settings.authority, "exclude_interactive_browser_credential": True}
+        if settings.custom_authority:
+            kwargs["disable_instance_discovery"] = True  # else MSAL first calls login.microsoftonline.com
+        cred = DefaultAzureCredential(**kwargs)
+    else:
+        cred = _load_factory(settings.credential)
+    with _lock:
+        return _credentials.setdefault(key, cred)
+
+
+def client_kwargs(settings: AzureSettings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "base_url": settings.arm_endpoint,
+        "credential_scopes": settings.credential_scopes,
+        "per_retry_policies": [_POLICY],
+        "retry_total": settings.retry_total,
+        "retry_backoff_factor": settings.retry_backoff,
+        "retry_backoff_max": 30,
+        "connection_timeout": 20,
+        "read_timeout": 60,
+    }
+    if settings.ca_bundle:
+        kwargs["connection_verify"] = settings.ca_bundle
+    return kwargs
+
+
+def client(settings: AzureSettings, factory: Callable[..., Any], subscription_id: str | None) -> Any:
+    """One SDK client per (settings, client class, subscription), built on first use."""
+    key = (settings, factory, subscription_id)
+    with _lock:
+        cached = _clients.get(key)
+    if cached is not None:
+        return cached
+    cred = credential_for(settings)
+    kwargs = client_kwargs(settings)
+    made = factory(cred, **kwargs) if subscription_id is None else factory(cred, subscription_id, **kwargs)
+    with _lock:
+        return _clients.setdefault(key, made)
+
+
+def reset() -> None:
+    """Forget cached clients and credentials (tests switching endpoints)."""
+    with _lock:
+        _clients.clear()
+        _credentials.clear()
