@@ -311,7 +311,11 @@ def read_document(path: Path) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = f", column {mark.column + 1}" if mark else ""
-        what = " ".join(x for x in (exc.context, exc.problem) if x)
+        what = exc.problem or exc.context or "syntax error"
+        if exc.context and exc.problem:
+            cm = exc.context_mark
+            started = f" started at line {cm.line + 1}, column {cm.column + 1}" if cm else ""
+            what += f" ({exc.context}{started})"
         raise TierError(path, "$", f"invalid YAML at line {line}{col}: {what}", line) from None
     except yaml.YAMLError as exc:
         raise TierError(path, "$", f"invalid YAML: {exc}") from None
@@ -424,7 +428,7 @@ def format_value(value: Any) -> str:
 
 
 def _did_you_mean(word: str, options: Any) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.75)
     return f"; did you mean {close[0]}?" if close else ""
 
 
@@ -619,7 +623,9 @@ def _resolve(path: Path, cat: Catalogue, stack: list[tuple[Path, str]]) -> Resol
         rc = controls.get(cid)
         if rc is None:
             i = [e["control"] for e in data["exclude"]].index(cid)
-            where = f"tier {parent.id} ({' -> '.join(parent.chain)})" if parent else "this tier"
+            where = "this tier"
+            if parent is not None:
+                where = f"tier {parent.id}" + (f" ({' -> '.join(parent.chain)})" if len(parent.chain) > 1 else "")
             raise doc.error(["exclude", i, "control"],
                             f"cannot exclude {cid}: it is not selected by {where}; nothing to exclude")
         rc.excluded, rc.justification, rc.excluded_by = True, ex["justification"].strip(), tid
@@ -735,17 +741,22 @@ def load_classification(path: Path | None = None) -> list[ClassificationLevel]:
     return levels
 
 
-def tier_for_classification(level: str) -> str:
-    """The standard tier id for a data-classification level (``confidential`` -> ``tier-2``)."""
+def classification_level(level: str) -> ClassificationLevel:
+    """The classification level named ``level`` (case, spaces and aliases tolerated)."""
     levels = load_classification()
     wanted = _norm(level)
     for lvl in levels:
         if wanted == _norm(lvl.id) or wanted in {_norm(a) for a in lvl.aliases}:
-            return lvl.tier
+            return lvl
     names = [lvl.id for lvl in levels]
     raise TierError(standard_tiers_dir() / "classification.yaml", "$.levels",
                     f"unknown classification level '{level}' (known: {', '.join(names)})"
                     + _did_you_mean(wanted, names))
+
+
+def tier_for_classification(level: str) -> str:
+    """The standard tier id for a data-classification level (``confidential`` -> ``tier-2``)."""
+    return classification_level(level).tier
 
 
 def iter_parameters(cat: Catalogue) -> Iterator[tuple[ControlSpec, ParameterSpec]]:
