@@ -1,0 +1,130 @@
+"""``posture compare``: organisations x tiers and controls x organisations."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from posture.cli.common import fail
+
+
+def load_reports_or_exit(paths: tuple[Path, ...]) -> list[Any]:
+    from posture.report import load_report
+
+    reports = []
+    for p in paths:
+        try:
+            reports.append(load_report(str(p)))
+        except OSError as exc:
+            fail(f"{p}: cannot read report: {exc.strerror or exc}")
+        except ValueError as exc:
+            fail(str(exc))
+    return reports
+
+
+def _salt(salt_env: str | None) -> str:
+    if salt_env:
+        value = os.environ.get(salt_env, "")
+        if not value:
+            fail(f"--salt-env {salt_env}: the environment variable is unset or empty")
+        return value
+    value = click.prompt("Anonymisation salt (kept secret; the same salt gives the same pseudonyms)",
+                         hide_input=True, default="", show_default=False, err=True)
+    if not value:
+        fail("--anonymise needs a salt: --salt-env VAR or type one at the prompt (there is no default)")
+    return value
+
+
+def print_console(comparison: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    styles = {"attained": "green", "not_attained": "red", "incomplete": "yellow", "not_evaluated": "dim",
+              "pass": "green", "fail": "red", "error": "yellow", "not_assessed": "magenta", "excluded": "dim",
+              "not_applicable": "dim"}
+    orgs = [o["label"] for o in comparison["organisations"]]
+    att = {(a["organisation"], a["tier"]): a for a in comparison["attainment"]}
+    t = Table(title="Tier attainment", title_justify="left")
+    t.add_column(comparison["group_by"].capitalize())
+    for tier in comparison["tiers"]:
+        t.add_column(tier)
+    for org in orgs:
+        cells = []
+        for tier in comparison["tiers"]:
+            a = att[(org, tier)]
+            rate = "" if a["pass_rate"] is None else f" {a['pass_rate']:.0%}"
+            cells.append(f"[{styles[a['status']]}]{a['status'].replace('_', ' ')}[/]{rate}")
+        t.add_row(_plain(org), *cells)
+    console.print(t)
+    c = Table(title="Controls (pass/fail/error/excluded)", title_justify="left")
+    c.add_column("Control")
+    c.add_column("Sev.")
+    for org in orgs:
+        c.add_column(_plain(org))
+    for ctrl in comparison["controls"]:
+        cells = []
+        for org in orgs:
+            r = ctrl["results"][org]
+            cells.append(f"[{styles[r['status']]}]{r['status'].replace('_', ' ')}[/] "
+                         f"{r['pass'] + r['waived']}/{r['fail']}/{r['error']}/{r['excluded']}")
+        c.add_row(ctrl["control"], ctrl["severity"], *cells)
+    console.print(c)
+
+
+def _plain(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@click.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--label", "labels", multiple=True, metavar="NAME",
+              help="Organisation label for each report, in order (default: metadata.organisation, else scope ids).")
+@click.option("--by", "group_by", type=click.Choice(["organisation", "scope"]), default="organisation",
+              show_default=True, help="One row per organisation (reports with one label merge) or per scope.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Write the comparison as JSON (schema posture.compare/v1); '-' for stdout.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a self-contained HTML page with charts.")
+@click.option("--anonymise", "--anonymize", "anonymise", is_flag=True,
+              help="Replace organisation and scope identifiers with HMAC-SHA256 pseudonyms.")
+@click.option("--salt-env", metavar="VAR", help="Environment variable holding the anonymisation salt "
+              "(otherwise prompted; there is no default).")
+def compare(reports: tuple[Path, ...], labels: tuple[str, ...], group_by: str, json_out: Path | None,
+            html_out: Path | None, anonymise: bool, salt_env: str | None) -> None:
+    """Compare JSON reports of several organisations side by side.
+
+    Rows are organisations (or scopes with --by scope); the matrices give tier
+    attainment with pass rate, and per control the pass / fail / error /
+    excluded counts. Controls are cloud-agnostic, so AWS, Azure and GCP
+    reports line up.
+    """
+    from posture.compare import compare as build
+
+    if len(labels) > len(reports):
+        fail(f"{len(labels)} --label values for {len(reports)} reports")
+    if salt_env and not anonymise:
+        fail("--salt-env is only used with --anonymise")
+    loaded = load_reports_or_exit(reports)
+    salt = _salt(salt_env) if anonymise else None
+    comparison = build(loaded, list(labels), group_by=group_by, salt=salt)
+    if json_out is not None:
+        text = json.dumps(comparison, indent=2, sort_keys=False) + "\n"
+        if str(json_out) == "-":
+            click.echo(text, nl=False)
+        else:
+            json_out.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {json_out}", err=True)
+    if html_out is not None:
+        from posture.outputs.html import render_compare
+
+        html_out.write_text(render_compare(comparison), encoding="utf-8")
+        click.echo(f"wrote {html_out}", err=True)
+    if str(json_out) != "-":
+        print_console(comparison)

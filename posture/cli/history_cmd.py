@@ -1,0 +1,105 @@
+"""``posture history`` (scans in the store) and ``posture diff OLD NEW`` (drift between two scans)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from posture.cli.common import fail
+
+STORE_HELP = "History database URL or SQLite path (default: $POSTURE_STORE, else ~/.local/share/posture/history.sqlite)."
+
+
+def open_store(url: str | None) -> Any:
+    from posture.history import Store, StoreError
+
+    try:
+        return Store(url)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def load_scan(ref: str, store_url: str | None, store_cache: dict[str, Any]) -> Any:
+    """A scan id from the store, or a JSON report path."""
+    from posture.history import StoreError
+
+    if Path(ref).is_file():
+        from posture.cli.compare_cmd import load_reports_or_exit
+
+        return load_reports_or_exit((Path(ref),))[0]
+    if not ref.isdigit():
+        fail(f"{ref}: neither a report file nor a scan id")
+    if "store" not in store_cache:
+        store_cache["store"] = open_store(store_url)
+    try:
+        return store_cache["store"].get(int(ref))
+    except StoreError as exc:
+        fail(str(exc))
+
+
+@click.command()
+@click.option("--store", envvar="POSTURE_STORE", help=STORE_HELP)
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def history(store: str | None, limit: int, as_json: bool) -> None:
+    """List scans recorded in the history store, most recent first."""
+    scans = open_store(store).list(limit)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in scans], indent=2))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Scan history ({len(scans)} most recent)", title_justify="left")
+    for col in ("Id", "Started", "Tier", "Scopes", "Pass", "Fail", "Error", "Waived"):
+        table.add_column(col, justify="right" if col in ("Id", "Pass", "Fail", "Error", "Waived") else "left")
+    for s in scans:
+        table.add_row(str(s.id), escape(s.started_at), escape(s.tier), escape(", ".join(s.scopes)), str(s.passed),
+                      str(s.failed), str(s.errors), str(s.waived))
+    Console().print(table)
+
+
+@click.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--store", envvar="POSTURE_STORE", help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (new, fixed, unchanged) instead of tables.")
+@click.option("--fail-on-new", is_flag=True, help="Exit 1 when NEW has failures OLD did not have.")
+def diff(old: str, new: str, store: str | None, as_json: bool, fail_on_new: bool) -> None:
+    """Show new, fixed and unchanged failures between two scans.
+
+    OLD and NEW are scan ids from `posture history` or JSON report paths.
+    """
+    from posture.history import diff as compute
+
+    cache: dict[str, Any] = {}
+    old_report, new_report = load_scan(old, store, cache), load_scan(new, store, cache)
+    d = compute(old_report, new_report)
+    if as_json:
+        out = {"old": {"ref": old, "started_at": old_report.started_at, "tier": old_report.tier.get("id")},
+               "new": {"ref": new, "started_at": new_report.started_at, "tier": new_report.tier.get("id")},
+               **d.to_dict()}
+        click.echo(json.dumps(out, indent=2))
+    else:
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        console = Console()
+        for title, rows, style in (("New failures", d.new, "red"), ("Fixed", d.fixed, "green"),
+                                   ("Unchanged failures", d.unchanged, "yellow")):
+            table = Table(title=f"{title} ({len(rows)})", title_style=style, title_justify="left")
+            for col in ("Check", "Severity", "Scope", "Resource", "Now" if rows is d.fixed else "Status"):
+                table.add_column(col)
+            for r in rows:
+                now = d.now_status.get(r.fingerprint, "absent") if rows is d.fixed else r.status
+                table.add_row(escape(r.check_id), r.severity, escape(f"{r.provider}:{r.scope}"),
+                              escape(r.resource_name or r.resource_id), escape(now))
+            console.print(table)
+    if fail_on_new and d.new:
+        sys.exit(1)
