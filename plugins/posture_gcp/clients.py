@@ -1,0 +1,117 @@
+"""Client construction for one work unit: every client shares the unit's counting credentials.
+
+google-cloud-* clients use ``transport="rest"`` (plain HTTP/JSON, so one
+endpoint override reaches them all); the APIs whose google-cloud clients are
+gRPC-only (IAM admin, Logging config, Cloud SQL Admin, Essential Contacts) use
+google-api-python-client discovery clients built from the static discovery
+documents shipped with it. httplib2 is not thread-safe, so discovery clients
+are built once per thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from posture_gcp.auth import CountingCredentials
+from posture_gcp.errors import is_retryable
+from posture_gcp.settings import GcpSettings
+
+TIMEOUT = 60.0
+
+
+class Clients:
+    def __init__(self, settings: GcpSettings, credentials: CountingCredentials) -> None:
+        self.settings = settings
+        self.credentials = credentials
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
+
+    def _cached(self, key: str, factory: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = factory()
+            return self._cache[key]
+
+    def retry(self) -> Any:
+        """An api-core Retry for 429/5xx, limited to ``max_retries`` attempts per call (or listing)."""
+        from google.api_core.retry import Retry
+
+        budget = {"left": self.settings.max_retries}
+        lock = threading.Lock()
+
+        def predicate(exc: BaseException) -> bool:
+            if not is_retryable(exc):
+                return False
+            with lock:
+                budget["left"] -= 1
+                return budget["left"] >= 0
+
+        return Retry(predicate=predicate, initial=1.0, maximum=30.0, multiplier=2.0, timeout=300.0)
+
+    # ------------------------------------------------------- google-cloud-*
+    def compute(self, kind: str) -> Any:
+        """A compute_v1 client: ``InstancesClient``, ``FirewallsClient``..."""
+        from google.cloud import compute_v1
+
+        def make() -> Any:
+            cls = getattr(compute_v1, kind)
+            return cls(credentials=self.credentials, transport="rest",
+                       client_options=self.settings.client_options("compute"))
+
+        return self._cached(f"compute.{kind}", make)
+
+    def kms(self) -> Any:
+        from google.cloud import kms_v1
+
+        return self._cached("kms", lambda: kms_v1.KeyManagementServiceClient(
+            credentials=self.credentials, transport="rest", client_options=self.settings.client_options("cloudkms")))
+
+    def projects(self) -> Any:
+        from google.cloud import resourcemanager_v3
+
+        return self._cached("rm.projects", lambda: resourcemanager_v3.ProjectsClient(
+            credentials=self.credentials, transport="rest",
+            client_options=self.settings.client_options("cloudresourcemanager")))
+
+    def folders(self) -> Any:
+        from google.cloud import resourcemanager_v3
+
+        return self._cached("rm.folders", lambda: resourcemanager_v3.FoldersClient(
+            credentials=self.credentials, transport="rest",
+            client_options=self.settings.client_options("cloudresourcemanager")))
+
+    def storage(self, project: str) -> Any:
+        from google.cloud import storage
+
+        return self._cached(f"storage.{project}", lambda: storage.Client(
+            project=project, credentials=self.credentials, client_options=self.settings.client_options("storage")))
+
+    # ------------------------------------------------------------ discovery
+    def discovery(self, api: str, version: str) -> Any:
+        """A discovery client for this thread (httplib2.Http is not thread-safe)."""
+        key = f"{api}.{version}"
+        services = getattr(self._local, "services", None)
+        if services is None:
+            services = self._local.services = {}
+        if key not in services:
+            import google_auth_httplib2
+            import httplib2
+            from googleapiclient.discovery import build
+
+            http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=int(TIMEOUT)))
+            services[key] = build(api, version, http=http, static_discovery=True, cache_discovery=False,
+                                  client_options=self._discovery_options(api))
+        return services[key]
+
+    def execute(self, request: Any) -> dict[str, Any]:
+        """Run a discovery request with googleapiclient's retries (429, 5xx, rate-limit 403)."""
+        return request.execute(num_retries=self.settings.max_retries)
+
+    def _discovery_options(self, api: str) -> dict[str, str] | None:
+        opts = self.settings.client_options(api)
+        if "api_endpoint" in opts:
+            # The override replaces rootUrl+servicePath; method paths are relative ("v1/...").
+            opts["api_endpoint"] = opts["api_endpoint"].rstrip("/") + "/"
+        return opts or None

@@ -1,0 +1,159 @@
+"""Compute Engine: firewalls, networks, subnetworks (aggregated), instances (aggregated)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes, short, truthy
+from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+
+FIREWALL, NETWORK, SUBNET, INSTANCE = (
+    "gcp.compute.firewall", "gcp.compute.network", "gcp.compute.subnetwork", "gcp.compute.instance")
+FULL_ACCESS_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+DEFAULT_COMPUTE_SA = re.compile(r"^\d+-compute@developer\.gserviceaccount\.com$")
+CAI = "//compute.googleapis.com/projects/{project}"
+
+
+def _as_json(message: Any) -> dict[str, Any]:
+    """A compute_v1 proto-plus message in its REST JSON shape (camelCase, enum names)."""
+    return type(message).to_dict(message, preserving_proto_field_name=False, use_integers_for_enums=False)
+
+
+def firewall_attributes(fw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": fw.get("name"),
+        "network": short(fw.get("network")),
+        "direction": fw.get("direction") or "INGRESS",
+        "disabled": bool(fw.get("disabled", False)),
+        "priority": fw.get("priority", 1000),
+        "source_ranges": list(fw.get("sourceRanges") or []),
+        "allowed": [{"protocol": str(a.get("IPProtocol", "")).lower(), "ports": list(a.get("ports") or [])}
+                    for a in fw.get("allowed") or []],
+        "denied": [{"protocol": str(a.get("IPProtocol", "")).lower(), "ports": list(a.get("ports") or [])}
+                   for a in fw.get("denied") or []],
+        "target_tags": list(fw.get("targetTags") or []),
+        "target_service_accounts": list(fw.get("targetServiceAccounts") or []),
+        "logging_enabled": bool((fw.get("logConfig") or {}).get("enable", False)),
+    }
+
+
+def network_attributes(net: dict[str, Any]) -> dict[str, Any]:
+    legacy = bool(net.get("IPv4Range"))
+    auto = bool(net.get("autoCreateSubnetworks", False))
+    return {
+        "name": net.get("name"),
+        "is_default": net.get("name") == "default",
+        "legacy": legacy,
+        "subnet_mode": "legacy" if legacy else ("auto" if auto else "custom"),
+        "subnetwork_count": len(net.get("subnetworks") or []),
+    }
+
+
+def subnetwork_attributes(sn: dict[str, Any]) -> dict[str, Any]:
+    log = sn.get("logConfig") or {}
+    return {
+        "name": sn.get("name"),
+        "region": short(sn.get("region")),
+        "network": short(sn.get("network")),
+        "purpose": sn.get("purpose") or "PRIVATE",
+        "ip_cidr_range": sn.get("ipCidrRange"),
+        "flow_logs_enabled": bool(log.get("enable", sn.get("enableFlowLogs", False))),
+        "flow_sampling": log.get("flowSampling"),
+        "private_google_access": bool(sn.get("privateIpGoogleAccess", False)),
+    }
+
+
+def _metadata(items: list[dict[str, Any]] | None) -> dict[str, str]:
+    """Only the switches we read; metadata values (startup scripts, ssh keys) never enter a fact."""
+    wanted = {"enable-oslogin", "serial-port-enable", "block-project-ssh-keys"}
+    return {i["key"]: str(i.get("value", "")) for i in items or [] if i.get("key") in wanted}
+
+
+def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str]) -> dict[str, Any]:
+    meta = _metadata((inst.get("metadata") or {}).get("items"))
+    oslogin_src = "instance" if "enable-oslogin" in meta else ("project" if "enable-oslogin" in project_metadata
+                                                               else "default")
+    oslogin = truthy(meta.get("enable-oslogin", project_metadata.get("enable-oslogin", "false")))
+    serial = truthy(meta.get("serial-port-enable", project_metadata.get("serial-port-enable", "false")))
+    public_ips: list[str] = []
+    external = False
+    for nic in inst.get("networkInterfaces") or []:
+        for ac in (nic.get("accessConfigs") or []) + (nic.get("ipv6AccessConfigs") or []):
+            external = True
+            ip = ac.get("natIP") or ac.get("externalIpv6")
+            if ip:
+                public_ips.append(ip)
+    shielded = inst.get("shieldedInstanceConfig") or {}
+    sas = []
+    for sa in inst.get("serviceAccounts") or []:
+        email = sa.get("email", "")
+        sas.append({"email": email, "is_default": bool(DEFAULT_COMPUTE_SA.match(email)),
+                    "full_api_access": FULL_ACCESS_SCOPE in (sa.get("scopes") or [])})
+    labels = inst.get("labels") or {}
+    return {
+        "name": inst.get("name"),
+        "zone": short(inst.get("zone")),
+        "status": inst.get("status"),
+        "machine_type": short(inst.get("machineType")),
+        "has_external_ip": external,
+        "public_ips": public_ips,
+        "os_login_enabled": oslogin,
+        "os_login_source": oslogin_src,
+        "serial_port_enabled": serial,
+        "block_project_ssh_keys": truthy(meta.get("block-project-ssh-keys", "false")),
+        "shielded_vm": {
+            "secure_boot": bool(shielded.get("enableSecureBoot", False)),
+            "vtpm": bool(shielded.get("enableVtpm", False)),
+            "integrity_monitoring": bool(shielded.get("enableIntegrityMonitoring", False)),
+        },
+        "service_accounts": sas,
+        "default_sa_full_access": any(s["is_default"] and s["full_api_access"] for s in sas),
+        "can_ip_forward": bool(inst.get("canIpForward", False)),
+        "deletion_protection": bool(inst.get("deletionProtection", False)),
+        "gke_node": "goog-gke-node" in labels,
+        **label_attributes(labels),
+    }
+
+
+def _region_of_zone(zone: str) -> str:
+    return zone.rsplit("-", 1)[0] if zone.count("-") >= 2 else zone
+
+
+def collect(ctx: UnitContext) -> None:
+    project, clients = ctx.project, ctx.clients
+    base = CAI.format(project=project)
+    if ctx.wants(FIREWALL):
+        with ctx.feeding(FIREWALL):
+            for fw in clients.compute("FirewallsClient").list(project=project, retry=clients.retry()):
+                d = _as_json(fw)
+                ctx.add(FIREWALL, f"{base}/global/firewalls/{d['name']}", d["name"], "global", firewall_attributes(d))
+    if ctx.wants(NETWORK):
+        with ctx.feeding(NETWORK):
+            for net in clients.compute("NetworksClient").list(project=project, retry=clients.retry()):
+                d = _as_json(net)
+                ctx.add(NETWORK, f"{base}/global/networks/{d['name']}", d["name"], "global", network_attributes(d))
+    if ctx.wants(SUBNET):
+        with ctx.feeding(SUBNET):
+            pager = clients.compute("SubnetworksClient").aggregated_list(project=project, retry=clients.retry())
+            for _scope, scoped in pager:
+                for sn in scoped.subnetworks:
+                    d = _as_json(sn)
+                    attrs = subnetwork_attributes(d)
+                    ctx.add(SUBNET, f"{base}/regions/{attrs['region']}/subnetworks/{d['name']}", d["name"],
+                            attrs["region"], attrs)
+    if ctx.wants(INSTANCE):
+        with ctx.feeding(INSTANCE):
+            # One project read gives the project-wide metadata defaults (OS Login, serial port).
+            proj = _as_json(clients.compute("ProjectsClient").get(project=project, retry=clients.retry()))
+            project_meta = _metadata((proj.get("commonInstanceMetadata") or {}).get("items"))
+            pager = clients.compute("InstancesClient").aggregated_list(project=project, retry=clients.retry())
+            for _scope, scoped in pager:
+                for inst in scoped.instances:
+                    d = _as_json(inst)
+                    attrs = instance_attributes(d, project_meta)
+                    ctx.add(INSTANCE, f"{base}/zones/{attrs['zone']}/instances/{d['name']}", d["name"],
+                            _region_of_zone(attrs["zone"]), attrs)
+
+
+SPEC = CollectorSpec("compute", COLLECTOR_FACT_TYPES["compute"], collect)

@@ -1,0 +1,67 @@
+"""Cloud KMS: keys of every key ring in every location (locations listed first)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes
+from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+
+KEY = "gcp.kms.crypto_key"
+
+
+def _seconds(duration: str | None) -> float | None:
+    if not duration:
+        return None
+    return float(str(duration).rstrip("s"))
+
+
+def key_attributes(k: dict[str, Any]) -> dict[str, Any]:
+    seconds = _seconds(k.get("rotationPeriod"))
+    primary = k.get("primary") or {}
+    return {
+        "purpose": k.get("purpose"),
+        "key_ring": k.get("name", "").split("/cryptoKeys/")[0].rsplit("/", 1)[-1],
+        "rotation_period_days": round(seconds / 86400, 2) if seconds is not None else None,
+        "next_rotation_time": k.get("nextRotationTime"),
+        "primary_state": primary.get("state"),
+        "protection_level": (k.get("versionTemplate") or {}).get("protectionLevel"),
+        **label_attributes(k.get("labels")),
+    }
+
+
+def collect(ctx: UnitContext) -> None:
+    from google.cloud.location import locations_pb2
+
+    project, clients = ctx.project, ctx.clients
+    with ctx.feeding(KEY):
+        client = clients.kms()
+        locations: list[str] = []
+        token = ""
+        while True:
+            resp = client.list_locations(
+                request=locations_pb2.ListLocationsRequest(name=f"projects/{project}", page_token=token),
+                retry=clients.retry())
+            locations += [loc.location_id for loc in resp.locations]
+            token = resp.next_page_token
+            if not token:
+                break
+
+        def keys_in(location: str) -> list[dict[str, Any]]:
+            found = []
+            parent = f"projects/{project}/locations/{location}"
+            for ring in client.list_key_rings(parent=parent, retry=clients.retry()):
+                for key in client.list_crypto_keys(parent=ring.name, retry=clients.retry()):
+                    found.append(type(key).to_dict(key, preserving_proto_field_name=False,
+                                                   use_integers_for_enums=False))
+            return found
+
+        with ThreadPoolExecutor(max_workers=clients.settings.max_workers) as pool:
+            for location, keys in zip(locations, pool.map(keys_in, locations), strict=True):
+                for k in keys:
+                    ctx.add(KEY, f"//cloudkms.googleapis.com/{k['name']}", k["name"].rsplit("/", 1)[-1],
+                            location, key_attributes(k))
+
+
+SPEC = CollectorSpec("kms", COLLECTOR_FACT_TYPES["kms"], collect)

@@ -1,0 +1,62 @@
+"""Cloud Logging config (discovery client): sinks (one fact per project) and log buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_gcp.collectors import CollectorSpec, UnitContext, pages
+from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+
+PROJECT, BUCKET = "gcp.logging.project", "gcp.logging.bucket"
+
+
+def _destination_type(destination: str) -> str:
+    for prefix, kind in (("storage.googleapis.com", "storage"), ("bigquery.googleapis.com", "bigquery"),
+                         ("pubsub.googleapis.com", "pubsub"), ("logging.googleapis.com", "logging")):
+        if destination.startswith(prefix):
+            return kind
+    return "other"
+
+
+def sinks_attributes(sinks: list[dict[str, Any]]) -> dict[str, Any]:
+    summary = [{"name": s.get("name"), "destination_type": _destination_type(s.get("destination", "")),
+                "filter_empty": not (s.get("filter") or "").strip(), "disabled": bool(s.get("disabled", False))}
+               for s in sinks]
+    user = [s for s in summary if not str(s["name"]).startswith("_")]
+    return {
+        "sinks": summary,
+        "export_sink_count": len(user),
+        "exports_all_logs": any(s["filter_empty"] and not s["disabled"] for s in user),
+    }
+
+
+def bucket_attributes(b: dict[str, Any]) -> dict[str, Any]:
+    parts = b.get("name", "").split("/")
+    return {
+        "bucket_id": parts[-1],
+        "location": parts[3] if len(parts) > 3 else "global",
+        "retention_days": int(b.get("retentionDays", 30)),
+        "locked": bool(b.get("locked", False)),
+        "lifecycle_state": b.get("lifecycleState"),
+        "cmek_enabled": bool((b.get("cmekSettings") or {}).get("kmsKeyName")),
+    }
+
+
+def collect(ctx: UnitContext) -> None:
+    project, clients = ctx.project, ctx.clients
+    parent = f"projects/{project}"
+    if ctx.wants(PROJECT):
+        with ctx.feeding(PROJECT):
+            sinks = list(pages(clients, lambda token: clients.discovery("logging", "v2").projects().sinks().list(
+                parent=parent, pageToken=token), "sinks"))
+            ctx.add(PROJECT, f"//logging.googleapis.com/{parent}", project, "global", sinks_attributes(sinks))
+    if ctx.wants(BUCKET):
+        with ctx.feeding(BUCKET):
+            for b in pages(clients, lambda token: clients.discovery("logging", "v2").projects().locations()
+                           .buckets().list(parent=f"{parent}/locations/-", pageToken=token), "buckets"):
+                attrs = bucket_attributes(b)
+                ctx.add(BUCKET, f"//logging.googleapis.com/{b['name']}", attrs["bucket_id"], attrs["location"],
+                        attrs)
+
+
+SPEC = CollectorSpec("logging", COLLECTOR_FACT_TYPES["logging"], collect)

@@ -1,0 +1,86 @@
+"""Resource Manager: the project itself and its IAM policy (bindings + audit configs)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes
+from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+
+PROJECT, POLICY = "gcp.resourcemanager.project", "gcp.resourcemanager.iam_policy"
+PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
+PRIMITIVE_ROLES = {"roles/owner", "roles/editor"}
+IMPERSONATION_ROLES = {"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator"}
+DEFAULT_SA = re.compile(r"^serviceAccount:(\d+-compute@developer|[a-z0-9-]+@appspot)\.gserviceaccount\.com$")
+HUMAN_PREFIXES = ("user:", "group:", "domain:")
+
+
+def project_attributes(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "project_id": p.get("projectId"),
+        "project_number": str(p.get("name", "")).rsplit("/", 1)[-1],
+        "display_name": p.get("displayName"),
+        "state": p.get("state"),
+        "parent": p.get("parent"),
+        **label_attributes(p.get("labels")),
+    }
+
+
+def policy_attributes(policy: dict[str, Any]) -> dict[str, Any]:
+    bindings = []
+    public, sa_primitive, human_primitive, default_sa, impersonation = [], [], [], [], []
+    for b in policy.get("bindings") or []:
+        role, members = b.get("role", ""), list(b.get("members") or [])
+        bindings.append({"role": role, "members": members, "conditional": bool(b.get("condition"))})
+        for m in members:
+            grant = {"role": role, "member": m}
+            if m in PUBLIC_MEMBERS:
+                public.append(grant)
+            if role in PRIMITIVE_ROLES:
+                if m.startswith("serviceAccount:"):
+                    sa_primitive.append(grant)
+                elif m.startswith(HUMAN_PREFIXES):
+                    human_primitive.append(grant)
+                if DEFAULT_SA.match(m):
+                    default_sa.append(grant)
+            if role in IMPERSONATION_ROLES:
+                impersonation.append(grant)
+    all_services: dict[str, Any] = {"log_types": [], "exempted_members": []}
+    for cfg in policy.get("auditConfigs") or []:
+        if cfg.get("service") != "allServices":
+            continue
+        for lc in cfg.get("auditLogConfigs") or []:
+            all_services["log_types"].append(lc.get("logType"))
+            all_services["exempted_members"].extend(lc.get("exemptedMembers") or [])
+    return {
+        "bindings": bindings,
+        "public_grants": public,
+        "service_account_primitive_grants": sa_primitive,
+        "human_primitive_grants": human_primitive,
+        "default_service_account_primitive_grants": default_sa,
+        "service_account_impersonation_grants": impersonation,
+        "audit_all_services": all_services,
+        "audited_services": sorted({c.get("service") for c in policy.get("auditConfigs") or []}),
+    }
+
+
+def collect(ctx: UnitContext) -> None:
+    from google.protobuf.json_format import MessageToDict
+
+    project, clients = ctx.project, ctx.clients
+    resource_id = f"//cloudresourcemanager.googleapis.com/projects/{project}"
+    if ctx.wants(PROJECT):
+        with ctx.feeding(PROJECT):
+            p = clients.projects().get_project(name=f"projects/{project}", retry=clients.retry())
+            d = type(p).to_dict(p, preserving_proto_field_name=False, use_integers_for_enums=False)
+            ctx.add(PROJECT, resource_id, d.get("displayName") or project, "global", project_attributes(d))
+    if ctx.wants(POLICY):
+        with ctx.feeding(POLICY):
+            policy = clients.projects().get_iam_policy(
+                request={"resource": f"projects/{project}", "options": {"requested_policy_version": 3}},
+                retry=clients.retry())
+            ctx.add(POLICY, resource_id, project, "global", policy_attributes(MessageToDict(policy)))
+
+
+SPEC = CollectorSpec("resourcemanager", COLLECTOR_FACT_TYPES["resourcemanager"], collect)

@@ -1,0 +1,72 @@
+"""Cloud Storage: buckets (one paginated list) and, where it can matter, each bucket's IAM policy.
+
+A bucket with public access prevention *enforced* cannot be public whatever
+its IAM policy says, so its policy is not fetched (one call saved per bucket).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes
+from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+
+BUCKET = "gcp.storage.bucket"
+PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
+
+
+def bucket_attributes(b: Any, bindings: list[dict[str, Any]] | None) -> dict[str, Any]:
+    iam_cfg = b.iam_configuration
+    pap = str(iam_cfg.public_access_prevention or "inherited")
+    public = [{"role": x["role"], "member": m} for x in bindings or [] for m in sorted(x.get("members") or [])
+              if m in PUBLIC_MEMBERS]
+    logging = b.get_logging() or {}
+    soft = getattr(b, "soft_delete_policy", None)
+    soft_seconds = getattr(soft, "retention_duration_seconds", None) if soft is not None else None
+    retention = b.retention_period
+    return {
+        "location": (b.location or "").lower(),
+        "location_type": b.location_type,
+        "storage_class": b.storage_class,
+        "uniform_bucket_level_access": bool(iam_cfg.uniform_bucket_level_access_enabled),
+        "public_access_prevention": pap,
+        "iam_policy_read": bindings is not None,
+        "public_grants": public,
+        "versioning_enabled": bool(b.versioning_enabled),
+        "retention_period_days": int(retention) // 86400 if retention else 0,
+        "retention_locked": bool(b.retention_policy_locked),
+        "soft_delete_days": int(soft_seconds) // 86400 if soft_seconds else 0,
+        "logging_enabled": bool(logging.get("logBucket")),
+        "cmek_enabled": bool(b.default_kms_key_name),
+        **label_attributes(b.labels),
+    }
+
+
+def collect(ctx: UnitContext) -> None:
+    project, clients = ctx.project, ctx.clients
+    with ctx.feeding(BUCKET):
+        client = clients.storage(project)
+        buckets = list(client.list_buckets(project=project, retry=clients.retry(), timeout=60))
+
+        def policy_of(b: Any) -> tuple[Any, Any]:
+            if str(b.iam_configuration.public_access_prevention) == "enforced":
+                return b, None
+            try:
+                policy = b.get_iam_policy(requested_policy_version=3, retry=clients.retry(), timeout=60)
+                return b, [{"role": x["role"], "members": set(x.get("members") or [])} for x in policy.bindings]
+            except Exception as exc:  # recorded per bucket below
+                return b, exc
+
+        with ThreadPoolExecutor(max_workers=clients.settings.max_workers) as pool:
+            for b, bindings in pool.map(policy_of, buckets):
+                if isinstance(bindings, BaseException):
+                    ctx.error(BUCKET, bindings, region=(b.location or "global").lower(),
+                              what=f"IAM policy of bucket {b.name}")
+                    continue
+                attrs = bucket_attributes(b, bindings)
+                ctx.add(BUCKET, f"//storage.googleapis.com/projects/_/buckets/{b.name}", b.name,
+                        attrs["location"] or "global", attrs)
+
+
+SPEC = CollectorSpec("storage", COLLECTOR_FACT_TYPES["storage"], collect)

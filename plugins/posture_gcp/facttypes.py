@@ -1,0 +1,41 @@
+"""The fact types the GCP provider collects, and which collector (API) feeds each.
+
+SDK-free so ``posture --help`` and plugin listing stay fast.
+"""
+
+from __future__ import annotations
+
+#: collector (one Google API, one work unit per project) -> {fact type: description}
+COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
+    "resourcemanager": {
+        "gcp.resourcemanager.project": "A project: state, parent, labels",
+        "gcp.resourcemanager.iam_policy": "A project's IAM policy: bindings, public/primitive grants, audit configs",
+    },
+    "iam": {
+        "gcp.iam.service_account": "A service account and its user-managed keys (ids, ages; never key material)",
+    },
+    "storage": {
+        "gcp.storage.bucket": "A Cloud Storage bucket: IAM exposure, uniform access, versioning, retention, logging",
+    },
+    "compute": {
+        "gcp.compute.firewall": "A VPC firewall rule",
+        "gcp.compute.network": "A VPC network (default / legacy)",
+        "gcp.compute.subnetwork": "A subnetwork (flow logs, private Google access)",
+        "gcp.compute.instance": "A VM instance: public IPs, OS Login, serial port, Shielded VM, service account",
+    },
+    "sql": {
+        "gcp.sql.instance": "A Cloud SQL instance: public IP, authorized networks, SSL, backups, flags",
+    },
+    "kms": {
+        "gcp.kms.crypto_key": "A Cloud KMS key: purpose, rotation period",
+    },
+    "logging": {
+        "gcp.logging.project": "A project's log sinks (one fact per project)",
+        "gcp.logging.bucket": "A log bucket: retention, lock",
+    },
+    "essentialcontacts": {
+        "gcp.essentialcontacts.project": "A project's essential contacts (categories only, no addresses)",
+    },
+}
+
+FACT_TYPES: dict[str, str] = {ft: d for group in COLLECTOR_FACT_TYPES.values() for ft, d in group.items()}

@@ -1,0 +1,63 @@
+"""GCP provider settings parsed from CLI options / environment (picklable)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+ENDPOINT_ENV = "POSTURE_GCP_API_ENDPOINT"
+UNIVERSE_ENV = "POSTURE_GCP_UNIVERSE_DOMAIN"
+DEFAULT_UNIVERSE = "googleapis.com"
+
+
+@dataclass(frozen=True)
+class GcpSettings:
+    """How to reach the Google APIs.
+
+    ``api_endpoint`` is one base URL for every API (a proxy, an emulator, the
+    test fake), or a template containing ``{service}`` (``https://{service}.p.example.com``)
+    for per-service hosts such as Private Service Connect. ``universe_domain``
+    selects a sovereign universe (``https://{service}.{universe_domain}``).
+    """
+
+    api_endpoint: str | None = None
+    universe_domain: str | None = None
+    max_retries: int = 5
+    max_workers: int = 4
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> GcpSettings:
+        endpoint = options.get("gcp_api_endpoint") or os.environ.get(ENDPOINT_ENV) or None
+        universe = options.get("gcp_universe_domain") or os.environ.get(UNIVERSE_ENV) or None
+        retries = options.get("gcp_max_retries")
+        return cls(
+            api_endpoint=endpoint.rstrip("/") if endpoint else None,
+            universe_domain=universe,
+            max_retries=int(retries) if retries not in (None, "") else 5,
+        )
+
+    def endpoint_for(self, service: str) -> str | None:
+        """Base URL for ``service`` (``compute``, ``storage``...), or None for the client's default."""
+        if self.api_endpoint:
+            return self.api_endpoint.replace("{service}", service)
+        if self.universe_domain and self.universe_domain != DEFAULT_UNIVERSE:
+            return f"https://{service}.{self.universe_domain}"
+        return None
+
+    def client_options(self, service: str) -> dict[str, str]:
+        opts: dict[str, str] = {}
+        endpoint = self.endpoint_for(service)
+        if endpoint:
+            opts["api_endpoint"] = endpoint
+        if self.universe_domain:
+            opts["universe_domain"] = self.universe_domain
+        return opts
+
+    def as_options(self) -> tuple[tuple[str, Any], ...]:
+        """What a WorkUnit carries so a remote executor rebuilds the same settings."""
+        return (
+            ("gcp_api_endpoint", self.api_endpoint),
+            ("gcp_universe_domain", self.universe_domain),
+            ("gcp_max_retries", self.max_retries),
+        )
