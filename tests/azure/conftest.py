@@ -1,0 +1,57 @@
+"""Fixtures: a TLS fake ARM server on an ephemeral 127.0.0.1 port, reached through the public options."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fake_arm import FakeArm
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "azure"
+SUB_MAIN = "11111111-1111-1111-1111-111111111111"
+SUB_DENIED = "22222222-2222-2222-2222-222222222222"
+SUB_PARTIAL = "33333333-3333-3333-3333-333333333333"
+
+
+@pytest.fixture(scope="session")
+def arm_tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A throwaway CA and a server certificate for 127.0.0.1 (azure-core refuses tokens over http)."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    d = tmp_path_factory.mktemp("arm-tls")
+    paths = {"ca": str(d / "ca.pem"), "cert": str(d / "server.pem"), "key": str(d / "server.key")}
+    ca.cert_pem.write_to_path(paths["ca"])
+    cert.cert_chain_pems[0].write_to_path(paths["cert"])
+    cert.private_key_pem.write_to_path(paths["key"])
+    return paths
+
+
+@pytest.fixture(scope="session")
+def fake_arm_server(arm_tls: dict[str, str]) -> Iterator[FakeArm]:
+    server = FakeArm(FIXTURES, arm_tls["cert"], arm_tls["key"]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def arm(fake_arm_server: FakeArm) -> FakeArm:
+    """The fake server with an empty request log (and throttling sequences rewound)."""
+    fake_arm_server.reset()
+    return fake_arm_server
+
+
+@pytest.fixture
+def azure_options(arm: FakeArm, arm_tls: dict[str, str]) -> dict[str, Any]:
+    """Provider options exactly as the CLI would pass them for an Azure Stack Hub-style endpoint."""
+    return {
+        "azure_arm_endpoint": arm.base_url,
+        "azure_ca_bundle": arm_tls["ca"],
+        "azure_credential": "fake_arm:StaticCredential",
+        "azure_retry_backoff": 0.01,
+    }
