@@ -232,3 +232,29 @@ def test_diff_command_bad_reference_exits_2(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no scan 99" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(cli, ["diff", "nope.json", "1", "--store", url])
     assert res.exit_code == 2 and "neither a report file nor a scan id" in res.output
+
+
+def test_baselined_waived_report_is_schema_valid_and_sarif_carries_baseline_states() -> None:
+    from datetime import date
+
+    import jsonschema
+
+    from posture.outputs import sarif
+    from posture.waivers import Waiver, apply_waivers
+
+    first = aws_org()
+    second = second_scan(first)
+    apply_waivers(second, [Waiver(id="RISK-1", resource="*", owner="netops", justification="bastion until Q2",
+                                  expires=date(2030, 1, 1), control="NET-01")], today=date(2025, 3, 8))
+    fill_baseline(second, first)
+    schema = json.loads((Path(__file__).parents[1] / "posture/schemas/report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(second.to_dict())
+    results = sarif.render(second)["runs"][0]["results"]
+    states = sorted((r["ruleId"], r.get("baselineState"), "suppressions" in r) for r in results)
+    assert states == [
+        ("aws.ec2.security_group.admin_ports", "unchanged", True),
+        ("aws.iam.access_key.age", "unchanged", False),
+        ("aws.iam.user.console_mfa", "new", False),
+        ("aws.iam.user.console_mfa", "unchanged", False),
+        ("aws.s3.bucket.public_access", "absent", False),
+    ]
