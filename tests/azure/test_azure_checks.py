@@ -1,0 +1,141 @@
+"""Every Azure check against compliant and non-compliant fixture resources, collected through the real SDKs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import SUB_MAIN, SUB_PARTIAL
+
+from posture.checks import Check
+from posture.facts import Fact
+from posture_azure import plugin
+from posture_azure.facttypes import FACT_TYPES
+from posture_azure.provider import AzureProvider
+
+# tier-1 values of the parameters Azure checks read
+PARAMS = {"min_tls_version": "1.2", "admin_ports": [22, 3389], "min_log_retention_days": 90}
+
+P, F, NA = "pass", "fail", "not_applicable"
+EXPECTED: dict[str, dict[str, str]] = {
+    "azure.storage.account.blob_public_access_disabled": {"stgood": P, "stbad": F},
+    "azure.storage.account.https_only": {"stgood": P, "stbad": F},
+    "azure.storage.account.min_tls_version": {"stgood": P, "stbad": F},
+    "azure.storage.account.shared_key_access_disabled": {"stgood": P, "stbad": F},
+    "azure.storage.account.network_default_deny": {"stgood": P, "stbad": F},
+    "azure.storage.account.infrastructure_encryption": {"stgood": P, "stbad": F},
+    "azure.storage.account.customer_managed_key": {"stgood": P, "stbad": F},
+    "azure.storage.blob_service.soft_delete": {"stgood": P, "stbad": F},
+    "azure.network.nsg.admin_ports_closed": {"nsg-good": P, "nsg-udp": P, "nsg-range": F, "nsg-any": F, "nsg-c": F},
+    "azure.compute.vm.no_public_ip": {"vm-good": P, "vm-bad": F},
+    "azure.compute.vm.managed_disks": {"vm-good": P, "vm-bad": F},
+    "azure.compute.vm.secure_boot": {"vm-good": P, "vm-bad": F},
+    "azure.compute.disk.encrypted": {"disk-cmk": P, "disk-pmk": P, "disk-legacy": F},
+    "azure.compute.disk.customer_managed_key": {"disk-cmk": P, "disk-pmk": F, "disk-legacy": F},
+    "azure.keyvault.vault.purge_protection": {"kv-good": P, "kv-bad": F},
+    "azure.keyvault.vault.soft_delete": {"kv-good": P, "kv-bad": F},
+    "azure.keyvault.vault.rbac_authorization": {"kv-good": P, "kv-bad": F},
+    "azure.keyvault.vault.public_network_access_disabled": {"kv-good": P, "kv-bad": F},
+    "azure.keyvault.key.expiry": {"kv-good/key-expiring": P, "kv-good/key-forever": F, "kv-good/key-disabled": NA},
+    "azure.keyvault.secret.expiry": {"kv-good/secret-expiring": P, "kv-good/secret-forever": F},
+    "azure.sql.server.public_network_access_disabled": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
+    "azure.sql.server.auditing_enabled": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
+    "azure.sql.server.auditing_retention": {"sql-good": P, "sql-bad": NA, "sql-shortaudit": F},
+    "azure.sql.server.entra_admin": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
+    "azure.sql.server.min_tls_version": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
+    "azure.sql.database.tde_enabled": {"sql-good/db-good": P, "sql-bad/db-bad": F},
+    "azure.monitor.activity_log.exported": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.monitor.activity_log.retention": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.security.pricing.defender_enabled": {"VirtualMachines": P, "KeyVaults": P, "SqlServers": F, "Dns": NA},
+    "azure.security.contacts.configured": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.authorization.role_assignment.no_privileged_workload": {
+        "Owner -> u-0001": P, "Contributor -> sp-0002": F, "Owner -> fg-0003": P, "Reader -> sp-0004": NA},
+    "azure.authorization.role_assignment.no_privileged_external": {
+        "Owner -> u-0001": P, "Contributor -> sp-0002": P, "Owner -> fg-0003": F, "Reader -> sp-0004": NA},
+    "azure.authorization.role_definition.no_custom_owner": {
+        "Subscription Admin (custom)": F, "VM Operator (custom)": P},
+    "azure.authorization.subscription.no_classic_coadministrators": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.resources.critical_resource.delete_lock": {"kv-good": P, "sql-good": P, "kv-bad": F, "stgood": F},
+    "azure.web.app.https_only": {"app-good": P, "app-ftps": P, "app-bad": F},
+    "azure.web.app.min_tls_version": {"app-good": P, "app-ftps": P, "app-bad": F},
+    "azure.web.app.ftp_disabled": {"app-good": P, "app-ftps": P, "app-bad": F},
+}
+
+
+def all_checks() -> dict[str, Check]:
+    found: dict[str, Check] = {}
+
+    def register(obj: Any = None, *, path: Any = None) -> None:
+        from posture.checks import load_check_file
+
+        for c in load_check_file(path) if path is not None else [obj]:
+            found[c.id] = c
+
+    plugin.register_checks(register)
+    return found
+
+
+@pytest.fixture(scope="module")
+def collected(fake_arm_server: Any, arm_tls: dict[str, str]) -> list[Fact]:
+    """Every Azure fact type from both fixture subscriptions, through the real SDK clients."""
+    options = {"azure_arm_endpoint": fake_arm_server.base_url, "azure_ca_bundle": arm_tls["ca"],
+               "azure_credential": "fake_arm:StaticCredential", "azure_retry_backoff": 0.01,
+               "subscription": (SUB_MAIN, SUB_PARTIAL)}
+    provider = AzureProvider()
+    units = provider.plan(provider.scopes(options), set(FACT_TYPES), options)
+    facts: list[Fact] = []
+    for unit in units:
+        facts.extend(provider.collect(unit).facts)
+    return facts
+
+
+def test_plugin_registers_at_least_25_checks_each_on_a_known_fact_type_and_control() -> None:
+    import yaml
+
+    checks = all_checks()
+    controls = {c["id"] for c in yaml.safe_load(open("tiers/controls.yaml", encoding="utf-8"))["controls"]}
+    assert len(checks) >= 25
+    for check in checks.values():
+        assert check.fact_type in FACT_TYPES, check.id
+        assert set(check.controls) <= controls, check.id
+        assert len(check.remediation) > 20, check.id
+
+
+def test_every_check_has_an_expected_compliant_and_non_compliant_resource() -> None:
+    assert set(EXPECTED) == set(all_checks())
+    for check_id, cases in EXPECTED.items():
+        assert P in cases.values() and F in cases.values(), check_id
+
+
+@pytest.mark.parametrize("check_id", sorted(EXPECTED))
+def test_check_gives_exact_status_on_fixture_resources(check_id: str, collected: list[Fact]) -> None:
+    check = all_checks()[check_id]
+    got = {f.name: check.evaluate(f, PARAMS).status for f in collected if f.type == check.fact_type}
+    assert got == EXPECTED[check_id]
+
+
+def test_failed_checks_carry_the_attribute_evidence(collected: list[Fact]) -> None:
+    check = all_checks()["azure.storage.account.min_tls_version"]
+    bad = next(f for f in collected if f.name == "stbad")
+    outcome = check.evaluate(bad, PARAMS)
+    assert outcome.status == F
+    assert outcome.evidence == {"minimum_tls_version": "1.0"}
+
+
+def test_tighter_tier_parameter_changes_the_outcome(collected: list[Fact]) -> None:
+    nsg = all_checks()["azure.network.nsg.admin_ports_closed"]
+    good = next(f for f in collected if f.name == "nsg-good")
+    # nsg-good allows 443 from the internet: fine for SSH/RDP, not when 443 is declared administrative
+    assert nsg.evaluate(good, {"admin_ports": [22, 3389]}).status == P
+    assert nsg.evaluate(good, {"admin_ports": [22, 443]}).status == F
+    retention = all_checks()["azure.monitor.activity_log.retention"]
+    main = next(f for f in collected if f.type == "azure.monitor.activity_log" and f.scope == SUB_MAIN)
+    assert retention.evaluate(main, {"min_log_retention_days": 365}).status == P
+    assert retention.evaluate(main, {"min_log_retention_days": 730}).status == F
+
+
+def test_secret_facts_carry_metadata_never_values(collected: list[Fact]) -> None:
+    secrets = [f for f in collected if f.type == "azure.keyvault.secret"]
+    assert secrets
+    for f in secrets:
+        assert set(f.attributes) == {"enabled", "expires", "content_type"}
