@@ -115,7 +115,11 @@ def load_waivers(path: str | Path) -> list[Waiver]:
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         e = max(errors, key=lambda e: len(e.absolute_path))
-        message = "give exactly one of 'check' or 'control'" if e.validator == "oneOf" else e.message
+        message = e.message
+        if e.validator == "oneOf":
+            message = "give exactly one of 'check' or 'control'"
+        elif e.validator in ("pattern", "format") and list(e.absolute_path)[-1:] == ["expires"]:
+            message = f"{e.instance!r} is not a date (YYYY-MM-DD)"
         raise WaiverError(f"{path}: at {e.json_path} (line {_line_of(root, list(e.absolute_path))}): {message}")
     waivers: list[Waiver] = []
     seen: set[str] = set()

@@ -150,5 +150,29 @@ def test_report_command_applies_waivers_and_rejects_invalid_file_with_exit_2(tmp
     bad = write(tmp_path, GOOD.replace("expires: 2025-01-31", "expires: soon"))
     res = CliRunner().invoke(cli, ["report", str(src), "--waivers", str(bad), "--json", str(tmp_path / "o.json")])
     assert res.exit_code == 2
-    assert "$.waivers[1].expires" in res.output and "line 15" in res.output
+    assert "$.waivers[1].expires (line 15): 'soon' is not a date (YYYY-MM-DD)" in res.output
     assert "Traceback" not in res.output
+
+
+def test_report_command_applies_a_valid_waiver_file(tmp_path: Path) -> None:
+    import json
+
+    from posture.cli import cli
+
+    src = Path(__file__).parent / "fixtures" / "reports" / "aws-acme.json"
+    good = write(tmp_path, GOOD.replace("2025-06-30", "2999-12-31"))
+    out = tmp_path / "waived.json"
+    res = CliRunner().invoke(cli, ["report", str(src), "--waivers", str(good), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    waived = [r for r in data["results"] if r["status"] == "waived"]
+    assert [r["waiver"]["id"] for r in waived] == ["RISK-101"]
+    assert [w["id"] for w in data["coverage"]["expired_waivers"]] == ["RISK-102"]
+
+
+def test_documented_waiver_example_is_valid(tmp_path: Path) -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "reporting.md").read_text()
+    block = doc.split("# waivers.yaml", 1)[1].split("\n", 1)[1].split("```", 1)[0]
+    (waiver,) = load_waivers(write(tmp_path, block))
+    assert (waiver.id, waiver.check, waiver.scope, waiver.expires) == (
+        "RISK-101", "aws.s3.bucket.public_access", "111111111111", date(2025, 6, 30))
