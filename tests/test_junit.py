@@ -94,3 +94,24 @@ def test_junit_output_plugin_and_report_command(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["report", str(ROOT / "tests/fixtures/reports/aws-acme.json"), "--junit", str(out)])
     assert res.exit_code == 0, res.output
     assert ET.parse(out).getroot().get("failures") == "4"
+
+
+def test_scan_finish_writes_html_and_junit_through_the_output_registry(tmp_path: Path) -> None:
+    """The path `posture scan --format html,junit --waivers --store` takes (entry points html/junit)."""
+    from posture import plugins
+    from posture.cli.common import finish
+    from posture.outputs import html
+
+    pm = plugins.get_plugin_manager()
+    for name, module in (("html", html), ("junit", junit)):
+        if not pm.has_plugin(name):
+            plugins.register_plugin(module, name)
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - id: W1\n    control: NET-01\n    resource: '*'\n    owner: netops\n"
+                       "    justification: bastion until Q2\n    expires: 2999-01-01\n")
+    code = finish(aws_org(), ["html", "junit"], tmp_path / "out", "high", False, waivers,
+                  str(tmp_path / "h.sqlite"))
+    assert code == 1  # DP-01 (critical) and IAM-01 (high) still fail
+    root = ET.parse(tmp_path / "out" / "posture-report.xml").getroot()
+    assert (root.get("failures"), root.get("skipped")) == ("3", "3")
+    assert "Waived (1)" in (tmp_path / "out" / "posture-report.html").read_text()
