@@ -1,0 +1,45 @@
+"""KMS: customer-managed keys and their rotation status.
+
+``ListAliases`` (one call) identifies AWS-managed keys (``alias/aws/...``), so
+``DescribeKey``/``GetKeyRotationStatus`` run only for the others, concurrently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_aws.context import UnitContext, iso
+
+FT = "aws.kms.key"
+
+
+def collect_keys(ctx: UnitContext) -> None:
+    with ctx.collecting(FT) as sink:
+        kms = ctx.client("kms")
+        aws_managed = {a["TargetKeyId"] for a in ctx.pages(kms, "list_aliases", "Aliases")
+                       if a.get("AliasName", "").startswith("alias/aws/") and a.get("TargetKeyId")}
+        keys = [k for k in ctx.pages(kms, "list_keys", "Keys") if k["KeyId"] not in aws_managed]
+
+        def one(key: dict[str, Any]) -> dict[str, Any] | None:
+            meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if meta.get("KeyManager") != "CUSTOMER" or meta.get("KeyState") in ("PendingDeletion", "PendingImport"):
+                return None
+            rotatable = (meta.get("KeySpec", meta.get("CustomerMasterKeySpec")) == "SYMMETRIC_DEFAULT"
+                         and meta.get("Origin") == "AWS_KMS")
+            rotation: dict[str, Any] = {}
+            if rotatable and meta.get("KeyState") == "Enabled":
+                rotation = kms.get_key_rotation_status(KeyId=key["KeyId"])
+            return {"arn": meta["Arn"], "key_id": meta["KeyId"], "attrs": {
+                "state": meta.get("KeyState"), "spec": meta.get("KeySpec"), "origin": meta.get("Origin"),
+                "rotatable": rotatable,
+                "rotation_enabled": bool(rotation.get("KeyRotationEnabled")),
+                "rotation_period_days": rotation.get("RotationPeriodInDays",
+                                                     365 if rotation.get("KeyRotationEnabled") else None),
+                "created": iso(meta.get("CreationDate")),
+            }}
+
+        for _key, info, exc in ctx.parallel(one, keys):
+            if exc is not None:
+                raise exc
+            if info:
+                sink.add(ctx.fact(FT, info["arn"], info["key_id"], info["attrs"]))

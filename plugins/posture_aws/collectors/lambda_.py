@@ -1,0 +1,23 @@
+"""Lambda: ListFunctions carries runtime and environment; only variable *names* are kept."""
+
+from __future__ import annotations
+
+from posture_aws.context import UnitContext
+from posture_aws.runtimes import DEPRECATED_RUNTIMES
+from posture_aws.secrets import secret_like_names
+
+FT = "aws.lambda.function"
+
+
+def collect_functions(ctx: UnitContext) -> None:
+    with ctx.collecting(FT) as sink:
+        for fn in ctx.pages(ctx.client("lambda"), "list_functions", "Functions"):
+            variables = (fn.get("Environment") or {}).get("Variables") or {}
+            runtime = fn.get("Runtime")
+            sink.add(ctx.fact(FT, fn["FunctionArn"], fn["FunctionName"], {
+                "runtime": runtime, "package_type": fn.get("PackageType", "Zip"),
+                "runtime_deprecated": runtime in DEPRECATED_RUNTIMES,
+                "env_var_names": sorted(variables),
+                "secret_like_env_vars": secret_like_names(variables),
+                "env_kms_encrypted": bool(fn.get("KMSKeyArn")),
+            }))

@@ -1,0 +1,198 @@
+"""S3: one global listing per account, then only the per-bucket calls the requested fact types need.
+
+Per-bucket calls run concurrently on the provider's bounded pool, each against
+the bucket's own region (``ListBuckets``' ``BucketRegion``; ``GetBucketLocation``
+only when an endpoint omits it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from posture_aws.context import UnitContext, iso, tag_keys
+from posture_aws.errors import has_code
+
+ACCESS, POLICY, ENCRYPTION = "aws.s3.bucket_access", "aws.s3.bucket_policy", "aws.s3.bucket_encryption"
+VERSIONING, LOGGING, TAGS = "aws.s3.bucket_versioning", "aws.s3.bucket_logging", "aws.s3.bucket_tags"
+BUCKET_TYPES = (ACCESS, POLICY, ENCRYPTION, VERSIONING, LOGGING, TAGS)
+ALL_USERS = ("http://acs.amazonaws.com/groups/global/AllUsers",
+             "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+#: condition keys that pin a ``Principal: *`` statement to known callers
+RESTRICTING_KEYS = ("aws:sourcearn", "aws:sourceaccount", "aws:sourcevpce", "aws:sourcevpc", "aws:sourceip",
+                    "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourceowner")
+
+
+def collect_account(ctx: UnitContext) -> None:
+    ft = "aws.s3.account_public_access_block"
+    with ctx.collecting(ft) as sink:
+        try:
+            conf = ctx.client("s3control").get_public_access_block(AccountId=ctx.account)[
+                "PublicAccessBlockConfiguration"]
+        except Exception as exc:
+            if not has_code(exc, "NoSuchPublicAccessBlockConfiguration"):
+                raise
+            conf = {}
+        attrs = {_snake(k): bool(conf.get(k, False)) for k in PAB_KEYS}
+        attrs["all_blocked"] = all(attrs.values())
+        sink.add(ctx.fact(ft, f"arn:{ctx.partition}:s3:::account/{ctx.account}", "s3-account-public-access-block",
+                          attrs))
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _region_of(ctx: UnitContext, bucket: dict[str, Any]) -> str:
+    if bucket.get("BucketRegion"):
+        return str(bucket["BucketRegion"])
+    loc = ctx.client("s3").get_bucket_location(Bucket=bucket["Name"]).get("LocationConstraint")
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(loc, loc)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _principal_is_public(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any(p == "*" for v in principal.values() for p in _as_list(v))
+    return False
+
+
+def _restricting(condition: dict[str, Any] | None) -> bool:
+    for body in (condition or {}).values():
+        if isinstance(body, dict) and any(k.lower() in RESTRICTING_KEYS for k in body):
+            return True
+    return False
+
+
+def policy_is_public(policy: dict[str, Any]) -> bool:
+    """An ``Allow`` to everyone (``*``) not pinned down by a source/principal condition."""
+    return any(st.get("Effect") == "Allow" and _principal_is_public(st.get("Principal"))
+               and not _restricting(st.get("Condition"))
+               for st in _as_list(policy.get("Statement")))
+
+
+def policy_denies_insecure_transport(policy: dict[str, Any]) -> bool:
+    """A ``Deny`` for everyone when ``aws:SecureTransport`` is false."""
+    for st in _as_list(policy.get("Statement")):
+        if st.get("Effect") != "Deny" or not _principal_is_public(st.get("Principal")):
+            continue
+        actions = {str(a).lower() for a in _as_list(st.get("Action"))}
+        if not actions & {"s3:*", "*"}:
+            continue
+        for op, body in (st.get("Condition") or {}).items():
+            if op.lower() == "bool" and isinstance(body, dict):
+                for key, val in body.items():
+                    if key.lower() == "aws:securetransport" and str(_as_list(val)[0]).lower() == "false":
+                        return True
+    return False
+
+
+class _Bucket:
+    """The per-bucket calls, each made at most once and only if a wanted fact type needs it."""
+
+    def __init__(self, ctx: UnitContext, bucket: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.name = bucket["Name"]
+        self.created = iso(bucket.get("CreationDate"))
+        self.region = _region_of(ctx, bucket)
+        self.s3 = ctx.client("s3", self.region)
+        self._policy: dict[str, Any] | None = None
+
+    def _get(self, method: str, missing: tuple[str, ...], **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            return getattr(self.s3, method)(Bucket=self.name, **kwargs)
+        except Exception as exc:
+            if has_code(exc, *missing):
+                return None
+            raise
+
+    def policy(self) -> dict[str, Any]:
+        if self._policy is None:
+            resp = self._get("get_bucket_policy", ("NoSuchBucketPolicy",))
+            self._policy = json.loads(resp["Policy"]) if resp else {}
+        return self._policy
+
+    def access(self) -> dict[str, Any]:
+        pab = self._get("get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",))
+        conf = (pab or {}).get("PublicAccessBlockConfiguration", {})
+        acl = self.s3.get_bucket_acl(Bucket=self.name)
+        public_grants = [g.get("Permission") for g in acl.get("Grants", [])
+                         if g.get("Grantee", {}).get("URI") in ALL_USERS]
+        block = {_snake(k): bool(conf.get(k, False)) for k in PAB_KEYS}
+        acl_public = bool(public_grants) and not block["ignore_public_acls"]
+        policy_public = policy_is_public(self.policy()) and not block["restrict_public_buckets"]
+        return {"public_access_block": block, "public_access_block_all": all(block.values()),
+                "acl_public": acl_public, "acl_public_permissions": sorted(set(public_grants)),
+                "policy_public": policy_public, "public": acl_public or policy_public}
+
+    def tls(self) -> dict[str, Any]:
+        policy = self.policy()
+        return {"has_policy": bool(policy), "tls_only": policy_denies_insecure_transport(policy)}
+
+    def encryption(self) -> dict[str, Any]:
+        resp = self._get("get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",))
+        rules = (resp or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        algos = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules]
+        algos = [a for a in algos if a]
+        return {"enabled": bool(algos), "algorithm": algos[0] if algos else None,
+                "customer_managed_key": any(a in ("aws:kms", "aws:kms:dsse") for a in algos)}
+
+    def versioning(self) -> dict[str, Any]:
+        resp = self.s3.get_bucket_versioning(Bucket=self.name)
+        return {"status": resp.get("Status", "Disabled"), "enabled": resp.get("Status") == "Enabled",
+                "mfa_delete": resp.get("MFADelete") == "Enabled"}
+
+    def logging(self) -> dict[str, Any]:
+        target = self.s3.get_bucket_logging(Bucket=self.name).get("LoggingEnabled") or {}
+        return {"enabled": bool(target), "target_bucket": target.get("TargetBucket")}
+
+    def tags(self) -> dict[str, Any]:
+        resp = self._get("get_bucket_tagging", ("NoSuchTagSet", "NoSuchTagSetError"))
+        return {"tag_keys": tag_keys((resp or {}).get("TagSet"))}
+
+
+_READERS = {ACCESS: _Bucket.access, POLICY: _Bucket.tls, ENCRYPTION: _Bucket.encryption,
+            VERSIONING: _Bucket.versioning, LOGGING: _Bucket.logging, TAGS: _Bucket.tags}
+
+
+def collect_buckets(ctx: UnitContext) -> None:
+    wanted = [ft for ft in BUCKET_TYPES if ctx.wants(ft)]
+    try:
+        buckets = list(ctx.pages(ctx.client("s3"), "list_buckets", "Buckets"))
+    except Exception as exc:
+        ctx.error(wanted, exc)
+        return
+
+    def one(bucket: dict[str, Any]) -> tuple[_Bucket | None, dict[str, Any]]:
+        try:
+            b = _Bucket(ctx, bucket)
+        except Exception as exc:
+            return None, {ft: exc for ft in wanted}
+        out: dict[str, Any] = {}
+        for ft in wanted:
+            try:
+                out[ft] = _READERS[ft](b)
+            except Exception as exc:
+                out[ft] = exc
+        return b, out
+
+    failed: set[str] = set()
+    for bucket, result, _ in ctx.parallel(one, buckets):
+        assert result is not None
+        b, per_type = result
+        region = b.region if b else "global"
+        arn = f"arn:{ctx.partition}:s3:::{bucket['Name']}"
+        for ft, value in per_type.items():
+            if isinstance(value, BaseException):
+                ctx.error([ft], value, region=region, resource=bucket["Name"])
+                failed.add(ft)
+            else:
+                ctx.facts.append(ctx.fact(ft, arn, bucket["Name"], {"created": b.created if b else None, **value},
+                                          region=region))
+    ctx.covered([ft for ft in wanted if ft not in failed])

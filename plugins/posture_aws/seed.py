@@ -1,0 +1,329 @@
+"""Seed a moto account with a realistic mix of compliant and misconfigured resources.
+
+Every seeded setting goes through the public AWS API, except two things AWS
+offers no API for and moto keeps in memory: an access key's creation date
+(backdated to make one key "old") and the root user's MFA flag. Planted
+secrets (:data:`PLANTED_SECRETS`) sit in Lambda environment values, EC2 user
+data and tag values; they must never reach a fact or a report.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+from typing import Any
+
+PLANTED_SECRETS = ("AKIAPLANTEDSECRET123", "hunter2-secret-value", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED")
+OWNER = [{"Key": "owner", "Value": "platform-team"}]
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("handler.py", "def handler(event, context):\n    return 'ok'\n")
+    return buf.getvalue()
+
+
+def _tls_only_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+
+
+def _public_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+ADMIN_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+READ_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"],
+                                                               "Resource": "arn:aws:s3:::acme-logs/*"}]})
+TRUST_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                "Principal": {"Service": "lambda.amazonaws.com"}}]})
+
+
+class Seeder:
+    """Seeds one account through a boto3 session (the moto server is reached via AWS_ENDPOINT_URL)."""
+
+    def __init__(self, session: Any, account: str, regions: tuple[str, ...], scale: int = 1) -> None:
+        self.session = session
+        self.account = account
+        self.regions = regions
+        self.scale = max(1, scale)
+        self.count = 0
+
+    def c(self, service: str, region: str | None = None) -> Any:
+        return self.session.client(service, region_name=region or self.regions[0])
+
+    def _n(self, k: int = 1) -> None:
+        self.count += k
+
+    # -- the weak/mixed account (what `posture demo` and the benchmark scan) -------------
+    def seed_mixed(self) -> int:
+        self.iam_mixed()
+        self.s3_buckets()
+        for i, region in enumerate(self.regions):
+            good = i == 0  # the first region has the regional services on, the others not
+            self.regional_services(region, good)
+            for n in range(self.scale):
+                sfx = f"{n}" if self.scale > 1 else ""
+                if good:
+                    self.regional_resources(region, sfx)
+                else:
+                    self.leftovers(region, sfx)
+        return self.count
+
+    def iam_mixed(self) -> None:
+        iam = self.c("iam")
+        iam.update_account_password_policy(MinimumPasswordLength=8, RequireSymbols=False)
+        users = ["alice", "bob", "ci-deployer", "legacy-batch", "svc-readonly"]
+        for n in range(1, self.scale):
+            users += [f"dev-{n}"]
+        for u in users:
+            iam.create_user(UserName=u, Tags=[{"Key": "api-token", "Value": PLANTED_SECRETS[0]}])
+            self._n()
+        iam.create_login_profile(UserName="alice", Password="Sup3r!Secret-pw")
+        mfa = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]
+        iam.enable_mfa_device(UserName="alice", SerialNumber=mfa["SerialNumber"],
+                              AuthenticationCode1="123456", AuthenticationCode2="654321")
+        iam.create_login_profile(UserName="bob", Password="Sup3r!Secret-pw")
+        iam.create_access_key(UserName="ci-deployer")
+        iam.create_access_key(UserName="legacy-batch")
+        admin = iam.create_policy(PolicyName="AdminEverything", PolicyDocument=ADMIN_DOC)["Policy"]["Arn"]
+        read = iam.create_policy(PolicyName="LogsReadOnly", PolicyDocument=READ_DOC)["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="bob", PolicyArn=admin)
+        iam.attach_user_policy(UserName="ci-deployer", PolicyArn=read)
+        iam.create_role(RoleName="lambda-exec", AssumeRolePolicyDocument=TRUST_DOC)
+        iam.put_role_policy(RoleName="lambda-exec", PolicyName="inline-admin", PolicyDocument=ADMIN_DOC)
+        self._n(4)
+        age_access_key(self.account, "legacy-batch", days=400)
+
+    def s3_buckets(self) -> None:
+        home, other = self.regions[0], self.regions[-1]
+        for n in range(self.scale):
+            sfx = f"-{n}" if self.scale > 1 else ""
+            good, public, plain = f"acme-logs{sfx}", f"acme-public-site{sfx}", f"acme-data-eu{sfx}"
+            s3 = self.c("s3", home)
+            s3.create_bucket(Bucket=good)
+            s3.put_public_access_block(Bucket=good, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True})
+            s3.put_bucket_encryption(Bucket=good, ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+            s3.put_bucket_versioning(Bucket=good, VersioningConfiguration={"Status": "Enabled"})
+            s3.put_bucket_acl(Bucket=good, GrantWrite="uri=http://acs.amazonaws.com/groups/s3/LogDelivery",
+                              GrantReadACP="uri=http://acs.amazonaws.com/groups/s3/LogDelivery")
+            s3.put_bucket_logging(Bucket=good, BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": good, "TargetPrefix": "self/"}})
+            s3.put_bucket_policy(Bucket=good, Policy=_tls_only_policy(good))
+            s3.put_bucket_tagging(Bucket=good, Tagging={"TagSet": OWNER})
+            s3.create_bucket(Bucket=public)
+            s3.put_bucket_acl(Bucket=public, ACL="public-read")
+            s3.put_bucket_policy(Bucket=public, Policy=_public_policy(public))
+            s3.put_bucket_tagging(Bucket=public, Tagging={"TagSet": [
+                {"Key": "deploy-key", "Value": PLANTED_SECRETS[1]}]})
+            s3o = self.c("s3", other)
+            kwargs = {} if other == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": other}}
+            s3o.create_bucket(Bucket=plain, **kwargs)
+            self._n(3)
+
+    def regional_services(self, region: str, good: bool) -> None:
+        if not good:
+            return
+        self.c("guardduty", region).create_detector(Enable=True)
+        cfg = self.c("config", region)
+        cfg.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": f"arn:aws:iam::{self.account}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+        cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-logs"})
+        cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+        self.c("ec2", region).enable_ebs_encryption_by_default()
+        kms = self.c("kms", region)
+        key = kms.create_key(Description="cloudtrail")["KeyMetadata"]["Arn"]
+        ct = self.c("cloudtrail", region)
+        ct.create_trail(Name="org-audit", S3BucketName="acme-logs", IsMultiRegionTrail=True,
+                        EnableLogFileValidation=True, KmsKeyId=key)
+        ct.start_logging(Name="org-audit")
+        ct.create_trail(Name="legacy-trail", S3BucketName="acme-logs")
+        self._n(6)
+
+    def regional_resources(self, region: str, sfx: str) -> None:
+        ec2 = self.c("ec2", region)
+        d = f"-{sfx}" if sfx else ""
+        # network: a logged VPC with a clean default group, and the default VPC as AWS leaves it
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+        self._flow_log(region, vpc)
+        sg_default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                           {"Name": "group-name", "Values": ["default"]}])
+        for g in sg_default["SecurityGroups"]:
+            if g["IpPermissions"]:
+                ec2.revoke_security_group_ingress(GroupId=g["GroupId"], IpPermissions=g["IpPermissions"])
+            if g["IpPermissionsEgress"]:
+                ec2.revoke_security_group_egress(GroupId=g["GroupId"], IpPermissions=g["IpPermissionsEgress"])
+        ssh = ec2.create_security_group(GroupName=f"open-ssh{d}", Description="ssh from anywhere",
+                                        VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=ssh, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        rdp = ec2.create_security_group(GroupName=f"rdp-range-v6{d}", Description="wide range", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=rdp, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 4000, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+        web = ec2.create_security_group(GroupName=f"web-https{d}", Description="https", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+        self._n(5)
+        # compute
+        ami = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+        web1 = ec2.run_instances(
+            ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+            UserData=f"#!/bin/sh\nexport AWS_ACCESS_KEY_ID={PLANTED_SECRETS[0]}\nexport DB_PASSWORD={PLANTED_SECRETS[1]}\n",
+            NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "AssociatePublicIpAddress": True,
+                                "Groups": [ssh]}],
+            MetadataOptions={"HttpTokens": "optional"},
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                {"Key": "Name", "Value": f"web-1{d}"}, {"Key": "db-password", "Value": PLANTED_SECRETS[1]}]}],
+        )["Instances"][0]["InstanceId"]
+        app1 = ec2.run_instances(
+            ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnet,
+            MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": f"app-1{d}"}, *OWNER]}],
+        )["Instances"][0]["InstanceId"]
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ec2.associate_address(AllocationId=eip, InstanceId=app1)
+        ec2.allocate_address(Domain="vpc")
+        self._n(4)
+        # storage
+        az = f"{region}a"
+        enc = ec2.create_volume(AvailabilityZone=az, Size=8, Encrypted=True, TagSpecifications=[
+            {"ResourceType": "volume", "Tags": OWNER}])["VolumeId"]
+        plain = ec2.create_volume(AvailabilityZone=az, Size=8, Encrypted=False)["VolumeId"]
+        ec2.attach_volume(VolumeId=enc, InstanceId=app1, Device="/dev/sdf")
+        ec2.create_snapshot(VolumeId=enc, Description="encrypted private")
+        pub = ec2.create_snapshot(VolumeId=plain, Description="plain public")["SnapshotId"]
+        ec2.modify_snapshot_attribute(SnapshotId=pub, Attribute="createVolumePermission",
+                                      OperationType="add", GroupNames=["all"])
+        img_private = ec2.create_image(InstanceId=app1, Name=f"app-golden{d}")["ImageId"]
+        img_public = ec2.create_image(InstanceId=web1, Name=f"web-public{d}")["ImageId"]
+        ec2.modify_image_attribute(ImageId=img_public, LaunchPermission={"Add": [{"Group": "all"}]})
+        del img_private
+        self._n(6)
+        self._databases(region, d)
+        self._data_services(region, d, vpc, subnet)
+
+    def leftovers(self, region: str, sfx: str) -> None:
+        """A secondary region: a forgotten group, volume and log group."""
+        d = f"-{sfx}" if sfx else ""
+        ec2 = self.c("ec2", region)
+        sg = ec2.create_security_group(GroupName=f"temp-ssh{d}", Description="temporary")["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.create_volume(AvailabilityZone=f"{region}a", Size=4, Encrypted=False)
+        self.c("logs", region).create_log_group(logGroupName=f"/tmp/scratch{d}")
+        self._n(3)
+
+    def _flow_log(self, region: str, vpc: str) -> None:
+        self.c("logs", region).create_log_group(logGroupName=f"/vpc/flow/{vpc}")
+        self.c("ec2", region).create_flow_logs(
+            ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogGroupName=f"/vpc/flow/{vpc}",
+            DeliverLogsPermissionArn=f"arn:aws:iam::{self.account}:role/flow-logs")
+        self.c("logs", region).put_retention_policy(logGroupName=f"/vpc/flow/{vpc}", retentionInDays=365)
+
+    def _databases(self, region: str, d: str) -> None:
+        rds = self.c("rds", region)
+        rds.create_db_instance(DBInstanceIdentifier=f"orders-db{d}", DBInstanceClass="db.t3.micro",
+                               Engine="postgres", MasterUsername="admin", MasterUserPassword=PLANTED_SECRETS[1],
+                               AllocatedStorage=20, PubliclyAccessible=True, StorageEncrypted=False,
+                               BackupRetentionPeriod=0, AutoMinorVersionUpgrade=False)
+        rds.create_db_instance(DBInstanceIdentifier=f"billing-db{d}", DBInstanceClass="db.t3.micro",
+                               Engine="postgres", MasterUsername="admin", MasterUserPassword=PLANTED_SECRETS[1],
+                               AllocatedStorage=20, PubliclyAccessible=False, StorageEncrypted=True,
+                               BackupRetentionPeriod=14, DeletionProtection=True, AutoMinorVersionUpgrade=True,
+                               Tags=OWNER)
+        self._n(2)
+
+    def _data_services(self, region: str, d: str, vpc: str, subnet: str) -> None:
+        kms = self.c("kms", region)
+        rotated = kms.create_key(Description=f"rotated{d}")["KeyMetadata"]["KeyId"]
+        kms.enable_key_rotation(KeyId=rotated)
+        kms.create_key(Description=f"not-rotated{d}")
+        logs = self.c("logs", region)
+        logs.create_log_group(logGroupName=f"/app/audit{d}")
+        logs.put_retention_policy(logGroupName=f"/app/audit{d}", retentionInDays=400)
+        logs.create_log_group(logGroupName=f"/app/debug{d}")
+        logs.put_retention_policy(logGroupName=f"/app/debug{d}", retentionInDays=7)
+        sns = self.c("sns", region)
+        sns.create_topic(Name=f"alerts{d}", Attributes={"KmsMasterKeyId": "alias/aws/sns"})
+        sns.create_topic(Name=f"events-plain{d}")
+        sqs = self.c("sqs", region)
+        sqs.create_queue(QueueName=f"jobs-encrypted{d}", Attributes={"SqsManagedSseEnabled": "true"})
+        sqs.create_queue(QueueName=f"jobs-plain{d}", Attributes={"SqsManagedSseEnabled": "false"})
+        lam = self.c("lambda", region)
+        role = f"arn:aws:iam::{self.account}:role/lambda-exec"
+        lam.create_function(FunctionName=f"api-handler{d}", Runtime="python3.12", Role=role, Handler="handler.handler",
+                            Code={"ZipFile": _zip()}, Environment={"Variables": {"LOG_LEVEL": "info"}})
+        lam.create_function(FunctionName=f"legacy-export{d}", Runtime="python3.8", Role=role,
+                            Handler="handler.handler", Code={"ZipFile": _zip()},
+                            Environment={"Variables": {"DB_PASSWORD": PLANTED_SECRETS[1],
+                                                       "UPSTREAM_KEY_ID": PLANTED_SECRETS[0],
+                                                       "STAGE": "prod"}})
+        self._n(10)
+        self._load_balancer(region, d, vpc, subnet)
+
+    def _load_balancer(self, region: str, d: str, vpc: str, subnet: str) -> None:
+        ec2 = self.c("ec2", region)
+        subnet2 = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{2 + len(d)}.0/24",
+                                    AvailabilityZone=f"{region}b")["Subnet"]["SubnetId"]
+        elb = self.c("elbv2", region)
+        lb = elb.create_load_balancer(Name=f"shop-alb{d}", Subnets=[subnet, subnet2])["LoadBalancers"][0]
+        tg = elb.create_target_group(Name=f"shop-tg{d}", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+        cert = self.c("acm", region).request_certificate(DomainName=f"shop{d}.example.com")["CertificateArn"]
+        forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=forward)
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
+                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06", Certificates=[{"CertificateArn": cert}],
+                            DefaultActions=forward)
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=8443,
+                            SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": cert}],
+                            DefaultActions=forward)
+        self._n(4)
+
+    # -- a hardened account: the account-level settings done right ----------------------
+    def seed_hardened(self) -> int:
+        iam = self.c("iam")
+        iam.update_account_password_policy(
+            MinimumPasswordLength=16, RequireSymbols=True, RequireNumbers=True, RequireUppercaseCharacters=True,
+            RequireLowercaseCharacters=True, PasswordReusePrevention=24)
+        iam.create_role(RoleName="incident-support", AssumeRolePolicyDocument=TRUST_DOC)
+        iam.attach_role_policy(RoleName="incident-support", PolicyArn="arn:aws:iam::aws:policy/AWSSupportAccess")
+        from posture_aws.sessions import _strip_account_host_label
+
+        s3control = self.c("s3control")
+        s3control.meta.events.register("before-sign.s3-control", _strip_account_host_label)
+        s3control.put_public_access_block(AccountId=self.account, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        set_root_mfa(self.account, True)
+        self._n(4)
+        return self.count
+
+
+def _iam_backend(account: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account]["aws"]
+
+
+def age_access_key(account: str, user: str, days: int) -> None:
+    """Backdate a user's access keys in the in-process moto backend (AWS has no API for this)."""
+    for key in _iam_backend(account).get_user(user).access_keys:
+        key.create_date = key.create_date - timedelta(days=days)
+
+
+def set_root_mfa(account: str, enabled: bool) -> None:
+    """moto has no API to give the root user an MFA device; set the summary flag directly."""
+    _iam_backend(account).account_summary._account_mfa_enabled = int(enabled)
