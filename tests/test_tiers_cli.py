@@ -89,7 +89,7 @@ def test_tiers_validate_exits_2_with_the_precise_message(tmp_path: Path) -> None
     result = run("tiers", "validate", str(bad))
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"error: {bad.resolve()}:5: at $.exclude[0]: missing required field 'justification': "
+        f"posture: error: {bad.resolve()}:5: at $.exclude[0]: missing required field 'justification': "
         "an excluded control needs a written justification")
     assert "Traceback" not in result.output
     data = json.loads(run("tiers", "validate", str(bad), "--json").output)
@@ -108,7 +108,7 @@ def test_tiers_validate_rejects_a_broken_catalogue(tmp_path: Path) -> None:
 def test_unknown_tier_exits_2_without_traceback() -> None:
     result = run("tiers", "show", "tier-9")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: tier-9: at $: unknown tier 'tier-9'")
+    assert result.stderr.startswith("posture: error: tier-9: at $: unknown tier 'tier-9'")
 
 
 def test_tiers_for_classification_prints_the_tier_id() -> None:

@@ -24,7 +24,7 @@ def console() -> Any:
 
 def fail(message: str) -> NoReturn:
     """Print a configuration error to stderr and exit 2 (no traceback)."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"posture: error: {message}", err=True)
     raise click.exceptions.Exit(EXIT_USAGE)
 
 
@@ -187,7 +187,7 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool) -> None:
             failed = True
             results.append({"file": str(path), "valid": False, "error": exc.to_dict(), "message": str(exc)})
             if not as_json:
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"posture: error: {exc}", err=True)
     if as_json:
         echo_json(results)
     if failed:
