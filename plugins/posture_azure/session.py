@@ -78,7 +78,10 @@ def _load_factory(spec: str) -> Any:
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise ProviderError(f"azure: cannot load credential factory {spec!r}: {exc}") from None
-    return factory() if callable(factory) and not hasattr(factory, "get_token") else factory
+    # a class or factory function is called; a ready credential object is used as is
+    if isinstance(factory, type) or (callable(factory) and not hasattr(factory, "get_token")):
+        return factory()
+    return factory
 
 
 def credential_for(settings: AzureSettings) -> Any:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fake_arm import FakeArm
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "azure"

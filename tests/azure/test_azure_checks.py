@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from conftest import SUB_MAIN, SUB_PARTIAL
-
-from posture.checks import Check
-from posture.facts import Fact
 from posture_azure import plugin
 from posture_azure.facttypes import FACT_TYPES
 from posture_azure.provider import AzureProvider
+
+from posture.checks import Check
+from posture.facts import Fact
 
 # tier-1 values of the parameters Azure checks read
 PARAMS = {"min_tls_version": "1.2", "admin_ports": [22, 3389], "min_log_retention_days": 90}
@@ -93,7 +93,8 @@ def test_plugin_registers_at_least_25_checks_each_on_a_known_fact_type_and_contr
     import yaml
 
     checks = all_checks()
-    controls = {c["id"] for c in yaml.safe_load(open("tiers/controls.yaml", encoding="utf-8"))["controls"]}
+    with open("tiers/controls.yaml", encoding="utf-8") as fh:
+        controls = {c["id"] for c in yaml.safe_load(fh)["controls"]}
     assert len(checks) >= 25
     for check in checks.values():
         assert check.fact_type in FACT_TYPES, check.id

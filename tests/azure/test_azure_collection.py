@@ -1,0 +1,157 @@
+"""Collection behaviour against the fake ARM server: paging, errors as data, throttling, scopes, economy."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from conftest import SUB_DENIED, SUB_MAIN, SUB_PARTIAL
+from fake_arm import StaticCredential
+from posture_azure.facttypes import FACT_TYPES
+from posture_azure.provider import AzureProvider
+
+from posture.provider import ProviderError, UnitOutcome
+
+
+def run(provider: AzureProvider, options: dict[str, Any], fact_types: set[str]) -> list[UnitOutcome]:
+    units = provider.plan(provider.scopes(options), fact_types, options)
+    return [provider.collect(u) for u in units]
+
+
+def test_storage_accounts_are_read_across_nextlink_pages(azure_options: dict[str, Any], arm: Any) -> None:
+    outcomes = run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, {"azure.storage.account"})
+    assert sorted(f.name for o in outcomes for f in o.facts) == ["stbad", "stgood"]
+    pages = arm.requests_to("/providers/Microsoft.Storage/storageAccounts")
+    assert [r.param("$skiptoken") for r in pages] == [None, "page2"]
+    assert all(r.param("api-version") for r in arm.requests)
+
+
+def test_403_on_one_resource_type_is_an_error_for_that_type_only(azure_options: dict[str, Any], arm: Any) -> None:
+    wanted = {"azure.storage.account", "azure.keyvault.vault", "azure.security.contacts"}
+    outcomes = run(AzureProvider(), {**azure_options, "subscription": [SUB_PARTIAL]}, wanted)
+    errors = [e for o in outcomes for e in o.errors]
+    assert [(e.scope, e.fact_type, e.code) for e in errors] == [
+        (SUB_PARTIAL, "azure.storage.account", "AuthorizationFailed")]
+    assert "Microsoft.Storage/storageAccounts/read" in errors[0].message
+    covered = {c.fact_type for o in outcomes for c in o.coverage}
+    assert covered == {"azure.keyvault.vault", "azure.security.contacts"}
+
+
+def test_throttled_list_is_retried_after_retry_after(azure_options: dict[str, Any], arm: Any) -> None:
+    started = time.monotonic()
+    [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_PARTIAL]}, {"azure.network.nsg"})
+    assert time.monotonic() - started >= 0.9  # Retry-After: 1 was honoured
+    assert [f.name for f in outcome.facts] == ["nsg-c"]
+    assert outcome.errors == []
+    assert outcome.requests == 2  # the 429 and the retry
+    assert len(arm.requests_to("networkSecurityGroups")) == 2
+
+
+def test_denied_subscription_is_a_plan_error_and_the_others_are_scanned(azure_options: dict[str, Any],
+                                                                        arm: Any) -> None:
+    provider = AzureProvider()
+    options = {**azure_options, "subscription": [SUB_MAIN, SUB_DENIED]}
+    scopes = provider.scopes(options)
+    assert [s.id for s in scopes] == [SUB_MAIN]
+    units = provider.plan(scopes, {"azure.keyvault.vault", "azure.web.app"}, options)
+    assert {u.scope for u in units} == {SUB_MAIN}
+    errors = provider.plan_errors()
+    assert sorted((e.scope, e.fact_type, e.code) for e in errors) == [
+        (SUB_DENIED, "azure.keyvault.vault", "AuthorizationFailed"),
+        (SUB_DENIED, "azure.web.app", "AuthorizationFailed")]
+    assert all(provider.collect(u).errors == [] for u in units)
+
+
+def test_no_readable_subscription_is_a_provider_error(azure_options: dict[str, Any]) -> None:
+    with pytest.raises(ProviderError, match="AuthorizationFailed"):
+        AzureProvider().scopes({**azure_options, "subscription": [SUB_DENIED]})
+
+
+def test_default_scope_is_every_enabled_visible_subscription(azure_options: dict[str, Any], arm: Any) -> None:
+    provider = AzureProvider()
+    scopes = provider.scopes(azure_options)
+    assert [(s.id, s.name) for s in scopes] == [(SUB_MAIN, "prod"), (SUB_PARTIAL, "partial")]
+    assert provider.planning_requests() == 1
+
+
+def test_management_group_scope_follows_descendant_pages(azure_options: dict[str, Any]) -> None:
+    scopes = AzureProvider().scopes({**azure_options, "management_group": "mg-prod"})
+    assert [(s.id, s.parent) for s in scopes] == [(SUB_MAIN, "mg-apps"), (SUB_PARTIAL, "mg-prod")]
+    with pytest.raises(ProviderError, match="AuthorizationFailed"):
+        AzureProvider().scopes({**azure_options, "management_group": "mg-secret"})
+
+
+def test_only_requested_fact_types_are_collected(azure_options: dict[str, Any], arm: Any) -> None:
+    provider = AzureProvider()
+    options = {**azure_options, "subscription": [SUB_MAIN]}
+    units = provider.plan(provider.scopes(options), {"azure.storage.account", "azure.compute.disk"}, options)
+    assert sorted((u.collector, u.fact_types) for u in units) == [
+        ("compute", ("azure.compute.disk",)), ("storage", ("azure.storage.account",))]
+    arm.reset()
+    outcomes = [provider.collect(u) for u in units]
+    paths = [r.path for r in arm.requests]
+    assert not any("blobServices" in p or "virtualMachines" in p or "networkInterfaces" in p for p in paths)
+    assert not any("/resourceGroups/" in p for p in paths)  # list-by-subscription, never per resource group
+    assert sum(o.requests for o in outcomes) == len(arm.requests) == 3
+
+
+def test_request_count_matches_what_the_server_saw(azure_options: dict[str, Any], arm: Any) -> None:
+    provider = AzureProvider()
+    options = {**azure_options, "subscription": [SUB_MAIN]}
+    units = provider.plan(provider.scopes(options), set(FACT_TYPES), options)
+    arm.reset()
+    outcomes = [provider.collect(u) for u in units]
+    assert sum(o.requests for o in outcomes) == len(arm.requests)
+    assert {r.method for r in arm.requests} == {"GET"}  # read-only
+    assert all(o.errors == [] for o in outcomes)
+
+
+def test_tokens_are_requested_for_the_custom_arm_audience(azure_options: dict[str, Any], arm: Any) -> None:
+    from posture_azure import session
+
+    session.reset()  # cached clients hold cached tokens
+    StaticCredential.scopes_requested.clear()
+    run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, {"azure.web.app"})
+    assert StaticCredential.scopes_requested, "no token"
+    assert {s for scopes in StaticCredential.scopes_requested for s in scopes} == {f"{arm.base_url}/.default"}
+
+
+def test_credential_can_be_injected_through_the_constructor(azure_options: dict[str, Any]) -> None:
+    options = {k: v for k, v in azure_options.items() if k != "azure_credential"}
+    outcomes = run(AzureProvider(credential=StaticCredential()), {**options, "subscription": [SUB_MAIN]},
+                   {"azure.keyvault.vault"})
+    assert sorted(f.name for o in outcomes for f in o.facts) == ["kv-bad", "kv-good"]
+
+
+def test_wrong_token_is_an_authentication_error_not_a_crash(azure_options: dict[str, Any]) -> None:
+    class WrongToken:
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            from azure.core.credentials import AccessToken
+
+            return AccessToken("not-the-token", int(time.time()) + 3600)
+
+    provider = AzureProvider(credential=WrongToken())
+    options = {k: v for k, v in azure_options.items() if k != "azure_credential"}
+    with pytest.raises(ProviderError, match="AuthenticationFailed"):
+        provider.scopes({**options, "subscription": [SUB_MAIN]})
+
+
+def test_units_are_picklable_and_carry_resolved_settings(azure_options: dict[str, Any]) -> None:
+    provider = AzureProvider()
+    options = {**azure_options, "subscription": [SUB_MAIN]}
+    units = provider.plan(provider.scopes(options), set(FACT_TYPES), options)
+    assert len(units) == 10
+    clone = pickle.loads(pickle.dumps(units[0]))
+    assert clone == units[0]
+    assert dict(clone.options)["azure_settings.arm_endpoint"] == azure_options["azure_arm_endpoint"]
+
+
+def test_plugin_import_does_not_load_an_azure_sdk() -> None:
+    code = ("import sys, posture_azure.plugin, posture_azure.provider; "
+            "p = posture_azure.provider.AzureProvider(); p.fact_types; p.options; "
+            "sys.exit(1 if any(m.startswith('azure') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
