@@ -82,11 +82,14 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
         except WaiverError as exc:
             fail(str(exc))
     if store:
-        from posture.history import Store, fill_baseline
+        from posture.history import Store, StoreError, fill_baseline
 
-        db = Store(store)
-        fill_baseline(report, db.previous(report))
-        report.metadata["scan_id"] = db.record(report)
+        try:
+            db = Store(store)
+            fill_baseline(report, db.previous(report))
+            db.record(report)
+        except StoreError as exc:
+            fail(str(exc))
 
     outputs = registry().outputs
     written = []
