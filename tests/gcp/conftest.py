@@ -60,3 +60,33 @@ def fake_gcp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGcp]:
 @pytest.fixture
 def gcp_options(fake_gcp: FakeGcp) -> dict[str, Any]:
     return {"gcp_api_endpoint": fake_gcp.url, "gcp_max_retries": 2}
+
+
+@pytest.fixture(scope="session")
+def collected(fake_gcp: FakeGcp) -> Any:
+    """Every GCP fact type from the three fixture projects, through posture's own collection loop."""
+    from posture_gcp.provider import GcpProvider
+
+    from posture.collect import collect
+
+    provider = GcpProvider()
+    options = {"gcp_api_endpoint": fake_gcp.url, "gcp_max_retries": 2,
+               "project": ["good-project", "bad-project", "denied-project"]}
+    return collect([provider], set(provider.fact_types), options, concurrency=8)
+
+
+@pytest.fixture(scope="session")
+def gcp_checks() -> dict[str, Any]:
+    """The checks the gcp plugin registers (YAML files and Python functions)."""
+    from posture_gcp import plugin
+
+    found: dict[str, Any] = {}
+
+    def register(check: Any = None, path: Any = None) -> None:
+        from posture.checks import load_check_file
+
+        for c in load_check_file(path) if path is not None else [check]:
+            found[c.id] = c
+
+    plugin.register_checks(register)
+    return found

@@ -1,0 +1,291 @@
+"""Every GCP check against the fake's fixtures: exact status per resource.
+
+The facts come from a real collection (google-cloud REST and discovery
+clients talking to the fake GCP server), so these tests prove collectors and
+check conditions together. Each check has compliant and non-compliant
+resources; ``test_every_check_has_pass_and_fail`` keeps it that way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from posture.checks import Check
+from posture.facts import FactSet
+
+PARAMS: dict[str, Any] = {
+    "max_access_key_age_days": 365, "admin_ports": [22, 3389], "min_backup_retention_days": 7,
+    "max_key_rotation_days": 365, "min_log_retention_days": 90, "required_tags": ["owner"],
+}
+
+EXPECTED: dict[str, dict[tuple[str, str], str]] = {
+    "gcp.compute.firewall.admin_ports_closed": {
+        ("bad-project", "allow-everything-v6"): "fail",
+        ("bad-project", "allow-port-range"): "fail",
+        ("bad-project", "allow-rdp-internal"): "pass",
+        ("bad-project", "allow-tcp-all-ports"): "fail",
+        ("bad-project", "allow-udp-22"): "pass",
+        ("bad-project", "default-allow-ssh"): "fail",
+        ("bad-project", "disabled-open-ssh"): "pass",
+        ("bad-project", "egress-all"): "pass",
+        ("good-project", "allow-https"): "pass",
+        ("good-project", "allow-iap-ssh"): "pass",
+        ("good-project", "deny-all-egress"): "pass",
+    },
+    "gcp.compute.instance.block_project_ssh_keys": {
+        ("bad-project", "vm-mixed"): "pass",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.instance.default_sa_not_full_access": {
+        ("bad-project", "vm-mixed"): "pass",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.instance.no_public_ip": {
+        ("bad-project", "vm-mixed"): "pass",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.instance.os_login": {
+        ("bad-project", "vm-mixed"): "pass",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.instance.required_labels": {
+        ("bad-project", "vm-mixed"): "pass",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.instance.secure_boot": {
+        ("bad-project", "vm-mixed"): "pass",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.instance.serial_port_disabled": {
+        ("bad-project", "vm-mixed"): "pass",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.instance.shielded_vm_integrity": {
+        ("bad-project", "vm-mixed"): "fail",
+        ("bad-project", "vm-public"): "fail",
+        ("good-project", "web-1"): "pass",
+    },
+    "gcp.compute.network.not_default": {
+        ("bad-project", "default"): "fail",
+        ("bad-project", "legacy-net"): "pass",
+        ("good-project", "prod-vpc"): "pass",
+    },
+    "gcp.compute.network.not_legacy": {
+        ("bad-project", "default"): "pass",
+        ("bad-project", "legacy-net"): "fail",
+        ("good-project", "prod-vpc"): "pass",
+    },
+    "gcp.compute.subnetwork.flow_logs": {
+        ("bad-project", "default"): "fail",
+        ("good-project", "prod-subnet"): "pass",
+        ("good-project", "proxy-only"): "not_applicable",
+    },
+    "gcp.essentialcontacts.project.security_contact": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.iam.service_account.keys_rotated": {
+        ("bad-project", "222222222222-compute@developer.gserviceaccount.com"): "pass",
+        ("bad-project", "deployer@bad-project.iam.gserviceaccount.com"): "fail",
+        ("good-project", "app-sa@good-project.iam.gserviceaccount.com"): "not_applicable",
+        ("good-project", "ci-sa@good-project.iam.gserviceaccount.com"): "pass",
+    },
+    "gcp.iam.service_account.no_user_managed_keys": {
+        ("bad-project", "222222222222-compute@developer.gserviceaccount.com"): "fail",
+        ("bad-project", "deployer@bad-project.iam.gserviceaccount.com"): "fail",
+        ("good-project", "app-sa@good-project.iam.gserviceaccount.com"): "pass",
+        ("good-project", "ci-sa@good-project.iam.gserviceaccount.com"): "fail",
+    },
+    "gcp.kms.crypto_key.rotation": {
+        ("bad-project", "no-rotation-key"): "fail",
+        ("bad-project", "slow-key"): "fail",
+        ("good-project", "data-key"): "pass",
+        ("good-project", "sign-key"): "not_applicable",
+    },
+    "gcp.logging.bucket.retention": {
+        ("bad-project", "_Default"): "fail",
+        ("bad-project", "_Required"): "pass",
+        ("good-project", "_Default"): "pass",
+        ("good-project", "_Required"): "pass",
+    },
+    "gcp.logging.project.export_all_logs": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.iam_policy.admin_read_audit_logs": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.iam_policy.data_access_audit_logs": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.iam_policy.default_service_accounts_not_privileged": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.iam_policy.no_primitive_roles_for_service_accounts": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.iam_policy.no_primitive_roles_for_users": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.iam_policy.no_project_wide_impersonation": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.iam_policy.no_public_members": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.resourcemanager.project.required_labels": {
+        ("bad-project", "Bad project"): "fail",
+        ("good-project", "Good project"): "pass",
+    },
+    "gcp.sql.instance.automated_backups": {
+        ("bad-project", "mysql-public"): "fail",
+        ("bad-project", "pg-weak"): "fail",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "not_applicable",
+    },
+    "gcp.sql.instance.cmek": {
+        ("bad-project", "mysql-public"): "fail",
+        ("bad-project", "pg-weak"): "fail",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
+    "gcp.sql.instance.deletion_protection": {
+        ("bad-project", "mysql-public"): "fail",
+        ("bad-project", "pg-weak"): "fail",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
+    "gcp.sql.instance.no_open_authorized_networks": {
+        ("bad-project", "mysql-public"): "fail",
+        ("bad-project", "pg-weak"): "pass",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
+    "gcp.sql.instance.no_public_ip": {
+        ("bad-project", "mysql-public"): "fail",
+        ("bad-project", "pg-weak"): "fail",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
+    "gcp.sql.instance.postgres_connection_logging": {
+        ("bad-project", "mysql-public"): "not_applicable",
+        ("bad-project", "pg-weak"): "fail",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
+    "gcp.sql.instance.required_labels": {
+        ("bad-project", "mysql-public"): "fail",
+        ("bad-project", "pg-weak"): "pass",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
+    "gcp.sql.instance.ssl_required": {
+        ("bad-project", "mysql-public"): "fail",
+        ("bad-project", "pg-weak"): "pass",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
+    "gcp.storage.bucket.access_logging": {
+        ("bad-project", "bad-legacy-acl"): "fail",
+        ("bad-project", "bad-public-data"): "fail",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "pass",
+    },
+    "gcp.storage.bucket.cmek": {
+        ("bad-project", "bad-legacy-acl"): "fail",
+        ("bad-project", "bad-public-data"): "fail",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "pass",
+    },
+    "gcp.storage.bucket.not_public": {
+        ("bad-project", "bad-legacy-acl"): "pass",
+        ("bad-project", "bad-public-data"): "fail",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "pass",
+    },
+    "gcp.storage.bucket.public_access_prevention": {
+        ("bad-project", "bad-legacy-acl"): "fail",
+        ("bad-project", "bad-public-data"): "fail",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "fail",
+    },
+    "gcp.storage.bucket.required_labels": {
+        ("bad-project", "bad-legacy-acl"): "fail",
+        ("bad-project", "bad-public-data"): "fail",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "pass",
+    },
+    "gcp.storage.bucket.uniform_access": {
+        ("bad-project", "bad-legacy-acl"): "fail",
+        ("bad-project", "bad-public-data"): "pass",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "pass",
+    },
+    "gcp.storage.bucket.versioning_or_retention": {
+        ("bad-project", "bad-legacy-acl"): "fail",
+        ("bad-project", "bad-public-data"): "fail",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "pass",
+    },}
+
+
+def _statuses(check: Check, facts: FactSet, params: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(f.scope, f.name): check.evaluate(f, params).status
+            for f in facts.facts if f.type == check.fact_type and f.scope in ("good-project", "bad-project")}
+
+
+@pytest.mark.parametrize("check_id", sorted(EXPECTED))
+def test_check_gives_the_expected_status_for_every_fixture_resource(
+        check_id: str, gcp_checks: dict[str, Check], collected: FactSet) -> None:
+    assert _statuses(gcp_checks[check_id], collected, PARAMS) == EXPECTED[check_id]
+
+
+def test_every_registered_gcp_check_is_in_the_expected_table(gcp_checks: dict[str, Check]) -> None:
+    assert set(gcp_checks) == set(EXPECTED)
+    assert len(gcp_checks) >= 25
+
+
+@pytest.mark.parametrize("check_id", sorted(EXPECTED))
+def test_every_check_has_pass_and_fail(check_id: str) -> None:
+    statuses = set(EXPECTED[check_id].values())
+    assert {"pass", "fail"} <= statuses
+
+
+def test_key_age_limit_follows_the_tier_parameter(gcp_checks: dict[str, Check], collected: FactSet) -> None:
+    """The 100-day-old key passes at 365 days and fails at a 90-day tier."""
+    statuses = _statuses(gcp_checks["gcp.iam.service_account.keys_rotated"], collected,
+                         {**PARAMS, "max_access_key_age_days": 90})
+    assert statuses[("bad-project", "222222222222-compute@developer.gserviceaccount.com")] == "fail"
+
+
+def test_admin_ports_parameter_extends_to_more_ports(gcp_checks: dict[str, Check], collected: FactSet) -> None:
+    """allow-https opens 443 and 8443-8444: compliant by default, not when 8443 is an admin port."""
+    check = gcp_checks["gcp.compute.firewall.admin_ports_closed"]
+    fact = next(f for f in collected.facts if f.name == "allow-https")
+    outcome = check.evaluate(fact, {**PARAMS, "admin_ports": [22, 8443]})
+    assert outcome.status == "fail"
+    assert outcome.evidence["exposed_admin_ports"] == [8443]
+
+
+def test_required_labels_parameter_names_the_missing_labels(gcp_checks: dict[str, Check],
+                                                           collected: FactSet) -> None:
+    check = gcp_checks["gcp.resourcemanager.project.required_labels"]
+    fact = next(f for f in collected.facts if f.type == "gcp.resourcemanager.project" and f.scope == "good-project")
+    outcome = check.evaluate(fact, {"required_tags": ["owner", "cost-center"]})
+    assert (outcome.status, outcome.evidence["missing"]) == ("fail", ["cost-center"])
