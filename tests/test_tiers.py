@@ -469,3 +469,40 @@ def test_classification_map_agrees_with_the_tiers_classifications() -> None:
 def test_unknown_classification_level_is_a_tier_error() -> None:
     with pytest.raises(TierError, match="unknown classification level 'galactic' \\(known: public, internal"):
         tiers.tier_for_classification("galactic")
+
+
+# ------------------------------------------------------- the engine honours tiers
+def _engine_inputs():
+    from posture.checks import Check
+    from posture.facts import Coverage, Fact, FactSet
+
+    checks = {c.id: c for c in [
+        Check(id="t.account.password_length", title="Password length", provider="t", fact_type="t.account",
+              controls=("IAM-04",), condition={"key": "min_length", "op": "ge",
+                                               "value": {"param": "min_password_length"}}),
+        Check(id="t.logs.retention", title="Log retention", provider="t", fact_type="t.account",
+              controls=("LOG-04",), condition={"key": "retention_days", "op": "ge",
+                                               "value": {"param": "min_log_retention_days"}}),
+    ]}
+    facts = FactSet(
+        facts=[Fact("t", "acct", "global", "t.account", "acct", "acct", {"min_length": 8, "retention_days": 380})],
+        coverage=[Coverage("t", "acct", "global", "t.account")],
+        scopes=[{"provider": "t", "id": "acct", "name": "acct", "kind": "account", "parent": ""}],
+    )
+    return facts, checks
+
+
+def test_engine_reports_excluded_controls_with_their_justification_and_uses_org_parameters() -> None:
+    from posture.engine import evaluate
+
+    facts, checks = _engine_inputs()
+    org = load_tier(str(EXAMPLE))
+    by_check = {r.check_id: r for r in evaluate(facts, org, checks).results}
+    excluded = by_check["t.account.password_length"]
+    assert excluded.status == "excluded"
+    assert excluded.justification == org.controls["IAM-04"].justification
+    # 380 days of retention: enough for tier-2 (365), not for acme-corp (400)
+    assert by_check["t.logs.retention"].status == "fail"
+    plain = {r.check_id: r for r in evaluate(facts, load_tier("tier-2"), checks).results}
+    assert plain["t.logs.retention"].status == "pass"
+    assert plain["t.account.password_length"].status == "fail"
