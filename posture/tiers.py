@@ -21,6 +21,7 @@ import difflib
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -189,8 +190,13 @@ class ResolvedTier:
 
 # ------------------------------------------------------------------ search path
 def standard_tiers_dir() -> Path:
-    """The repository's ``tiers/`` directory (editable / development layout)."""
-    return Path(posture.__file__).resolve().parent.parent / "tiers"
+    """The standard tiers: the repository's ``tiers/`` (editable / development install), else the copy a
+    wheel installs as data files under ``<prefix>/share/posture/tiers``."""
+    repo = Path(posture.__file__).resolve().parent.parent / "tiers"
+    if (repo / "controls.yaml").is_file():
+        return repo
+    installed = Path(sys.prefix) / "share" / "posture" / "tiers"
+    return installed if (installed / "controls.yaml").is_file() else repo
 
 
 def tier_search_path() -> list[Path]:
