@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_arm import FakeArm
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "azure"
-SUB_MAIN = "11111111-1111-1111-1111-111111111111"
-SUB_DENIED = "22222222-2222-2222-2222-222222222222"
-SUB_PARTIAL = "33333333-3333-3333-3333-333333333333"
+from tests.azure.fake_arm import CREDENTIAL_SPEC, FIXTURES, FakeArm
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +45,6 @@ def azure_options(arm: FakeArm, arm_tls: dict[str, str]) -> dict[str, Any]:
     return {
         "azure_arm_endpoint": arm.base_url,
         "azure_ca_bundle": arm_tls["ca"],
-        "azure_credential": "fake_arm:StaticCredential",
+        "azure_credential": CREDENTIAL_SPEC,
         "azure_retry_backoff": 0.01,
     }

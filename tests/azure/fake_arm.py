@@ -25,6 +25,12 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 REAL_ARM = "https://management.azure.com"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "azure"
+#: the fixture subscriptions: everything readable / denied at subscription level / 403+429 on some types
+SUB_MAIN = "11111111-1111-1111-1111-111111111111"
+SUB_DENIED = "22222222-2222-2222-2222-222222222222"
+SUB_PARTIAL = "33333333-3333-3333-3333-333333333333"
+CREDENTIAL_SPEC = "tests.azure.fake_arm:StaticCredential"
 TEST_TOKEN = "posture-test-token"
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SUB_MAIN, SUB_PARTIAL
 from posture_azure import plugin
 from posture_azure.facttypes import FACT_TYPES
 from posture_azure.provider import AzureProvider
 
 from posture.checks import Check
 from posture.facts import Fact
+from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN, SUB_PARTIAL
 
 # tier-1 values of the parameters Azure checks read
 PARAMS = {"min_tls_version": "1.2", "admin_ports": [22, 3389], "min_log_retention_days": 90}
@@ -79,7 +80,7 @@ def all_checks() -> dict[str, Check]:
 def collected(fake_arm_server: Any, arm_tls: dict[str, str]) -> list[Fact]:
     """Every Azure fact type from both fixture subscriptions, through the real SDK clients."""
     options = {"azure_arm_endpoint": fake_arm_server.base_url, "azure_ca_bundle": arm_tls["ca"],
-               "azure_credential": "fake_arm:StaticCredential", "azure_retry_backoff": 0.01,
+               "azure_credential": CREDENTIAL_SPEC, "azure_retry_backoff": 0.01,
                "subscription": (SUB_MAIN, SUB_PARTIAL)}
     provider = AzureProvider()
     units = provider.plan(provider.scopes(options), set(FACT_TYPES), options)
@@ -93,7 +94,7 @@ def test_plugin_registers_at_least_25_checks_each_on_a_known_fact_type_and_contr
     import yaml
 
     checks = all_checks()
-    with open("tiers/controls.yaml", encoding="utf-8") as fh:
+    with open(Path(__file__).resolve().parents[2] / "tiers" / "controls.yaml", encoding="utf-8") as fh:
         controls = {c["id"] for c in yaml.safe_load(fh)["controls"]}
     assert len(checks) >= 25
     for check in checks.values():

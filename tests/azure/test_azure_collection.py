@@ -9,12 +9,11 @@ import time
 from typing import Any
 
 import pytest
-from conftest import SUB_DENIED, SUB_MAIN, SUB_PARTIAL
-from fake_arm import StaticCredential
 from posture_azure.facttypes import FACT_TYPES
 from posture_azure.provider import AzureProvider
 
 from posture.provider import ProviderError, UnitOutcome
+from tests.azure.fake_arm import SUB_DENIED, SUB_MAIN, SUB_PARTIAL, StaticCredential
 
 
 def run(provider: AzureProvider, options: dict[str, Any], fact_types: set[str]) -> list[UnitOutcome]:

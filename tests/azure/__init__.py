@@ -1,0 +1,1 @@
+"""Azure provider tests against a fake ARM server."""

@@ -1,0 +1,68 @@
+"""End to end: `run_scan` over the Azure plugin as registered by its entry point, then the outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posture.outputs import json_output, sarif
+from posture.report import Report
+from tests.azure.fake_arm import SUB_DENIED, SUB_MAIN, SUB_PARTIAL
+from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_problems
+
+
+@pytest.fixture(scope="module")
+def report(fake_arm_server: Any, arm_tls: dict[str, str]) -> Report:
+    from posture import plugins
+    from posture.scan import run_scan
+
+    plugins.reset()
+    options = {"azure_arm_endpoint": fake_arm_server.base_url, "azure_ca_bundle": arm_tls["ca"],
+               "azure_credential": "tests.azure.fake_arm:StaticCredential", "azure_retry_backoff": 0.01,
+               "subscription": (SUB_MAIN, SUB_PARTIAL, SUB_DENIED)}
+    fake_arm_server.reset()
+    try:
+        return run_scan(tier="tier-3", providers=["azure"], options=options, concurrency=8)
+    finally:
+        plugins.reset()
+
+
+def by(report: Report, check_id: str, **match: str) -> list[str]:
+    return sorted(r.status for r in report.results if r.check_id == check_id
+                  and all(getattr(r, k) == v for k, v in match.items()))
+
+
+def test_tier3_scan_evaluates_azure_checks_per_resource(report: Report) -> None:
+    assert by(report, "azure.storage.account.https_only", scope=SUB_MAIN) == ["fail", "pass"]
+    assert by(report, "azure.network.nsg.admin_ports_closed", scope=SUB_PARTIAL) == ["fail"]
+    assert by(report, "azure.resources.critical_resource.delete_lock", scope=SUB_MAIN) == ["fail", "fail", "pass", "pass"]
+
+
+def test_denied_resource_type_and_subscription_become_error_results(report: Report) -> None:
+    errors = {(r.scope, r.check_id): r.error_code for r in report.results if r.status == "error"}
+    assert errors[(SUB_PARTIAL, "azure.storage.account.https_only")] == "AuthorizationFailed"
+    assert errors[(SUB_DENIED, "azure.keyvault.vault.purge_protection")] == "AuthorizationFailed"
+    assert not any(scope == SUB_MAIN for scope, _ in errors)
+    assert report.summary["complete"] is False
+
+
+def test_scan_counts_the_requests_it_made(report: Report, fake_arm_server: Any) -> None:
+    assert report.requests == len(fake_arm_server.requests) > 40
+
+
+def test_json_report_is_valid_against_the_report_schema(report: Report) -> None:
+    assert_valid_report(json.loads(json.dumps(json_output.render(report))))
+
+
+def test_sarif_is_valid_for_the_official_schema_and_github(report: Report, tmp_path: Path) -> None:
+    log = sarif.render(report)
+    assert_valid_sarif(log)
+    path = tmp_path / "azure.sarif"
+    path.write_text(json.dumps(log), encoding="utf-8")
+    assert github_sarif_problems(path) is None
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for run in log["runs"] for res in run["results"]
+            for loc in res["locations"]}
+    assert any(u.startswith(f"azure/{SUB_MAIN}/") for u in uris)
