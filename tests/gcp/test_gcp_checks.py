@@ -195,6 +195,12 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "pg-main"): "pass",
         ("good-project", "pg-replica"): "pass",
     },
+    "gcp.sql.instance.supported_version": {
+        ("bad-project", "mysql-public"): "pass",
+        ("bad-project", "pg-weak"): "fail",
+        ("good-project", "pg-main"): "pass",
+        ("good-project", "pg-replica"): "pass",
+    },
     "gcp.sql.instance.ssl_required": {
         ("bad-project", "mysql-public"): "fail",
         ("bad-project", "pg-weak"): "pass",
