@@ -1,0 +1,34 @@
+"""The CLI reaches the fake ARM server through the documented environment variables only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN
+
+
+def test_cli_scan_via_environment_variables_writes_reports(fake_arm_server: Any, arm_tls: dict[str, str],
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from posture import plugins
+    from posture.cli import cli
+
+    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.base_url)
+    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls["ca"])
+    monkeypatch.setenv("POSTURE_AZURE_CREDENTIAL", CREDENTIAL_SPEC)
+    plugins.reset()
+    try:
+        r = CliRunner().invoke(cli, ["scan", "-p", "azure", "--subscription", SUB_MAIN, "--tier", "tier-1",
+                                     "--format", "json,sarif", "-o", str(tmp_path)])
+    finally:
+        plugins.reset()
+    assert r.exit_code == 0, r.output
+    report = json.loads((tmp_path / "posture-report.json").read_text(encoding="utf-8"))
+    statuses = {(x["check_id"], x["resource_name"]): x["status"] for x in report["results"]}
+    assert statuses[("azure.storage.account.blob_public_access_disabled", "stbad")] == "fail"
+    assert statuses[("azure.network.nsg.admin_ports_closed", "nsg-good")] == "pass"
+    assert (tmp_path / "posture-report.sarif").exists()
