@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,7 +58,8 @@ def error_body(code: int, status: str, message: str, reason: str | None = None) 
 
 
 class FakeGcp:
-    def __init__(self, routes_dir: Path) -> None:
+    def __init__(self, routes_dir: Path, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._ssl_context = ssl_context
         self.routes: dict[tuple[str, str], list[tuple[dict[str, list[str]], Any]]] = {}
         for path in sorted(routes_dir.glob("*.json")):
             for key, response in json.loads(path.read_text(encoding="utf-8")).items():
@@ -76,7 +78,7 @@ class FakeGcp:
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._ssl_context else 'http'}://{host}:{port}"
 
     def start(self) -> FakeGcp:
         fake = self
@@ -95,6 +97,8 @@ class FakeGcp:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self._ssl_context is not None:
+            self._server.socket = self._ssl_context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, name="fake-gcp", daemon=True).start()
         return self
 

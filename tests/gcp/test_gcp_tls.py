@@ -1,0 +1,46 @@
+"""Every client honours an https endpoint signed by a private CA (corporate proxy, PSC, emulator).
+
+The CA reaches the clients through their libraries' standard environment
+variables: ``REQUESTS_CA_BUNDLE`` (google-cloud-* REST clients, Cloud Storage)
+and ``HTTPLIB2_CA_CERTS`` (discovery clients).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from posture_gcp.provider import GcpProvider
+
+from tests.gcp.conftest import ROUTES
+from tests.gcp.fake_gcp import FakeGcp
+
+
+@pytest.fixture
+def tls_fake(fake_gcp: FakeGcp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGcp]:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("HTTPLIB2_CA_CERTS", str(bundle))
+    fake = FakeGcp(ROUTES, ssl_context=context).start()
+    yield fake
+    fake.stop()
+
+
+def test_every_api_is_collected_over_tls_with_a_private_ca(tls_fake: FakeGcp) -> None:
+    assert tls_fake.url.startswith("https://127.0.0.1:")
+    provider = GcpProvider()
+    options = {"gcp_api_endpoint": tls_fake.url, "project": ["good-project"]}
+    outcomes = [provider.collect(u) for u in provider.plan(provider.scopes(options), set(provider.fact_types),
+                                                           options)]
+    assert [e for o in outcomes for e in o.errors] == []
+    assert {c.fact_type for o in outcomes for c in o.coverage} == set(provider.fact_types)
+    assert {c.status for c in tls_fake.calls()} == {200}
