@@ -76,7 +76,8 @@ def mock_account(scale: int = 1, regions: tuple[str, ...] = ("us-east-1", "eu-we
 
     With ``hardened_account`` a second account (:data:`HARDENED_ACCOUNT`) gets
     the account-level settings right; scan it with ``role_arn`` from
-    ``options["hardened_role_arn"]``.
+    ``options["hardened_role_arn"]``. Keys other than ``region`` describe the
+    mock (endpoint, resource count, seeded ids) and are not provider options.
     """
     import boto3
 
@@ -84,8 +85,10 @@ def mock_account(scale: int = 1, regions: tuple[str, ...] = ("us-east-1", "eu-we
 
     with patched_env({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}, ()), moto_server() as endpoint, \
             patched_env(mock_env(endpoint, regions[0])):
-        count = Seeder(boto3.Session(region_name=regions[0]), MOCK_ACCOUNT, regions, scale).seed_mixed()
-        options: dict[str, Any] = {"region": list(regions), "endpoint": endpoint, "resources": count}
+        seeder = Seeder(boto3.Session(region_name=regions[0]), MOCK_ACCOUNT, regions, scale)
+        count = seeder.seed_mixed()
+        options: dict[str, Any] = {"region": list(regions), "endpoint": endpoint, "resources": count,
+                                   "ids": seeder.ids}
         if hardened_account:
             Seeder(assumed_session(HARDENED_ACCOUNT, regions[0]), HARDENED_ACCOUNT, regions).seed_hardened()
             options["hardened_role_arn"] = f"arn:aws:iam::{HARDENED_ACCOUNT}:role/OrganizationAccountAccessRole"

@@ -55,6 +55,12 @@ class Seeder:
         self.regions = regions
         self.scale = max(1, scale)
         self.count = 0
+        #: ids of the first copy of each seeded resource, for tests to find them
+        self.ids: dict[str, str] = {}
+
+    def remember(self, key: str, value: str) -> str:
+        self.ids.setdefault(key, value)
+        return value
 
     def c(self, service: str, region: str | None = None) -> Any:
         return self.session.client(service, region_name=region or self.regions[0])
@@ -101,6 +107,7 @@ class Seeder:
         iam.put_role_policy(RoleName="lambda-exec", PolicyName="inline-admin", PolicyDocument=ADMIN_DOC)
         self._n(4)
         age_access_key(self.account, "legacy-batch", days=400)
+        set_root_access_keys(self.account, True)
 
     def s3_buckets(self) -> None:
         home, other = self.regions[0], self.regions[-1]
@@ -155,24 +162,32 @@ class Seeder:
         ec2 = self.c("ec2", region)
         d = f"-{sfx}" if sfx else ""
         # network: a logged VPC with a clean default group, and the default VPC as AWS leaves it
-        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        vpc = self.remember("vpc_logged", ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"])
+        default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        self.remember("vpc_default", default_vpc)
+        self.remember("sg_default_untouched", ec2.describe_security_groups(Filters=[
+            {"Name": "vpc-id", "Values": [default_vpc]}, {"Name": "group-name", "Values": ["default"]}])[
+            "SecurityGroups"][0]["GroupId"])
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
         self._flow_log(region, vpc)
         sg_default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
                                                            {"Name": "group-name", "Values": ["default"]}])
         for g in sg_default["SecurityGroups"]:
+            self.remember("sg_default_clean", g["GroupId"])
             if g["IpPermissions"]:
                 ec2.revoke_security_group_ingress(GroupId=g["GroupId"], IpPermissions=g["IpPermissions"])
             if g["IpPermissionsEgress"]:
                 ec2.revoke_security_group_egress(GroupId=g["GroupId"], IpPermissions=g["IpPermissionsEgress"])
-        ssh = ec2.create_security_group(GroupName=f"open-ssh{d}", Description="ssh from anywhere",
-                                        VpcId=vpc)["GroupId"]
+        ssh = self.remember("sg_ssh", ec2.create_security_group(
+            GroupName=f"open-ssh{d}", Description="ssh from anywhere", VpcId=vpc)["GroupId"])
         ec2.authorize_security_group_ingress(GroupId=ssh, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        rdp = ec2.create_security_group(GroupName=f"rdp-range-v6{d}", Description="wide range", VpcId=vpc)["GroupId"]
+        rdp = self.remember("sg_rdp_range_v6", ec2.create_security_group(
+            GroupName=f"rdp-range-v6{d}", Description="wide range", VpcId=vpc)["GroupId"])
         ec2.authorize_security_group_ingress(GroupId=rdp, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 4000, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
-        web = ec2.create_security_group(GroupName=f"web-https{d}", Description="https", VpcId=vpc)["GroupId"]
+        web = self.remember("sg_web", ec2.create_security_group(
+            GroupName=f"web-https{d}", Description="https", VpcId=vpc)["GroupId"])
         ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
             {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
@@ -193,24 +208,28 @@ class Seeder:
             MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": f"app-1{d}"}, *OWNER]}],
         )["Instances"][0]["InstanceId"]
-        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
-        ec2.associate_address(AllocationId=eip, InstanceId=app1)
-        ec2.allocate_address(Domain="vpc")
+        eip = self.remember("eip_associated", ec2.allocate_address(Domain="vpc")["AllocationId"])
+        ec2.associate_address(AllocationId=eip, InstanceId=web1)
+        self.remember("eip_free", ec2.allocate_address(Domain="vpc")["AllocationId"])
         self._n(4)
         # storage
         az = f"{region}a"
         enc = ec2.create_volume(AvailabilityZone=az, Size=8, Encrypted=True, TagSpecifications=[
             {"ResourceType": "volume", "Tags": OWNER}])["VolumeId"]
         plain = ec2.create_volume(AvailabilityZone=az, Size=8, Encrypted=False)["VolumeId"]
+        self.remember("vol_encrypted", enc)
+        self.remember("vol_plain", plain)
         ec2.attach_volume(VolumeId=enc, InstanceId=app1, Device="/dev/sdf")
-        ec2.create_snapshot(VolumeId=enc, Description="encrypted private")
+        self.remember("snap_private", ec2.create_snapshot(VolumeId=enc, Description="encrypted private")["SnapshotId"])
         pub = ec2.create_snapshot(VolumeId=plain, Description="plain public")["SnapshotId"]
+        self.remember("snap_public", pub)
         ec2.modify_snapshot_attribute(SnapshotId=pub, Attribute="createVolumePermission",
                                       OperationType="add", GroupNames=["all"])
         img_private = ec2.create_image(InstanceId=app1, Name=f"app-golden{d}")["ImageId"]
         img_public = ec2.create_image(InstanceId=web1, Name=f"web-public{d}")["ImageId"]
         ec2.modify_image_attribute(ImageId=img_public, LaunchPermission={"Add": [{"Group": "all"}]})
-        del img_private
+        self.remember("img_private", img_private)
+        self.remember("img_public", img_public)
         self._n(6)
         self._databases(region, d)
         self._data_services(region, d, vpc, subnet)
@@ -219,7 +238,8 @@ class Seeder:
         """A secondary region: a forgotten group, volume and log group."""
         d = f"-{sfx}" if sfx else ""
         ec2 = self.c("ec2", region)
-        sg = ec2.create_security_group(GroupName=f"temp-ssh{d}", Description="temporary")["GroupId"]
+        sg = self.remember("sg_all_traffic", ec2.create_security_group(
+            GroupName=f"temp-ssh{d}", Description="temporary")["GroupId"])
         ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
             {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
         ec2.create_volume(AvailabilityZone=f"{region}a", Size=4, Encrypted=False)
@@ -250,7 +270,8 @@ class Seeder:
         kms = self.c("kms", region)
         rotated = kms.create_key(Description=f"rotated{d}")["KeyMetadata"]["KeyId"]
         kms.enable_key_rotation(KeyId=rotated)
-        kms.create_key(Description=f"not-rotated{d}")
+        self.remember("key_rotated", rotated)
+        self.remember("key_not_rotated", kms.create_key(Description=f"not-rotated{d}")["KeyMetadata"]["KeyId"])
         logs = self.c("logs", region)
         logs.create_log_group(logGroupName=f"/app/audit{d}")
         logs.put_retention_policy(logGroupName=f"/app/audit{d}", retentionInDays=400)
@@ -322,6 +343,11 @@ def age_access_key(account: str, user: str, days: int) -> None:
     """Backdate a user's access keys in the in-process moto backend (AWS has no API for this)."""
     for key in _iam_backend(account).get_user(user).access_keys:
         key.create_date = key.create_date - timedelta(days=days)
+
+
+def set_root_access_keys(account: str, present: bool) -> None:
+    """moto cannot create root access keys through the API; set the summary flag directly."""
+    _iam_backend(account).account_summary._account_access_keys_present = int(present)
 
 
 def set_root_mfa(account: str, enabled: bool) -> None:
