@@ -59,6 +59,14 @@ class AwsProvider:
                 self._executor = ThreadPoolExecutor(INNER_POOL_SIZE, thread_name_prefix="posture-aws")
             return self._executor
 
+    def _reset(self) -> None:
+        """A new scan: fresh sessions and clients (credentials, endpoints may have changed), no old errors."""
+        with self._lock:
+            self._pools.clear()
+            self._planning = RequestCounter()
+            self._plan_errors = []
+            self._paths = {}
+
     def planning_requests(self) -> int:
         return self._planning.value
 
@@ -73,6 +81,7 @@ class AwsProvider:
     # -- scopes ---------------------------------------------------------------------------
     def scopes(self, options: dict[str, Any]) -> list[Scope]:
         """The caller's account, or every active account of its Organization with ``--org``."""
+        self._reset()
         token = CURRENT_COUNTER.set(self._planning)
         try:
             pool = self._pool(options.get("aws_max_attempts"))

@@ -1,0 +1,30 @@
+"""--org: every active account is scanned through its role; one denied account is recorded, the rest proceed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from posture_aws.fault_proxy import fault_proxy
+
+from tests.aws.helpers import collect_all, scan_options
+
+
+def test_org_scan_assumes_role_per_account_and_records_a_denied_one(
+        aws_mock: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    orgs = boto3.client("organizations", region_name="us-east-1")
+    orgs.create_organization(FeatureSet="ALL")
+    ok, denied = (orgs.create_account(Email=f"{n}@example.com", AccountName=n)["CreateAccountStatus"]["AccountId"]
+                  for n in ("workloads", "sandbox"))
+    with fault_proxy(aws_mock["endpoint"]) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        rule = proxy.add_error(lambda r: r.action == "AssumeRole" and denied.encode() in r.body,
+                               "query", "AccessDenied")
+        facts = collect_all(scan_options(aws_mock, org=True), {"aws.iam.password_policy"})
+    assert rule.hits == 1
+    assert {s["id"] for s in facts.scopes} == {"123456789012", ok, denied}
+    assert {(e.scope, e.fact_type, e.code) for e in facts.errors} == {
+        (denied, "aws.iam.password_policy", "AccessDenied")}
+    assert {f.scope: f.attributes["exists"] for f in facts.facts} == {"123456789012": True, ok: False}
+    assert proxy.counts["sts:AssumeRole"] == 2
