@@ -4,13 +4,13 @@ from __future__ import annotations
 
 COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
     "storage": {
-        "azure.storage.account": "Storage account: public access, HTTPS, TLS, shared key, network, encryption",
+        "azure.storage.account": "Storage account: public access, HTTPS, TLS, shared key and key age, network, encryption",
         "azure.storage.blob_service": "Blob service of a storage account: soft delete and versioning",
     },
     "network": {"azure.network.nsg": "Network security group with its inbound rules (custom and default)"},
     "compute": {
         "azure.compute.vm": "Virtual machine: public IP addresses, managed disks, encryption at host, secure boot",
-        "azure.compute.disk": "Managed disk: encryption type and key",
+        "azure.compute.disk": "Managed disk: encryption type and key, network export policy",
     },
     "keyvault": {
         "azure.keyvault.vault": "Key vault: soft delete, purge protection, RBAC authorization, network access",
@@ -19,7 +19,7 @@ COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
     },
     "sql": {
         "azure.sql.server": "Azure SQL logical server: public network access, TLS, Entra ID admin, auditing",
-        "azure.sql.database": "Azure SQL database: transparent data encryption",
+        "azure.sql.database": "Azure SQL database: transparent data encryption, backup retention",
     },
     "monitor": {"azure.monitor.activity_log": "Subscription activity log export: categories, destinations, retention"},
     "security": {

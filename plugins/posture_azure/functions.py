@@ -68,6 +68,10 @@ def nsg_admin_ports_closed(fact: Fact, params: Mapping[str, Any]) -> Outcome:
 
 
 def function_checks() -> list[Check]:
+    return nsg_checks() + tag_checks()
+
+
+def nsg_checks() -> list[Check]:
     return [
         Check(
             id="azure.network.nsg.admin_ports_closed",
@@ -85,4 +89,44 @@ def function_checks() -> list[Check]:
             references=("https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview",),
             source=__file__,
         )
+    ]
+
+
+DEFAULT_REQUIRED_TAGS = ("owner",)
+#: fact types carrying the resource's ``tags`` map, and the check id stem for each
+TAGGED_FACT_TYPES = {
+    "azure.storage.account": "Storage account",
+    "azure.compute.vm": "Virtual machine",
+    "azure.keyvault.vault": "Key vault",
+    "azure.sql.server": "SQL server",
+}
+
+
+def required_tags_present(fact: Fact, params: Mapping[str, Any]) -> Outcome:
+    """Azure tag names are case-insensitive, so ``Owner`` satisfies ``owner``."""
+    required = [str(t) for t in params.get("required_tags", DEFAULT_REQUIRED_TAGS)]
+    present = {str(k).lower() for k in (fact.attributes.get("tags") or {})}
+    missing = [t for t in required if t.lower() not in present]
+    evidence = {"required_tags": required, "tag_keys": sorted(present), "missing": missing}
+    if missing:
+        return Outcome("fail", f"{fact.name} lacks required tags: {', '.join(missing)}", evidence)
+    return Outcome("pass", f"{fact.name} carries every required tag", evidence)
+
+
+def tag_checks() -> list[Check]:
+    return [
+        Check(
+            id=f"{fact_type}.required_tags",
+            title=f"{label} carries the required ownership tags",
+            provider="azure",
+            fact_type=fact_type,
+            controls=("INV-03",),
+            function=required_tags_present,
+            remediation=("Add the tier's required tag keys (parameter `required_tags`, e.g. `owner`): "
+                         "`az tag update --resource-id ID --operation merge --tags owner=team`, and enforce "
+                         "them with the built-in Azure Policy *Require a tag on resources*."),
+            references=("https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources",),
+            source=__file__,
+        )
+        for fact_type, label in TAGGED_FACT_TYPES.items()
     ]

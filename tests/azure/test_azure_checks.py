@@ -15,7 +15,8 @@ from posture.facts import Fact
 from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN, SUB_PARTIAL
 
 # tier-1 values of the parameters Azure checks read
-PARAMS = {"min_tls_version": "1.2", "admin_ports": [22, 3389], "min_log_retention_days": 90}
+PARAMS = {"min_tls_version": "1.2", "admin_ports": [22, 3389], "min_log_retention_days": 90,
+          "max_access_key_age_days": 365, "min_backup_retention_days": 7, "required_tags": ["owner"]}
 
 P, F, NA = "pass", "fail", "not_applicable"
 EXPECTED: dict[str, dict[str, str]] = {
@@ -26,6 +27,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.storage.account.network_default_deny": {"stgood": P, "stbad": F},
     "azure.storage.account.infrastructure_encryption": {"stgood": P, "stbad": F},
     "azure.storage.account.customer_managed_key": {"stgood": P, "stbad": F},
+    "azure.storage.account.access_keys_rotated": {"stgood": P, "stbad": F},
+    "azure.storage.account.required_tags": {"stgood": P, "stbad": F},
     "azure.storage.blob_service.soft_delete": {"stgood": P, "stbad": F},
     "azure.network.nsg.admin_ports_closed": {"nsg-good": P, "nsg-udp": P, "nsg-range": F, "nsg-any": F, "nsg-c": F},
     "azure.compute.vm.no_public_ip": {"vm-good": P, "vm-bad": F},
@@ -33,10 +36,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.compute.vm.secure_boot": {"vm-good": P, "vm-bad": F},
     "azure.compute.disk.encrypted": {"disk-cmk": P, "disk-pmk": P, "disk-legacy": F},
     "azure.compute.disk.customer_managed_key": {"disk-cmk": P, "disk-pmk": F, "disk-legacy": F},
+    "azure.compute.disk.no_public_export": {"disk-cmk": P, "disk-pmk": P, "disk-legacy": F},
+    "azure.compute.vm.required_tags": {"vm-good": P, "vm-bad": F},
     "azure.keyvault.vault.purge_protection": {"kv-good": P, "kv-bad": F},
     "azure.keyvault.vault.soft_delete": {"kv-good": P, "kv-bad": F},
     "azure.keyvault.vault.rbac_authorization": {"kv-good": P, "kv-bad": F},
     "azure.keyvault.vault.public_network_access_disabled": {"kv-good": P, "kv-bad": F},
+    "azure.keyvault.vault.required_tags": {"kv-good": P, "kv-bad": F},  # kv-good is tagged "Owner"
     "azure.keyvault.key.expiry": {"kv-good/key-expiring": P, "kv-good/key-forever": F, "kv-good/key-disabled": NA},
     "azure.keyvault.secret.expiry": {"kv-good/secret-expiring": P, "kv-good/secret-forever": F},
     "azure.sql.server.public_network_access_disabled": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
@@ -44,7 +50,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.sql.server.auditing_retention": {"sql-good": P, "sql-bad": NA, "sql-shortaudit": F},
     "azure.sql.server.entra_admin": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
     "azure.sql.server.min_tls_version": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
+    "azure.sql.server.required_tags": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
     "azure.sql.database.tde_enabled": {"sql-good/db-good": P, "sql-bad/db-bad": F},
+    "azure.sql.database.backup_retention": {"sql-good/db-good": P, "sql-bad/db-bad": F},
     "azure.monitor.activity_log.exported": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.monitor.activity_log.retention": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.security.pricing.defender_enabled": {"VirtualMachines": P, "KeyVaults": P, "SqlServers": F, "Dns": NA},
@@ -141,3 +149,19 @@ def test_secret_facts_carry_metadata_never_values(collected: list[Fact]) -> None
     assert secrets
     for f in secrets:
         assert set(f.attributes) == {"enabled", "expires", "content_type"}
+
+
+def test_recently_rotated_storage_keys_pass_and_old_ones_fail_by_the_tier_maximum(collected: list[Fact]) -> None:
+    from datetime import UTC, datetime
+
+    from posture.conditions import Evaluator
+
+    check = all_checks()["azure.storage.account.access_keys_rotated"]
+    bad = next(f for f in collected if f.name == "stbad")
+    assert bad.attributes["oldest_key_created"].startswith("2022-01-10")
+    rotated = Fact(bad.provider, bad.scope, bad.region, bad.type, bad.id, bad.name,
+                   {**bad.attributes, "oldest_key_created": "2025-05-01T08:00:00+00:00"})
+    june = Evaluator(PARAMS, now=datetime(2025, 6, 1, tzinfo=UTC))
+    assert check.evaluate(rotated, PARAMS, june).status == P
+    assert check.evaluate(rotated, {**PARAMS, "max_access_key_age_days": 14}, Evaluator(
+        {**PARAMS, "max_access_key_age_days": 14}, now=datetime(2025, 6, 1, tzinfo=UTC))).status == F

@@ -48,15 +48,20 @@ def collect(ctx: Context) -> None:
         dbs = [(server, db) for server, found in ctx.fan_out(databases, servers) if not isinstance(found, Failed)
                for db in found if db.name.lower() != "master"]
 
-        def tde(pair: tuple[Any, Any]) -> Any:
+        def settings(pair: tuple[Any, Any]) -> tuple[Any, Any]:
             server, db = pair
-            return ctx.call([DATABASE], lambda: client.transparent_data_encryptions.get(
-                resource_group(server.id), server.name, db.name, "current"), where=f"{server.name}/{db.name}")
+            rg, where = resource_group(server.id), f"{server.name}/{db.name}"
+            tde = ctx.call([DATABASE], lambda: client.transparent_data_encryptions.get(
+                rg, server.name, db.name, "current"), where=where)
+            backup = ctx.call([DATABASE], lambda: client.backup_short_term_retention_policies.get(
+                rg, server.name, db.name, "default"), where=where)
+            return tde, backup
 
-        for (server, db), state in ctx.fan_out(tde, dbs):
-            if not isinstance(state, Failed):
+        for (server, db), (state, backup) in ctx.fan_out(settings, dbs):
+            if not isinstance(state, Failed) and not isinstance(backup, Failed):
                 ctx.add(DATABASE, db.id, f"{server.name}/{db.name}", db.location, {
                     "tde_enabled": enum_str(g(state, "state")) == "Enabled",
+                    "backup_retention_days": g(backup, "retention_days"),
                     "server": server.name,
                     "tags": tags(db),
                 })

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, g, resource_group, tags, tls_version
+from posture_azure.collectors.base import Context, Failed, enum_str, g, iso, resource_group, tags, tls_version
 
 ACCOUNT = "azure.storage.account"
 BLOB_SERVICE = "azure.storage.blob_service"
@@ -12,6 +12,7 @@ BLOB_SERVICE = "azure.storage.blob_service"
 
 def account_attributes(acc: Any) -> dict[str, Any]:
     key_source = enum_str(g(acc, "encryption.key_source"))
+    created = [iso(g(acc, f"key_creation_time.{k}")) for k in ("key1", "key2")]
     return {
         "kind": enum_str(acc.kind),
         # null means the pre-2023 default (allowed) on older accounts
@@ -25,6 +26,9 @@ def account_attributes(acc: Any) -> dict[str, Any]:
         "infrastructure_encryption": bool(g(acc, "encryption.require_infrastructure_encryption", False)),
         "encryption_key_source": key_source,
         "customer_managed_key": key_source == "Microsoft.Keyvault",
+        # when the access keys were last (re)generated; null on accounts older than the property
+        "key_creation_times": created,
+        "oldest_key_created": min((c for c in created if c), default=None),
         "tags": tags(acc),
     }
 
