@@ -114,6 +114,7 @@ class Seeder:
         for n in range(self.scale):
             sfx = f"-{n}" if self.scale > 1 else ""
             good, public, plain = f"acme-logs{sfx}", f"acme-public-site{sfx}", f"acme-data-eu{sfx}"
+            self.remember("bucket_logs", good)
             s3 = self.c("s3", home)
             s3.create_bucket(Bucket=good)
             s3.put_public_access_block(Bucket=good, PublicAccessBlockConfiguration={
@@ -146,16 +147,16 @@ class Seeder:
         cfg.put_configuration_recorder(ConfigurationRecorder={
             "name": "default", "roleARN": f"arn:aws:iam::{self.account}:role/config",
             "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
-        cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-logs"})
+        cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": self.ids["bucket_logs"]})
         cfg.start_configuration_recorder(ConfigurationRecorderName="default")
         self.c("ec2", region).enable_ebs_encryption_by_default()
         kms = self.c("kms", region)
         key = kms.create_key(Description="cloudtrail")["KeyMetadata"]["Arn"]
         ct = self.c("cloudtrail", region)
-        ct.create_trail(Name="org-audit", S3BucketName="acme-logs", IsMultiRegionTrail=True,
+        ct.create_trail(Name="org-audit", S3BucketName=self.ids["bucket_logs"], IsMultiRegionTrail=True,
                         EnableLogFileValidation=True, KmsKeyId=key)
         ct.start_logging(Name="org-audit")
-        ct.create_trail(Name="legacy-trail", S3BucketName="acme-logs")
+        ct.create_trail(Name="legacy-trail", S3BucketName=self.ids["bucket_logs"])
         self._n(6)
 
     def regional_resources(self, region: str, sfx: str) -> None:
