@@ -41,8 +41,9 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str) ->
 
     with loopback_only():
         click.echo(f"posture demo: seeding a mock AWS account on 127.0.0.1 (scale {scale}) ...", err=True)
-        with mock_account(scale=scale) as options, progress_bar(sys.stderr.isatty()) as progress:
-            report = run_scan(resolved, ["aws"], options, progress=progress)
+        with mock_account(scale=scale) as mock, progress_bar(sys.stderr.isatty()) as progress:
+            # Only the provider options; the rest of `mock` describes the seeded account.
+            report = run_scan(resolved, ["aws"], {"region": mock["region"]}, progress=progress)
         report.metadata["demo"] = True
         code = finish(report, names, output_dir, fail_on, False, None, None)
     sys.exit(code)
