@@ -25,6 +25,8 @@ COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
     "security": {
         "azure.security.pricing": "Defender for Cloud plan of one resource type: pricing tier",
         "azure.security.contacts": "Defender for Cloud security contacts of a subscription (presence, not addresses)",
+        "azure.security.identity_assessments":
+            "Defender for Cloud identity recommendations of a subscription: MFA, guest and blocked accounts",
     },
     "authorization": {
         "azure.authorization.role_assignment": "Role assignment visible in a subscription: role, principal type, scope",
@@ -35,7 +37,7 @@ COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
         "azure.resources.critical_resource":
             "Critical resource (key vault, storage account, SQL server, recovery vault) and its locks",
     },
-    "web": {"azure.web.app": "App Service / Functions app: HTTPS only, minimum TLS, FTP state"},
+    "web": {"azure.web.app": "App Service / Functions app: HTTPS only, minimum TLS, FTP state, language runtime"},
 }
 
 FACT_TYPES: dict[str, str] = {ft: d for fts in COLLECTOR_FACT_TYPES.values() for ft, d in fts.items()}

@@ -68,7 +68,9 @@ def nsg_admin_ports_closed(fact: Fact, params: Mapping[str, Any]) -> Outcome:
 
 
 def function_checks() -> list[Check]:
-    return nsg_checks() + tag_checks()
+    from posture_azure.identity_checks import identity_checks
+
+    return nsg_checks() + tag_checks() + identity_checks()
 
 
 def nsg_checks() -> list[Check]:

@@ -18,6 +18,8 @@ import json
 import ssl
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,6 +58,7 @@ class FakeArm:
         self._index = {str(p.relative_to(root))[:-5].lower(): p for p in root.rglob("*.json")}
         self._lock = threading.Lock()
         self._served: Counter[str] = Counter()
+        self._overrides: dict[str, dict[str, Any]] = {}
         self.requests: list[Request] = []
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(certfile, keyfile)
@@ -78,6 +81,18 @@ class FakeArm:
             self.requests.clear()
             self._served.clear()
 
+    @contextmanager
+    def override(self, path: str, status: int, code: str, message: str) -> Iterator[None]:
+        """Serve an ARM error for ``path`` (every page) while the block runs, e.g. a 403 on one list."""
+        key = path.strip("/").lower()
+        with self._lock:
+            self._overrides[key] = error(status, code, message)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._overrides.pop(key, None)
+
     def requests_to(self, fragment: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if fragment.lower() in r.path.lower()]
@@ -93,6 +108,9 @@ class FakeArm:
         if not req.param("api-version"):
             return error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
         key = req.path.strip("/").lower()
+        with self._lock:
+            if key in self._overrides:
+                return self._overrides[key]
         token = req.param("$skiptoken")
         if token:
             key = f"{key}.skiptoken-{token.lower()}"

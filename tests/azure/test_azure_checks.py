@@ -68,6 +68,14 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.web.app.https_only": {"app-good": P, "app-ftps": P, "app-bad": F},
     "azure.web.app.min_tls_version": {"app-good": P, "app-ftps": P, "app-bad": F},
     "azure.web.app.ftp_disabled": {"app-good": P, "app-ftps": P, "app-bad": F},
+    # PYTHON|3.12 / PYTHON|3.8 (end of life 2024-10-07) / a container (no managed runtime)
+    "azure.web.app.supported_runtime": {"app-good": P, "app-bad": F, "app-ftps": NA},
+    # SUB_MAIN: every identity recommendation Healthy/NotApplicable (V2); SUB_PARTIAL: Unhealthy, V1 or missing
+    "azure.security.identity_assessments.owner_mfa": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.security.identity_assessments.write_mfa": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.security.identity_assessments.read_mfa": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.security.identity_assessments.no_guest_owners": {SUB_MAIN: P, SUB_PARTIAL: F},
+    "azure.security.identity_assessments.no_blocked_accounts": {SUB_MAIN: P, SUB_PARTIAL: F},
 }
 
 

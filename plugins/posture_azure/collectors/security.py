@@ -1,13 +1,16 @@
-"""Defender for Cloud plans (pricings, one call) and security contacts (one call)."""
+"""Defender for Cloud plans (pricings, one call), security contacts (one call) and identity
+recommendations (one paged assessments list)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from posture_azure.assessments import identity_attributes
 from posture_azure.collectors.base import Context, Failed, enum_str, g
 
 PRICING = "azure.security.pricing"
 CONTACTS = "azure.security.contacts"
+IDENTITY = "azure.security.identity_assessments"
 
 
 def contacts_attributes(contacts: list[Any]) -> dict[str, Any]:
@@ -40,3 +43,9 @@ def collect(ctx: Context) -> None:
         if not isinstance(contacts, Failed):
             ctx.add(CONTACTS, f"/subscriptions/{ctx.subscription}/providers/Microsoft.Security/securityContacts",
                     ctx.subscription, "global", contacts_attributes(list(contacts)))
+    if ctx.wants(IDENTITY):
+        found = ctx.call([IDENTITY], lambda: client.assessments.list(scope=f"subscriptions/{ctx.subscription}"))
+        if not isinstance(found, Failed):
+            ctx.add(IDENTITY, f"/subscriptions/{ctx.subscription}/providers/Microsoft.Security/assessments",
+                    ctx.subscription, "global",
+                    identity_attributes((str(a.name), enum_str(g(a, "status.code"))) for a in found))

@@ -1,15 +1,30 @@
-"""App Service apps: one subscription-wide list plus one site-config GET per app (TLS, FTP)."""
+"""App Service apps: one subscription-wide list plus one site-config GET per app (TLS, FTP, runtime).
+
+The list response carries only a partial ``siteConfig`` (no TLS, FTP or
+runtime fields), so the per-app ``config/web`` GET cannot be avoided; it runs
+concurrently and bounded (``Context.fan_out``) and feeds every attribute.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from posture_azure.collectors.base import Context, Failed, enum_str, g, resource_group, tags, tls_version
+from posture_azure.runtimes import assess, site_runtimes
 
 APP = "azure.web.app"
 
 
-def app_attributes(site: Any, config: Any) -> dict[str, Any]:
+def config_fields(config: Any) -> dict[str, Any]:
+    """The runtime fields of a SiteConfigResource (SDK model or dict)."""
+    names = ("linux_fx_version", "windows_fx_version", "net_framework_version", "php_version", "python_version",
+             "node_version", "java_version")
+    return {n: g(config, n) for n in names}
+
+
+def app_attributes(site: Any, config: Any, today: Any = None) -> dict[str, Any]:
+    runtimes = assess(site_runtimes(config_fields(config)), today or datetime.now(UTC).date())
     return {
         "kind": site.kind,
         "https_only": bool(g(site, "https_only", False)),
@@ -18,6 +33,8 @@ def app_attributes(site: Any, config: Any) -> dict[str, Any]:
         "remote_debugging": bool(g(config, "remote_debugging_enabled", False)),
         "http20": bool(g(config, "http20_enabled", False)),
         "public_network_access": g(site, "public_network_access"),
+        "runtimes": runtimes,
+        "eol_runtimes": [f"{r['stack']}|{r['version']}" for r in runtimes if r["end_of_life_reached"]],
         "tags": tags(site),
     }
 
