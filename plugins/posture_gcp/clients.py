@@ -104,7 +104,8 @@ class Clients:
             import httplib2
             from googleapiclient.discovery import build
 
-            http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=int(TIMEOUT)))
+            http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(
+                timeout=int(TIMEOUT), ca_certs=self.settings.ca_bundle))
             services[key] = build(api, version, http=http, static_discovery=True, cache_discovery=False,
                                   client_options=self._discovery_options(api))
         return services[key]

@@ -25,16 +25,22 @@ class GcpSettings:
     universe_domain: str | None = None
     max_retries: int = 5
     max_workers: int = 4
+    #: CA bundle for httplib2 (discovery clients); requests-based clients read REQUESTS_CA_BUNDLE themselves.
+    ca_bundle: str | None = None
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> GcpSettings:
         endpoint = options.get("gcp_api_endpoint") or os.environ.get(ENDPOINT_ENV) or None
         universe = options.get("gcp_universe_domain") or os.environ.get(UNIVERSE_ENV) or None
         retries = options.get("gcp_max_retries")
+        # REQUESTS_CA_BUNDLE first: the requests-based clients use it, so both transports trust the same CA.
+        ca_bundle = (options.get("gcp_ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE")
+                     or os.environ.get("HTTPLIB2_CA_CERTS") or None)
         return cls(
             api_endpoint=endpoint.rstrip("/") if endpoint else None,
             universe_domain=universe,
             max_retries=int(retries) if retries not in (None, "") else 5,
+            ca_bundle=ca_bundle,
         )
 
     def endpoint_for(self, service: str) -> str | None:
@@ -60,4 +66,5 @@ class GcpSettings:
             ("gcp_api_endpoint", self.api_endpoint),
             ("gcp_universe_domain", self.universe_domain),
             ("gcp_max_retries", self.max_retries),
+            ("gcp_ca_bundle", self.ca_bundle),
         )

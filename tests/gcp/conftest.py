@@ -18,10 +18,13 @@ import pytest
 
 from tests.gcp.fake_gcp import FakeGcp
 
+#: A non-default universe: exercises --gcp-universe-domain, and keeps google-auth (>= 2.5x) from
+#: looking up "regional access boundaries" at iamcredentials.googleapis.com after each token refresh.
+UNIVERSE = "fake-universe.test"
 ROUTES = Path(__file__).resolve().parents[1] / "fixtures" / "gcp" / "routes"
 
 
-def _service_account_file(path: Path, token_uri: str) -> Path:
+def _service_account_file(path: Path, token_uri: str, fake: FakeGcp | None = None) -> Path:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -31,21 +34,24 @@ def _service_account_file(path: Path, token_uri: str) -> Path:
     path.write_text(json.dumps({
         "type": "service_account", "project_id": "good-project", "private_key_id": "fake-key-id",
         "private_key": pem, "client_email": "scanner@good-project.iam.gserviceaccount.com",
-        "client_id": "1", "token_uri": token_uri,
+        "client_id": "1", "token_uri": token_uri, "universe_domain": UNIVERSE,
     }), encoding="utf-8")
+    if fake is not None:
+        fake.jwt_signers.append(key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
     return path
 
 
 @pytest.fixture(scope="session")
 def fake_gcp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGcp]:
     fake = FakeGcp(ROUTES).start()
-    key_file = _service_account_file(tmp_path_factory.mktemp("adc") / "sa.json", f"{fake.url}/token")
+    key_file = _service_account_file(tmp_path_factory.mktemp("adc") / "sa.json", f"{fake.url}/token", fake)
     saved = {k: os.environ.get(k) for k in ("GOOGLE_APPLICATION_CREDENTIALS", "NO_GCE_CHECK",
                                             "POSTURE_GCP_API_ENDPOINT", "POSTURE_GCP_UNIVERSE_DOMAIN")}
     os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = str(key_file)
     os.environ["NO_GCE_CHECK"] = "true"
     os.environ.pop("POSTURE_GCP_API_ENDPOINT", None)
-    os.environ.pop("POSTURE_GCP_UNIVERSE_DOMAIN", None)
+    os.environ["POSTURE_GCP_UNIVERSE_DOMAIN"] = UNIVERSE
     try:
         yield fake
     finally:

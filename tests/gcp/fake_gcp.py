@@ -8,8 +8,10 @@ the public REST references shape them, ``nextPageToken`` page chains, and
 ``{"error": {...}}`` bodies served with their ``error.code`` as HTTP status.
 
 It also plays the OAuth token endpoint for a service-account key file, and
-refuses API calls without the bearer token it issued, so the clients' real
-auth path is exercised.
+refuses API calls without either the bearer token it issued or a self-signed
+JWT (what google-auth sends outside the googleapis.com universe) verified
+against a registered service-account public key, so the clients' real auth
+path is exercised.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class FakeGcp:
                 route_path, _, raw_query = target.partition("?")
                 self.routes.setdefault((method, route_path), []).append((_query(raw_query), response))
         self.log: list[Logged] = []
+        #: public keys (PEM) whose self-signed JWTs are accepted as bearer tokens
+        self.jwt_signers: list[str] = []
         self._throttles: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -137,7 +141,7 @@ class FakeGcp:
 
     def _respond(self, method: str, path: str, query: dict[str, list[str]], auth: str | None
                  ) -> tuple[int, Any]:
-        if auth != f"Bearer {TOKEN}":
+        if not self._authorized(auth):
             return 401, error_body(401, "UNAUTHENTICATED", "Request is missing a valid access token.")
         with self._lock:
             left = self._throttles.get((method, path), 0)
@@ -155,6 +159,21 @@ class FakeGcp:
         if isinstance(response, dict) and isinstance(response.get("error"), dict):
             return int(response["error"].get("code", 500)), response
         return 200, _render(response)
+
+    def _authorized(self, auth: str | None) -> bool:
+        if auth == f"Bearer {TOKEN}":
+            return True
+        if not auth or not auth.startswith("Bearer ") or auth.count(".") != 2:
+            return False
+        from google.auth import jwt
+
+        for pem in self.jwt_signers:
+            try:
+                jwt.decode(auth[len("Bearer "):], certs=pem, verify=True)
+                return True
+            except ValueError:
+                continue
+        return False
 
     def _match(self, method: str, path: str, query: dict[str, list[str]]) -> Any:
         best, best_size = None, -1

@@ -134,8 +134,8 @@ def test_facts_never_carry_metadata_values_or_key_material(collected: FactSet) -
         assert secret not in text
 
 
-def test_every_api_call_carried_the_adc_bearer_token(collected: FactSet, fake_gcp: FakeGcp) -> None:
-    """The fake answers 401 without the token it issued to the service-account key file."""
+def test_every_api_call_carried_the_adc_credential(collected: FactSet, fake_gcp: FakeGcp) -> None:
+    """The fake answers 401 unless the bearer is a JWT signed by the ADC service-account key."""
     assert collected.facts
     assert all(c.status != 401 for c in fake_gcp.calls())
 
@@ -147,3 +147,23 @@ def test_fact_ids_are_full_resource_names(collected: FactSet) -> None:
     assert "//sqladmin.googleapis.com/projects/bad-project/instances/mysql-public" in ids
     assert ("//cloudkms.googleapis.com/projects/bad-project/locations/us-central1/keyRings/ring-b/cryptoKeys/"
             "slow-key") in ids
+
+
+def test_collection_resolves_no_host_but_loopback(fake_gcp: FakeGcp, monkeypatch) -> None:
+    """No credential refresh side-lookup (metadata server, iamcredentials) and no real API host."""
+    import socket
+
+    seen: list[str] = []
+    real = socket.getaddrinfo
+
+    def recording(host: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(host))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    outcomes = _run(fake_gcp, "good-project", set(GcpProvider.fact_types))
+    import time
+
+    time.sleep(0.5)  # let any background refresh thread start
+    assert outcomes and not [e for o in outcomes for e in o.errors]
+    assert set(seen) <= {"127.0.0.1", "localhost", "::1"}

@@ -25,6 +25,7 @@ def test_universe_domain_builds_service_hosts_and_reaches_client_options() -> No
 
 
 def test_endpoint_comes_from_the_environment_when_no_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POSTURE_GCP_UNIVERSE_DOMAIN", raising=False)
     monkeypatch.setenv("POSTURE_GCP_API_ENDPOINT", "http://127.0.0.1:9999")
     assert GcpSettings.from_options({}).endpoint_for("iam") == "http://127.0.0.1:9999"
     monkeypatch.delenv("POSTURE_GCP_API_ENDPOINT")
@@ -32,7 +33,7 @@ def test_endpoint_comes_from_the_environment_when_no_option(monkeypatch: pytest.
 
 
 def test_settings_round_trip_through_a_work_unit() -> None:
-    s = GcpSettings.from_options({"gcp_api_endpoint": "http://x", "gcp_max_retries": "3"})
+    s = GcpSettings.from_options({"gcp_api_endpoint": "http://x", "gcp_max_retries": "3", "gcp_ca_bundle": "/ca.pem"})
     assert GcpSettings.from_options(dict(s.as_options())) == s
 
 

@@ -1,8 +1,9 @@
 """Every client honours an https endpoint signed by a private CA (corporate proxy, PSC, emulator).
 
-The CA reaches the clients through their libraries' standard environment
-variables: ``REQUESTS_CA_BUNDLE`` (google-cloud-* REST clients, Cloud Storage)
-and ``HTTPLIB2_CA_CERTS`` (discovery clients).
+The CA reaches the clients through ``REQUESTS_CA_BUNDLE``: requests (google-cloud-*
+REST clients, Cloud Storage) reads it itself; the provider hands it to each
+httplib2.Http of the discovery clients (httplib2 reads its own
+``HTTPLIB2_CA_CERTS`` only at import time, too late to rely on).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def tls_fake(fake_gcp: FakeGcp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    monkeypatch.setenv("HTTPLIB2_CA_CERTS", str(bundle))
     fake = FakeGcp(ROUTES, ssl_context=context).start()
+    fake.jwt_signers = fake_gcp.jwt_signers
     yield fake
     fake.stop()
 
@@ -38,7 +39,7 @@ def tls_fake(fake_gcp: FakeGcp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_every_api_is_collected_over_tls_with_a_private_ca(tls_fake: FakeGcp) -> None:
     assert tls_fake.url.startswith("https://127.0.0.1:")
     provider = GcpProvider()
-    options = {"gcp_api_endpoint": tls_fake.url, "project": ["good-project"]}
+    options = {"gcp_api_endpoint": tls_fake.url, "project": ["good-project"], "gcp_max_retries": 0}
     outcomes = [provider.collect(u) for u in provider.plan(provider.scopes(options), set(provider.fact_types),
                                                            options)]
     assert [e for o in outcomes for e in o.errors] == []
