@@ -22,6 +22,8 @@ COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
         "gcp.compute.network": "A VPC network (default / legacy)",
         "gcp.compute.subnetwork": "A subnetwork (flow logs, private Google access)",
         "gcp.compute.instance": "A VM instance: public IPs, OS Login, serial port, Shielded VM, service account",
+        "gcp.compute.image": "A custom disk image and who it is shared with (IAM policy)",
+        "gcp.compute.snapshot": "A disk snapshot and who it is shared with (IAM policy)",
     },
     "sql": {
         "gcp.sql.instance": "A Cloud SQL instance: public IP, authorized networks, SSL, backups, flags",

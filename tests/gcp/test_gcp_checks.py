@@ -34,6 +34,14 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "allow-iap-ssh"): "pass",
         ("good-project", "deny-all-egress"): "pass",
     },
+    "gcp.compute.image.not_public": {
+        ("bad-project", "shared-with-world"): "fail",
+        ("good-project", "golden-2024"): "pass",
+    },
+    "gcp.compute.snapshot.not_public": {
+        ("bad-project", "db-export"): "fail",
+        ("good-project", "web-1-daily"): "pass",
+    },
     "gcp.compute.instance.block_project_ssh_keys": {
         ("bad-project", "vm-mixed"): "pass",
         ("bad-project", "vm-public"): "fail",

@@ -43,7 +43,8 @@ def test_api_not_enabled_is_reported_with_the_reason_and_the_cloud_message(colle
 def test_a_denied_project_does_not_stop_its_other_apis_or_other_projects(collected: FactSet) -> None:
     covered = {c.fact_type for c in collected.coverage if c.scope == "denied-project"}
     assert covered == {"gcp.resourcemanager.project", "gcp.compute.firewall", "gcp.compute.network",
-                       "gcp.compute.subnetwork", "gcp.compute.instance", "gcp.logging.bucket"}
+                       "gcp.compute.subnetwork", "gcp.compute.instance", "gcp.compute.image",
+                       "gcp.compute.snapshot", "gcp.logging.bucket"}
     assert not _errors(collected, "good-project") and not _errors(collected, "bad-project")
     assert {c.fact_type for c in collected.coverage if c.scope == "bad-project"} == set(GcpProvider.fact_types)
 

@@ -116,6 +116,31 @@ def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str]) 
     }
 
 
+PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
+SHAREABLE = {"gcp.compute.image": ("ImagesClient", "images"), "gcp.compute.snapshot": ("SnapshotsClient", "snapshots")}
+
+
+def shared_attributes(item: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+    public = [{"role": b.get("role"), "member": m} for b in policy.get("bindings") or []
+              for m in b.get("members") or [] if m in PUBLIC_MEMBERS]
+    return {"name": item.get("name"), "status": item.get("status"), "public_grants": public,
+            "cmek_enabled": bool((item.get("imageEncryptionKey") or item.get("snapshotEncryptionKey") or {})
+                                 .get("kmsKeyName")),
+            **label_attributes(item.get("labels"))}
+
+
+def _collect_shared(ctx: UnitContext, fact_type: str) -> None:
+    """Images / snapshots: one list, then each one's IAM policy (sharing is IAM-only in GCP)."""
+    kind, path = SHAREABLE[fact_type]
+    project, clients = ctx.project, ctx.clients
+    client = clients.compute(kind)
+    for item in client.list(project=project, retry=clients.retry()):
+        d = _as_json(item)
+        policy = _as_json(client.get_iam_policy(project=project, resource=d["name"], retry=clients.retry()))
+        ctx.add(fact_type, f"{CAI.format(project=project)}/global/{path}/{d['name']}", d["name"], "global",
+                shared_attributes(d, policy))
+
+
 def _region_of_zone(zone: str) -> str:
     return zone.rsplit("-", 1)[0] if zone.count("-") >= 2 else zone
 
@@ -142,6 +167,10 @@ def collect(ctx: UnitContext) -> None:
                     attrs = subnetwork_attributes(d)
                     ctx.add(SUBNET, f"{base}/regions/{attrs['region']}/subnetworks/{d['name']}", d["name"],
                             attrs["region"], attrs)
+    for fact_type in SHAREABLE:
+        if ctx.wants(fact_type):
+            with ctx.feeding(fact_type):
+                _collect_shared(ctx, fact_type)
     if ctx.wants(INSTANCE):
         with ctx.feeding(INSTANCE):
             # One project read gives the project-wide metadata defaults (OS Login, serial port).
