@@ -8,6 +8,7 @@ tries a cloud metadata service or a real account.
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -24,8 +25,11 @@ _SAFE_ENV = {
     "GCE_METADATA_IP": "127.0.0.1:9",
 }
 _UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID",
-          "GOOGLE_APPLICATION_CREDENTIALS", "POSTURE_STORE", "POSTURE_PLUGINS", "POSTURE_TIER")
+          "GOOGLE_APPLICATION_CREDENTIALS", "POSTURE_PLUGINS", "POSTURE_TIER")
 os.environ.update(_SAFE_ENV)
+# `posture scan` records history by default: keep the suite's scans out of the user's home.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="posture-tests-")
+os.environ.pop("POSTURE_STORE", None)
 for _name in _UNSET:
     os.environ.pop(_name, None)
 

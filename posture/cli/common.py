@@ -36,8 +36,10 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--waivers", type=click.Path(dir_okay=False, exists=True, path_type=Path),
                      help="Waiver file: matching failures become 'waived' (SARIF suppressions)."),
         click.option("--store", envvar="POSTURE_STORE",
-                     help="Scan history database URL or SQLite path (records the scan, fills SARIF "
-                          "baselineState). Default: no history."),
+                     help="Scan history: a SQLite path or database URL (postgresql+psycopg://...). `scan` "
+                          "records every scan (default: ~/.local/share/posture/history.sqlite) and fills "
+                          "SARIF baselineState from the previous scan of the same scopes and tier."),
+        click.option("--no-store", is_flag=True, help="Do not record this scan in the history."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -64,6 +66,19 @@ def parse_formats(formats: str) -> list[str]:
     if unknown:
         fail(f"unknown format(s) {', '.join(unknown)}; available: {', '.join(sorted(outputs))}")
     return names
+
+
+def store_url(store: str | None, no_store: bool, record_by_default: bool) -> str | None:
+    """Where to record this scan: ``--store``, else the default store for ``scan``, never with ``--no-store``."""
+    if no_store:
+        return None
+    if store:
+        return store
+    if record_by_default:
+        from posture.history import default_store_url
+
+        return default_store_url()
+    return None
 
 
 def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, strict: bool,

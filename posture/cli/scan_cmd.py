@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from posture.cli.common import fail, finish, load_tier_or_exit, output_options, parse_formats
+from posture.cli.common import fail, finish, load_tier_or_exit, output_options, parse_formats, store_url
 from posture.collect import DEFAULT_CONCURRENCY
 
 
@@ -112,8 +112,8 @@ def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], con
 @click.option("--save-facts", type=click.Path(dir_okay=False, path_type=Path),
               help="Also save the collected facts (JSON Lines) for `posture evaluate`.")
 def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, waivers: Path | None,
-         store: str | None, providers: tuple[str, ...], concurrency: int, save_facts: Path | None,
-         **provider_kwargs: Any) -> None:
+         store: str | None, no_store: bool, providers: tuple[str, ...], concurrency: int,
+         save_facts: Path | None, **provider_kwargs: Any) -> None:
     """Collect exactly the facts a tier needs and evaluate them.
 
     \b
@@ -135,7 +135,7 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
         click.echo(f"wrote {save_facts}", err=True)
     report = evaluate(facts, resolved, plugins.registry().checks, providers=[p.name for p in plan.providers],
                       plugin_problems=plugin_problems())
-    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store))
+    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, True)))
 
 
 @click.command()
@@ -183,8 +183,11 @@ def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrenc
 @click.argument("facts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @output_options
 def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool,
-             waivers: Path | None, store: str | None) -> None:
-    """Evaluate a saved fact file against a tier, offline (no cloud calls)."""
+             waivers: Path | None, store: str | None, no_store: bool) -> None:
+    """Evaluate a saved fact file against a tier, offline (no cloud calls).
+
+    Recorded in the scan history only when --store is given.
+    """
     from posture import plugins
     from posture.engine import evaluate as run_evaluate
     from posture.facts import FactFileError, read_fact_file
@@ -200,4 +203,4 @@ def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_o
                                                           | {f.provider for f in facts.facts})
     report = run_evaluate(facts, resolved, plugins.registry().checks, providers=providers,
                           plugin_problems=plugin_problems())
-    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store))
+    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, False)))

@@ -56,7 +56,7 @@ def test_scan_writes_json_and_sarif_and_evaluate_reproduces_it(fake_cloud, tmp_p
     scan_dir, eval_dir = tmp_path / "scan", tmp_path / "eval"
     facts = tmp_path / "facts.jsonl"
     r = runner.invoke(cli, ["scan", "-p", "fake", "--tier", "tier-2", "--format", "json,sarif", "-o", str(scan_dir),
-                            "--save-facts", str(facts)])
+                            "--save-facts", str(facts), "--no-store"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["evaluate", str(facts), "--tier", "tier-2", "--format", "json,sarif", "-o", str(eval_dir)])
     assert r.exit_code == 0, r.output
@@ -117,3 +117,31 @@ def test_plugins_command_lists_builtin_outputs_as_plugins(fake_cloud) -> None:
     data = json.loads(r.output)
     names = {p["plugin"] for p in data["plugins"]}
     assert {"json", "sarif", "console", "fake"} <= names
+
+
+def test_scan_records_history_by_default_and_fills_baseline_on_the_next_scan(fake_cloud, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "history.sqlite"
+    runner = CliRunner(env={"POSTURE_STORE": str(store)})
+    args = ["scan", "-p", "fake", "--tier", "tier-2", "--format", "sarif", "-o", str(tmp_path)]
+    assert runner.invoke(cli, args).exit_code == 0
+    first = json.loads((tmp_path / "posture-report.sarif").read_text())
+    assert all("baselineState" not in r for r in first["runs"][0]["results"])
+    fake_cloud.WORLD["111111111111"]["fake.storage.bucket"][1][2]["public"] = True  # a new failure
+    monkeypatch.setattr("posture.collect._now", lambda: "2026-01-02T00:00:00Z")  # a day later
+    assert runner.invoke(cli, args).exit_code == 0
+    second = json.loads((tmp_path / "posture-report.sarif").read_text())
+    states = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]): r["baselineState"]
+              for r in second["runs"][0]["results"]}
+    assert states[("fake.storage.bucket.not_public", "bucket/private")] == "new"
+    assert states[("fake.storage.bucket.not_public", "bucket/public-site")] == "unchanged"
+    history = runner.invoke(cli, ["history", "--json"])
+    assert history.exit_code == 0 and len(json.loads(history.output)) == 2
+
+
+def test_no_store_skips_the_history(fake_cloud, tmp_path: Path) -> None:
+    store = tmp_path / "history.sqlite"
+    runner = CliRunner(env={"POSTURE_STORE": str(store)})
+    r = runner.invoke(cli, ["scan", "-p", "fake", "--format", "json", "-o", str(tmp_path), "--no-store"])
+    assert r.exit_code == 0
+    assert not store.exists()
