@@ -13,6 +13,8 @@ COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
     },
     "iam": {
         "gcp.iam.service_account": "A service account and its user-managed keys (ids, ages; never key material)",
+        "gcp.iam.service_account_key": "A user-managed service account key and when it last authenticated "
+                                       "(Policy Analyzer activity)",
     },
     "storage": {
         "gcp.storage.bucket": "A Cloud Storage bucket: IAM exposure, uniform access, versioning, retention, logging",
@@ -37,6 +39,10 @@ COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
     },
     "essentialcontacts": {
         "gcp.essentialcontacts.project": "A project's essential contacts (categories only, no addresses)",
+    },
+    "securitycenter": {
+        "gcp.securitycenter.identity_findings": "Active Security Health Analytics identity findings "
+                                                "(MFA_NOT_ENFORCED) for a project's organization (counts only)",
     },
 }
 

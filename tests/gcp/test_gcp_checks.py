@@ -18,6 +18,7 @@ from posture.facts import FactSet
 PARAMS: dict[str, Any] = {
     "max_access_key_age_days": 365, "admin_ports": [22, 3389], "min_backup_retention_days": 7,
     "max_key_rotation_days": 365, "min_log_retention_days": 90, "required_tags": ["owner"],
+    "max_credential_unused_days": 90,
 }
 
 EXPECTED: dict[str, dict[tuple[str, str], str]] = {
@@ -113,6 +114,12 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "app-sa@good-project.iam.gserviceaccount.com"): "pass",
         ("good-project", "ci-sa@good-project.iam.gserviceaccount.com"): "fail",
     },
+    "gcp.iam.service_account_key.unused_disabled": {
+        ("bad-project", "222222222222-compute@developer.gserviceaccount.com/bb00"): "pass",  # disabled
+        ("bad-project", "222222222222-compute@developer.gserviceaccount.com/bb01"): "pass",  # used 2 days ago
+        ("bad-project", "deployer@bad-project.iam.gserviceaccount.com/aa01"): "fail",  # last used 200 days ago
+        ("good-project", "ci-sa@good-project.iam.gserviceaccount.com/9f1e0c"): "pass",  # never used, 10 days old
+    },
     "gcp.kms.crypto_key.rotation": {
         ("bad-project", "no-rotation-key"): "fail",
         ("bad-project", "slow-key"): "fail",
@@ -160,6 +167,10 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
     "gcp.resourcemanager.project.required_labels": {
         ("bad-project", "Bad project"): "fail",
         ("good-project", "Good project"): "pass",
+    },
+    "gcp.securitycenter.identity_findings.mfa_enforced": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
     },
     "gcp.sql.instance.automated_backups": {
         ("bad-project", "mysql-public"): "fail",

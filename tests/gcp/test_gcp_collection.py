@@ -28,9 +28,12 @@ def test_denied_and_disabled_apis_become_errors_for_exactly_their_fact_types(col
         "gcp.storage.bucket": ("PERMISSION_DENIED", False),
         "gcp.logging.project": ("PERMISSION_DENIED", False),
         "gcp.iam.service_account": ("SERVICE_DISABLED", True),
+        "gcp.iam.service_account_key": ("SERVICE_DISABLED", True),
         "gcp.kms.crypto_key": ("SERVICE_DISABLED", True),
         "gcp.essentialcontacts.project": ("SERVICE_DISABLED", True),
         "gcp.sql.instance": ("accessNotConfigured", True),
+        # SCC observes MFA: disabled means "not assessable", an error, never not_applicable
+        "gcp.securitycenter.identity_findings": ("SERVICE_DISABLED", False),
     }
 
 

@@ -58,9 +58,23 @@ def test_tier_1_scan_calls_only_the_apis_its_controls_need(gcp_only: Any, fake_g
     fake_gcp.clear_log()
     _scan(fake_gcp, "tier-1")
     paths = {c.path for c in fake_gcp.calls()}
-    assert not [p for p in paths if "/cryptoKeys" in p or "/locations" in p and "/buckets" not in p]
+    assert not [p for p in paths if "/cryptoKeys" in p
+                or "/locations" in p and "/buckets" not in p and "/activityTypes/" not in p]
     assert not [p for p in paths if "contacts" in p or "/sinks" in p or "subnetworks" in p]
     assert "/compute/v1/projects/bad-project/global/firewalls" in paths
+    # IAM-01/02 (Security Command Center) and INV-02 (Policy Analyzer) are tier-1 controls
+    assert "/v1/organizations/100/sources/-/findings" in paths
+    assert ("/v1/projects/bad-project/locations/global/activityTypes/serviceAccountKeyLastAuthentication"
+            "/activities:query") in paths
+
+
+def test_tier_1_scan_reports_mfa_as_error_when_security_command_center_is_disabled(
+        gcp_only: Any, fake_gcp: FakeGcp) -> None:
+    report = _scan(fake_gcp, "tier-1")
+    mfa = {(r.scope, r.status, r.error_code) for r in report.results
+           if r.check_id == "gcp.securitycenter.identity_findings.mfa_enforced"}
+    assert mfa == {("good-project", "pass", ""), ("bad-project", "fail", ""),
+                   ("denied-project", "error", "SERVICE_DISABLED")}
 
 
 def test_plugin_registers_provider_and_checks_with_known_controls_and_fact_types(gcp_only: Any) -> None:

@@ -39,11 +39,21 @@ class UnitContext:
     def add(self, fact_type: str, id: str, name: str, region: str, attributes: dict[str, Any]) -> None:
         self.facts.append(Fact(PROVIDER, self.project, region or GLOBAL_REGION, fact_type, id, name, attributes))
 
-    def error(self, fact_type: str, exc: BaseException, region: str = GLOBAL_REGION, what: str = "") -> None:
+    def error(self, fact_type: str, exc: BaseException, region: str = GLOBAL_REGION, what: str = "",
+              required: str = "") -> None:
+        """Record a failure; ``required`` (a hint) marks an API an assessment cannot do without.
+
+        A disabled API usually means the feature is absent (``not_applicable``); for an API that only
+        *observes* (Security Command Center, Policy Analyzer) it means the control cannot be assessed,
+        which must show as an error carrying the hint, never as a pass or not applicable.
+        """
         failure = classify(exc)
         message = f"{what}: {failure.message}" if what else failure.message
+        not_applicable = failure.not_applicable and not required
+        if required:
+            message = f"{message} ({required})"
         self.errors.append(CollectionError(PROVIDER, self.project, region, fact_type, failure.code, message,
-                                           not_applicable=failure.not_applicable))
+                                           not_applicable=not_applicable))
 
     @contextmanager
     def feeding(self, *fact_types: str) -> Iterator[None]:
@@ -76,9 +86,19 @@ class CollectorSpec:
 
 def registry() -> dict[str, CollectorSpec]:
     """Collector name -> spec; imported lazily (the SDKs load only when collecting)."""
-    from posture_gcp.collectors import compute, contacts, iam, kms, logging, resourcemanager, sql, storage
+    from posture_gcp.collectors import (
+        compute,
+        contacts,
+        iam,
+        kms,
+        logging,
+        resourcemanager,
+        securitycenter,
+        sql,
+        storage,
+    )
 
-    specs = [m.SPEC for m in (resourcemanager, iam, storage, compute, sql, kms, logging, contacts)]
+    specs = [m.SPEC for m in (resourcemanager, iam, storage, compute, sql, kms, logging, contacts, securitycenter)]
     return {s.name: s for s in specs}
 
 
