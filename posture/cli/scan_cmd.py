@@ -74,6 +74,17 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
         yield update
 
 
+def opt_is_env_only(key: str) -> bool:
+    """Options set only through the environment (endpoints, CA bundles) don't choose a provider by themselves."""
+    import click as _click
+
+    ctx = _click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    source = ctx.get_parameter_source(key)
+    return source is not None and source.name in ("ENVIRONMENT", "DEFAULT", "DEFAULT_MAP")
+
+
 def infer_providers(providers: tuple[str, ...], options: dict[str, Any]) -> list[str]:
     """The providers to scan: as given, else those whose own options were used."""
     if providers:
@@ -82,10 +93,13 @@ def infer_providers(providers: tuple[str, ...], options: dict[str, Any]) -> list
 
     reg = registry()
     owners: dict[str, set[str]] = {}
+    defaults: dict[str, object] = {}
     for p in reg.providers.values():
         for opt in getattr(p, "options", []):
             owners.setdefault(opt.key, set()).add(p.name)
-    inferred = sorted({next(iter(o)) for k, o in owners.items() if len(o) == 1 and k in options})
+            defaults[opt.key] = opt.default
+    used = {k for k, v in options.items() if v != defaults.get(k) and not (opt_is_env_only(k))}
+    inferred = sorted({next(iter(o)) for k, o in owners.items() if len(o) == 1 and k in used})
     if inferred:
         return inferred
     if len(reg.providers) == 1:

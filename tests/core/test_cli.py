@@ -145,3 +145,9 @@ def test_no_store_skips_the_history(fake_cloud, tmp_path: Path) -> None:
     r = runner.invoke(cli, ["scan", "-p", "fake", "--format", "json", "-o", str(tmp_path), "--no-store"])
     assert r.exit_code == 0
     assert not store.exists()
+
+
+def test_scan_without_a_provider_asks_for_one_instead_of_scanning_every_cloud(fresh_plugins, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["scan", "-o", str(tmp_path), "--no-store"])
+    assert r.exit_code == 2
+    assert "choose what to scan with --provider" in r.output
