@@ -20,6 +20,7 @@ Providers must not import their SDK at module import time.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -91,6 +92,23 @@ class UnitOutcome:
     errors: list[CollectionError] = field(default_factory=list)
     coverage: list[Coverage] = field(default_factory=list)
     requests: int = 0
+
+
+class RequestCounter:
+    """A thread-safe count of HTTP requests (retries included), reported as ``UnitOutcome.requests``.
+
+    Providers hook it into their SDK's transport (a botocore event, an
+    azure-core policy, a wrapped credential) so benchmarks can report
+    requests per resource.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self.value += n
 
 
 @runtime_checkable

@@ -14,19 +14,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from posture.provider import RequestCounter
+
 DEFAULT_REGION = "us-east-1"
-
-
-class RequestCounter:
-    """A thread-safe request count."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.value = 0
-
-    def add(self, n: int = 1) -> None:
-        with self._lock:
-            self.value += n
 
 
 CURRENT_COUNTER: contextvars.ContextVar[RequestCounter | None] = contextvars.ContextVar(

@@ -84,10 +84,10 @@ class AzureProvider:
 
     def scopes(self, options: dict[str, Any]) -> list[Scope]:
         from posture_azure import scopes as discovery
-        from posture_azure.session import RequestCount, counting
+        from posture_azure.session import RequestCounter, counting
 
         settings = self.settings(options)
-        count = RequestCount()
+        count = RequestCounter()
         with counting(count):
             subs = [s for s in (options.get("subscription") or ()) if s]
             if subs:
@@ -133,10 +133,10 @@ class AzureProvider:
     def collect(self, unit: WorkUnit) -> UnitOutcome:
         from posture_azure.collectors import collector
         from posture_azure.collectors.base import Context
-        from posture_azure.session import RequestCount, counting
+        from posture_azure.session import RequestCounter, counting
 
         ctx = Context(settings_from_unit(unit), unit.scope, unit.fact_types)
-        count = RequestCount()
+        count = RequestCounter()
         with counting(count):
             try:
                 collector(unit.collector)(ctx)

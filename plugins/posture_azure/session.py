@@ -17,29 +17,16 @@ from typing import Any
 
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-from posture.provider import ProviderError
+from posture.provider import ProviderError, RequestCounter
 from posture_azure.settings import AzureSettings
 
-
-class RequestCount:
-    """A thread-safe counter of HTTP requests sent (retries included)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.value = 0
-
-    def add(self, n: int = 1) -> None:
-        with self._lock:
-            self.value += n
-
-
-_current_count: contextvars.ContextVar[RequestCount | None] = contextvars.ContextVar(
+_current_count: contextvars.ContextVar[RequestCounter | None] = contextvars.ContextVar(
     "posture_azure_request_count", default=None
 )
 
 
 class CountRequestsPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
-    """Per-retry policy: every HTTP attempt adds one to the active :class:`RequestCount`."""
+    """Per-retry policy: every HTTP attempt adds one to the active :class:`RequestCounter`."""
 
     def on_request(self, request: Any) -> None:
         count = _current_count.get()
@@ -48,7 +35,7 @@ class CountRequestsPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
 
 
 @contextmanager
-def counting(count: RequestCount) -> Iterator[RequestCount]:
+def counting(count: RequestCounter) -> Iterator[RequestCounter]:
     """Attribute requests made in this context (and contexts copied from it) to ``count``."""
     token = _current_count.set(count)
     try:
