@@ -21,10 +21,39 @@ from posture_gcp.settings import GcpSettings
 TIMEOUT = 60.0
 
 
+class Shared:
+    """Answers shared by the units of one scan (e.g. one organization's findings for all its projects).
+
+    ``once(key, fn)`` runs ``fn`` a single time per key, even when units ask concurrently; a failure is
+    remembered and re-raised to every asker. Lives in the provider for one scan; a unit collected
+    elsewhere (no shared state) simply makes its own call.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[Any, tuple[threading.Lock, list[Any]]] = {}
+
+    def once(self, key: Any, fn: Any) -> Any:
+        with self._lock:
+            slot = self._slots.setdefault(key, (threading.Lock(), []))
+        lock, box = slot
+        with lock:
+            if not box:
+                try:
+                    box.append((True, fn()))
+                except Exception as exc:  # remembered: every project of the organization reports it
+                    box.append((False, exc))
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value
+
+
 class Clients:
-    def __init__(self, settings: GcpSettings, credentials: CountingCredentials) -> None:
+    def __init__(self, settings: GcpSettings, credentials: CountingCredentials, shared: Shared | None = None) -> None:
         self.settings = settings
         self.credentials = credentials
+        self.shared = shared or Shared()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}

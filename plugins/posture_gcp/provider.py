@@ -41,6 +41,7 @@ class GcpProvider:
         self._adc_project: str | None = None
         self._planning: Any = None
         self._plan_errors: list[CollectionError] = []
+        self._shared: Any = None
 
     # ------------------------------------------------------------ credentials
     def _base_credentials(self) -> Any:
@@ -58,15 +59,21 @@ class GcpProvider:
 
     def _clients(self, settings: GcpSettings) -> Any:
         from posture_gcp.auth import CountingCredentials
-        from posture_gcp.clients import Clients
+        from posture_gcp.clients import Clients, Shared
 
-        return Clients(settings, CountingCredentials(self._base_credentials()))
+        with self._lock:
+            if self._shared is None:
+                self._shared = Shared()
+            shared = self._shared
+        return Clients(settings, CountingCredentials(self._base_credentials()), shared)
 
     # ------------------------------------------------------------------ scopes
     def scopes(self, options: dict[str, Any]) -> list[Scope]:
         from posture_gcp.scopes import Discovery, as_list, parent_name
 
         settings = GcpSettings.from_options(options)
+        with self._lock:
+            self._shared = None  # a new scan: nothing shared from the previous one
         clients = self._clients(settings)
         self._planning = clients.credentials
         self._plan_errors = []

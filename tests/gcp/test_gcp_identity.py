@@ -31,9 +31,10 @@ def _fact(facts: FactSet, fact_type: str, scope: str, name: str) -> Fact:
     return next(f for f in facts.facts if f.type == fact_type and f.scope == scope and f.name == name)
 
 
-def _run(fake: FakeGcp, project: str, fact_types: set[str]) -> FactSet:
+def _run(fake: FakeGcp, project: str | list[str], fact_types: set[str]) -> FactSet:
     provider = GcpProvider()
-    options = {"gcp_api_endpoint": fake.url, "gcp_max_retries": 0, "project": [project]}
+    projects = [project] if isinstance(project, str) else project
+    options = {"gcp_api_endpoint": fake.url, "gcp_max_retries": 0, "project": projects}
     outcomes = [provider.collect(u) for u in provider.plan(provider.scopes(options), fact_types, options)]
     return FactSet(facts=[f for o in outcomes for f in o.facts], errors=[e for o in outcomes for e in o.errors],
                    coverage=[c for o in outcomes for c in o.coverage])
@@ -91,7 +92,8 @@ def test_service_accounts_alone_make_no_policy_analyzer_or_scc_call(fake_gcp: Fa
 # --------------------------------------------------------------- projects of a second fake
 @pytest.fixture(scope="module")
 def other_fake(fake_gcp: FakeGcp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGcp]:
-    """keyless-project: an account without keys; pa-off-project: a key, Policy Analyzer disabled."""
+    """keyless-project: an account without keys; pa-off-project: a key, Policy Analyzer disabled;
+    org-a-one and org-a-two: two projects of organization 700."""
     sa = "projects/{p}/serviceAccounts/app@{p}.iam.gserviceaccount.com"
     routes: dict[str, Any] = {}
     for p in ("keyless-project", "pa-off-project"):
@@ -104,6 +106,12 @@ def other_fake(fake_gcp: FakeGcp, tmp_path_factory: pytest.TempPathFactory) -> I
     routes[f"GET /v1/projects/pa-off-project{ACTIVITY}"] = error_body(
         403, "PERMISSION_DENIED", "Policy Analyzer API has not been used in project 5 before or it is disabled.",
         "SERVICE_DISABLED")
+    for p in ("org-a-one", "org-a-two"):
+        routes[f"POST /v1/projects/{p}:getAncestry"] = {"ancestor": [
+            {"resourceId": {"type": "project", "id": p}}, {"resourceId": {"type": "organization", "id": "700"}}]}
+    routes["GET /v1/organizations/700/sources/-/findings"] = {"listFindingsResults": [{"finding": {
+        "name": "organizations/700/sources/1/findings/m", "category": "MFA_NOT_ENFORCED", "state": "ACTIVE",
+        "resourceName": "//cloudresourcemanager.googleapis.com/organizations/700"}}]}
     folder = tmp_path_factory.mktemp("other-routes")
     (folder / "other.json").write_text(json.dumps(routes), encoding="utf-8")
     fake = FakeGcp(folder)
@@ -125,6 +133,15 @@ def test_policy_analyzer_disabled_is_an_error_for_keys_only(other_fake: FakeGcp)
     assert [(e.fact_type, e.code, e.not_applicable) for e in facts.errors] == [(KEYS, "SERVICE_DISABLED", False)]
     assert ACTIVITY_HINT in facts.errors[0].message
     assert {f.type for f in facts.facts} == {"gcp.iam.service_account"}
+
+
+def test_projects_of_one_organization_share_one_findings_call(other_fake: FakeGcp) -> None:
+    other_fake.clear_log()
+    facts = _run(other_fake, ["org-a-one", "org-a-two"], {SCC})
+    assert {(f.scope, f.attributes["mfa_not_enforced_active"]) for f in facts.facts} == {("org-a-one", 1),
+                                                                                         ("org-a-two", 1)}
+    assert len(other_fake.calls("/sources/-/findings")) == 1
+    assert len(other_fake.calls(":getAncestry")) == 2
 
 
 # ---------------------------------------------------------------------------- the INV-02 check

@@ -5,7 +5,8 @@ reads it from Cloud Identity / Workspace and raises ``MFA_NOT_ENFORCED`` on the
 *organization* resource. So the findings are read at the project's
 organization (found with one ``projects.getAncestry`` call), and at the
 project itself when it belongs to no organization. One paged findings call
-per project, filtered server-side to active MFA findings.
+per organization and scan (projects of one organization share the answer),
+filtered server-side to active MFA findings.
 
 SCC not activated, or the API disabled, means MFA cannot be assessed: that is
 an error with a hint (never a pass, never not_applicable).
@@ -38,6 +39,18 @@ def organization_of(ctx: UnitContext) -> str | None:
     return None
 
 
+def list_findings(ctx: UnitContext, parent: str) -> list[dict[str, Any]]:
+    """Every active MFA finding under ``parent`` (``organizations/N`` or ``projects/P``), all pages."""
+    clients = ctx.clients
+    resource = parent.split("/", 1)[0]
+
+    def request(token: str | None) -> Any:
+        findings = getattr(clients.discovery("securitycenter", "v1"), resource)().sources().findings()
+        return findings.list(parent=f"{parent}/sources/-", filter=FILTER, pageSize=1000, pageToken=token)
+
+    return list(pages(clients, request, "listFindingsResults"))
+
+
 def findings_attributes(parent: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     """Counts and finding names only: resource names of org/project, no user identities."""
     active = [r.get("finding") or {} for r in results]
@@ -55,14 +68,7 @@ def collect(ctx: UnitContext) -> None:
     clients = ctx.clients
     try:
         parent = organization_of(ctx) or f"projects/{ctx.project}"
-        scc = f"{parent}/sources/-"
-        resource = parent.split("/", 1)[0]
-
-        def request(token: str | None) -> Any:
-            findings = getattr(clients.discovery("securitycenter", "v1"), resource)().sources().findings()
-            return findings.list(parent=scc, filter=FILTER, pageSize=1000, pageToken=token)
-
-        results = list(pages(clients, request, "listFindingsResults"))
+        results = clients.shared.once(("scc-findings", parent, FILTER), lambda: list_findings(ctx, parent))
     except Exception as exc:  # not activated, disabled or denied: not assessable, never a pass
         ctx.error(FINDINGS, exc, what="Security Command Center findings", required=HINT)
         return
