@@ -104,6 +104,32 @@ class Check:
         return f"{fact.name}: fails '{self.title}'"
 
 
+def required_keys(attribute: str, *, param: str = "required_tags", noun: str = "tag",
+                  case_sensitive: bool = True) -> CheckFunction:
+    """A check function: the keys at ``attribute`` (a list of names or a mapping) must include every
+    name in tier parameter ``param``. Fails naming the missing keys.
+
+    Shared by every provider's "resources carry ownership tags/labels" checks (INV-03), which a
+    plain condition can only express without saying *which* key is missing.
+    """
+
+    def fold(name: Any) -> str:
+        return str(name) if case_sensitive else str(name).lower()
+
+    def check(fact: Fact, params: Mapping[str, Any]) -> Outcome:
+        required = [str(t) for t in params.get(param) or ()]
+        present = sorted(str(k) for k in (fact.attributes.get(attribute) or ()))
+        have = {fold(k) for k in present}
+        missing = [t for t in required if fold(t) not in have]
+        evidence = {param: required, attribute: present, "missing": missing}
+        if missing:
+            return Outcome("fail", f"{fact.name} lacks required {noun}(s): {', '.join(missing)}", evidence)
+        return Outcome("pass", f"{fact.name} carries every required {noun}", evidence)
+
+    check.__name__ = f"required_{noun}s_at_{attribute}"
+    return check
+
+
 class CheckFileError(ValueError):
     """A malformed check file: names the file, the path inside it and the problem."""
 

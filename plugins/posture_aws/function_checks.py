@@ -6,12 +6,11 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from posture.checks import Check, Outcome
+from posture.checks import Check, Outcome, required_keys
 from posture.facts import Fact
 
 OPEN_CIDRS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 DEFAULT_ADMIN_PORTS = (22, 3389)
-DEFAULT_REQUIRED_TAGS = ("owner",)
 
 
 def _is_open(cidr: str | None) -> bool:
@@ -44,16 +43,6 @@ def admin_ports_closed(fact: Fact, params: Mapping[str, Any]) -> Outcome:
     return Outcome("pass", f"{fact.name}: no administrative port open to the internet", evidence)
 
 
-def required_tags_present(fact: Fact, params: Mapping[str, Any]) -> Outcome:
-    """Fail when the resource lacks one of the tier's ``required_tags`` keys (case-sensitive, like AWS)."""
-    required = list(params.get("required_tags", DEFAULT_REQUIRED_TAGS))
-    missing = sorted(set(required) - set(fact.attributes.get("tag_keys") or []))
-    evidence = {"required_tags": required, "tag_keys": fact.attributes.get("tag_keys") or [], "missing": missing}
-    if missing:
-        return Outcome("fail", f"{fact.name} lacks tag(s): {', '.join(missing)}", evidence)
-    return Outcome("pass", f"{fact.name} carries the required tags", evidence)
-
-
 _TAG_REMEDIATION = ("Add the tier's required tag keys (parameter `required_tags`, e.g. `owner`) to the resource, "
                     "and enforce them with an AWS Organizations tag policy or an SCP on create.")
 _TAGGED = (("aws.ec2.instance", "EC2 instance"), ("aws.ec2.volume", "EBS volume"),
@@ -64,7 +53,7 @@ def _tag_check(fact_type: str, label: str) -> Check:
     suffix = fact_type.split(".", 1)[1].replace("bucket_tags", "bucket")
     return Check(id=f"aws.{suffix}.required_tags", title=f"{label} carries the required ownership tags",
                  provider="aws", fact_type=fact_type, controls=("INV-03",), remediation=_TAG_REMEDIATION,
-                 function=required_tags_present, source=__name__)
+                 function=required_keys("tag_keys"), source=__name__)
 
 
 FUNCTION_CHECKS: tuple[Check, ...] = (

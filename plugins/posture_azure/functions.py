@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from posture.checks import Check, Outcome
+from posture.checks import Check, Outcome, required_keys
 from posture.facts import Fact
 
 #: NSG source prefixes meaning "anyone on the internet"
@@ -94,7 +94,6 @@ def nsg_checks() -> list[Check]:
     ]
 
 
-DEFAULT_REQUIRED_TAGS = ("owner",)
 #: fact types carrying the resource's ``tags`` map, and the check id stem for each
 TAGGED_FACT_TYPES = {
     "azure.storage.account": "Storage account",
@@ -102,17 +101,6 @@ TAGGED_FACT_TYPES = {
     "azure.keyvault.vault": "Key vault",
     "azure.sql.server": "SQL server",
 }
-
-
-def required_tags_present(fact: Fact, params: Mapping[str, Any]) -> Outcome:
-    """Azure tag names are case-insensitive, so ``Owner`` satisfies ``owner``."""
-    required = [str(t) for t in params.get("required_tags", DEFAULT_REQUIRED_TAGS)]
-    present = {str(k).lower() for k in (fact.attributes.get("tags") or {})}
-    missing = [t for t in required if t.lower() not in present]
-    evidence = {"required_tags": required, "tag_keys": sorted(present), "missing": missing}
-    if missing:
-        return Outcome("fail", f"{fact.name} lacks required tags: {', '.join(missing)}", evidence)
-    return Outcome("pass", f"{fact.name} carries every required tag", evidence)
 
 
 def tag_checks() -> list[Check]:
@@ -123,7 +111,7 @@ def tag_checks() -> list[Check]:
             provider="azure",
             fact_type=fact_type,
             controls=("INV-03",),
-            function=required_tags_present,
+            function=required_keys("tags", case_sensitive=False),  # Azure tag names ignore case
             remediation=("Add the tier's required tag keys (parameter `required_tags`, e.g. `owner`): "
                          "`az tag update --resource-id ID --operation merge --tags owner=team`, and enforce "
                          "them with the built-in Azure Policy *Require a tag on resources*."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from posture.checks import Check, Outcome
+from posture.checks import Check, Outcome, required_keys
 from posture.facts import Fact
 
 INTERNET = {"0.0.0.0/0", "::/0"}
@@ -49,16 +49,6 @@ def firewall_admin_ports_closed(fact: Fact, params: Mapping[str, Any]) -> Outcom
     return Outcome("pass", f"Firewall rule {fact.name} opens no administrative port to the internet", evidence)
 
 
-def required_labels(fact: Fact, params: Mapping[str, Any]) -> Outcome:
-    required = [str(t) for t in params.get("required_tags") or ["owner"]]
-    present = set(fact.attributes.get("label_keys") or [])
-    missing = [t for t in required if t not in present]
-    evidence = {"label_keys": sorted(present), "required_tags": required, "missing": missing}
-    if missing:
-        return Outcome("fail", f"{fact.name} lacks required label(s): {', '.join(missing)}", evidence)
-    return Outcome("pass", f"{fact.name} carries every required label", evidence)
-
-
 LABEL_REMEDIATION = """\
 Add the labels your tier requires (parameter `required_tags`), e.g.
 `gcloud {cmd} --update-labels=owner=team-x`. Labels drive ownership, cost and incident routing."""
@@ -95,7 +85,7 @@ def function_checks() -> list[Check]:
             provider="gcp",
             fact_type=fact_type,
             controls=("INV-03",),
-            function=required_labels,
+            function=required_keys("label_keys", noun="label"),
             remediation=LABEL_REMEDIATION.format(cmd=cmd),
         ))
     return checks

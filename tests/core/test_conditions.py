@@ -111,3 +111,20 @@ def test_parameters_used_lists_every_param_reference() -> None:
     cond = {"any": [{"key": "a", "op": "le", "value": {"param": "p1"}},
                     {"no_item": "x", "where": {"key": "b", "op": "in", "value": {"param": "p2"}}}]}
     assert parameters_used(cond) == {"p1", "p2"}
+
+
+def test_required_keys_check_names_the_missing_keys() -> None:
+    from posture.checks import required_keys
+    from posture.facts import Fact
+
+    def fact(keys):
+        return Fact("x", "s", "global", "x.thing", "id", "thing", {"tags": keys})
+
+    strict = required_keys("tags")
+    assert strict(fact(["owner", "env"]), {"required_tags": ["owner"]}).status == "pass"
+    outcome = strict(fact({"Owner": "t"}), {"required_tags": ["owner", "cost-center"]})
+    assert (outcome.status, outcome.evidence["missing"]) == ("fail", ["owner", "cost-center"])
+    assert "lacks required tag(s): owner, cost-center" in outcome.message
+    relaxed = required_keys("tags", case_sensitive=False)
+    assert relaxed(fact({"Owner": "t"}), {"required_tags": ["owner"]}).status == "pass"
+    assert strict(fact(None), {"required_tags": ["owner"]}).status == "fail"
