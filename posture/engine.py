@@ -159,20 +159,13 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
                 controls.append(ControlAttainment(cid, "not_assessed"))
                 continue
             rs = [r for c in implementing for r in scope_results.get(c.id, ())]
-            passed = sum(r.status in ("pass", "waived") for r in rs)
-            failed = sum(r.status == "fail" for r in rs)
-            errors = sum(r.status == "error" for r in rs)
-            status = "fail" if failed else "error" if errors else "pass" if passed else "not_applicable"
-            controls.append(ControlAttainment(cid, status, passed, failed, errors))
-        counted = [c for c in controls if c.status in ("pass", "fail", "error", "not_assessed")]
-        rate = round(sum(c.status == "pass" for c in counted) / len(counted), 4) if counted else 1.0
-        if any(c.status == "fail" for c in controls):
-            status = "not_attained"
-        elif any(c.status in ("error", "not_assessed") for c in controls):
-            status = "incomplete"
-        else:
-            status = "attained"
-        out.append(TierAttainment(level.id, provider, scope_id, status, rate, controls))
+            controls.append(ControlAttainment.from_counts(
+                cid,
+                passed=sum(r.status in ("pass", "waived") for r in rs),
+                failed=sum(r.status == "fail" for r in rs),
+                errors=sum(r.status == "error" for r in rs),
+            ))
+        out.append(TierAttainment.from_controls(level.id, provider, scope_id, controls))
     return out
 
 

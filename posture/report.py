@@ -70,6 +70,19 @@ class ControlAttainment:
     errors: int = 0
     justification: str = ""
 
+    def recount(self) -> None:
+        """Status from the counts: any failure fails; else any error; else any pass; else nothing applied."""
+        if self.status in ("excluded", "not_assessed"):
+            return
+        self.status = ("fail" if self.failed else "error" if self.errors else
+                       "pass" if self.passed else "not_applicable")
+
+    @classmethod
+    def from_counts(cls, control: str, passed: int, failed: int, errors: int) -> ControlAttainment:
+        att = cls(control, "", passed, failed, errors)
+        att.recount()
+        return att
+
 
 @dataclass
 class TierAttainment:
@@ -87,6 +100,24 @@ class TierAttainment:
     status: str
     pass_rate: float
     controls: list[ControlAttainment] = field(default_factory=list)
+
+    def recount(self) -> None:
+        """Pass rate and status from the controls (the one place these rules live)."""
+        counted = [c for c in self.controls if c.status in ("pass", "fail", "error", "not_assessed")]
+        self.pass_rate = round(sum(c.status == "pass" for c in counted) / len(counted), 4) if counted else 1.0
+        if any(c.status == "fail" for c in self.controls):
+            self.status = "not_attained"
+        elif any(c.status in ("error", "not_assessed") for c in self.controls):
+            self.status = "incomplete"
+        else:
+            self.status = "attained"
+
+    @classmethod
+    def from_controls(cls, tier: str, provider: str, scope: str, controls: list[ControlAttainment]
+                      ) -> TierAttainment:
+        att = cls(tier, provider, scope, "", 0.0, controls)
+        att.recount()
+        return att
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -197,13 +197,5 @@ def refresh_attainment(report: Report) -> None:
             if ctrl.failed > left:
                 ctrl.passed += ctrl.failed - left
                 ctrl.failed = left
-            ctrl.status = ("fail" if ctrl.failed else "error" if ctrl.errors else
-                           "pass" if ctrl.passed else "not_applicable")
-        counted = [c for c in att.controls if c.status in ("pass", "fail", "error", "not_assessed")]
-        att.pass_rate = round(sum(c.status == "pass" for c in counted) / len(counted), 4) if counted else 1.0
-        if any(c.status == "fail" for c in att.controls):
-            att.status = "not_attained"
-        elif any(c.status in ("error", "not_assessed") for c in att.controls):
-            att.status = "incomplete"
-        else:
-            att.status = "attained"
+            ctrl.recount()
+        att.recount()

@@ -10,10 +10,19 @@ An output is any object with:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+
+def write_text(text: str, path: Path | None) -> None:
+    """Write a rendered report to ``path``, or to standard output when there is none."""
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
 
 
 @dataclass(frozen=True)

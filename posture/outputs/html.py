@@ -9,14 +9,13 @@ HTML-escaped, and remediation markdown is rendered with raw HTML disabled.
 from __future__ import annotations
 
 import html
-import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from posture.hookspecs import hookimpl
-from posture.outputs import Output
+from posture.outputs import Output, write_text
 from posture.report import SEVERITY_ORDER, Report, Result
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -321,11 +320,7 @@ def render_compare(comparison: dict[str, Any]) -> str:
 
 # -------------------------------------------------------------------- plugin
 def _write(report: Report, path: Path | None, console: Any) -> None:
-    text = render_report(report)
-    if path is None:
-        sys.stdout.write(text)
-        return
-    Path(path).write_text(text, encoding="utf-8")
+    write_text(render_report(report), path)
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from posture.hookspecs import hookimpl
-from posture.outputs import Output
+from posture.outputs import Output, write_text
 from posture.report import Report, Result
 
 SKIPPED = ("not_applicable", "excluded", "waived")
@@ -101,13 +101,7 @@ def render_string(report: Report) -> str:
 
 
 def _write(report: Report, path: Path | None, console: Any) -> None:
-    text = render_string(report)
-    if path is None:
-        import sys
-
-        sys.stdout.write(text)
-        return
-    Path(path).write_text(text, encoding="utf-8")
+    write_text(render_string(report), path)
 
 
 @hookimpl
