@@ -6,6 +6,7 @@ SDKs are imported only inside ``scopes``/``plan``/``collect``.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import fields
 from typing import Any
 
@@ -68,7 +69,9 @@ class AzureProvider:
         if credential is not None:
             from posture_azure.session import register_credential
 
-            self._credential_name = f"instance:{id(self)}"
+            # A name never reused (id() is, after garbage collection), so cached clients built
+            # with another instance's credential can never be handed to this one.
+            self._credential_name = f"instance:{uuid.uuid4().hex}"
             register_credential(self._credential_name, credential)
         self._lock = threading.Lock()
         self._denied: list[tuple[str, str, str]] = []

@@ -154,3 +154,26 @@ def test_plugin_import_does_not_load_an_azure_sdk() -> None:
             "p = posture_azure.provider.AzureProvider(); p.fact_types; p.options; "
             "sys.exit(1 if any(m.startswith('azure') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_each_injected_credential_gets_its_own_clients(azure_options: dict[str, Any]) -> None:
+    """A provider built with a new credential never reuses clients made for an earlier instance's one."""
+    import gc
+
+    class Good:
+        def __init__(self, token: str) -> None:
+            self.token = token
+
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            from azure.core.credentials import AccessToken
+
+            return AccessToken(self.token, int(time.time()) + 3600)
+
+    options = {k: v for k, v in azure_options.items() if k != "azure_credential"}
+    names = set()
+    for _ in range(20):  # ids of collected instances get reused; names must not
+        provider = AzureProvider(credential=Good("t"))
+        names.add(provider.settings(options).credential)
+        del provider
+        gc.collect()
+    assert len(names) == 20
