@@ -14,6 +14,14 @@ DEFAULT_CONCURRENCY = 16
 ProgressCallback = Callable[[str, int, int], None]
 
 
+INTERRUPTED = "Interrupted"
+
+
+def _failed(unit: WorkUnit, code: str, message: str) -> UnitOutcome:
+    return UnitOutcome(unit=unit, errors=[
+        CollectionError(unit.provider, unit.scope, unit.region, ft, code, message) for ft in unit.fact_types])
+
+
 def run_units(
     provider: Provider,
     units: list[WorkUnit],
@@ -22,29 +30,37 @@ def run_units(
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
 ) -> Iterable[UnitOutcome]:
-    """Run units concurrently; a unit that raises becomes an ``error`` for its fact types."""
+    """Run units concurrently; a unit that raises becomes an ``error`` for its fact types.
+
+    On Ctrl-C the units not yet finished are cancelled and yielded as ``Interrupted``
+    errors, so what was collected so far is still evaluated and written.
+    """
     own = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="posture")
+    futures = {pool.submit(provider.collect, u): u for u in units}
+    yielded: set[Any] = set()
+    interrupted = False
     try:
-        futures = {pool.submit(provider.collect, u): u for u in units}
         for done, fut in enumerate(as_completed(futures), start=1):
             unit = futures[fut]
             try:
                 outcome = fut.result()
             except Exception as exc:  # a collector bug must not crash the scan
-                outcome = UnitOutcome(
-                    unit=unit,
-                    errors=[
-                        CollectionError(unit.provider, unit.scope, unit.region, ft, type(exc).__name__, str(exc))
-                        for ft in unit.fact_types
-                    ],
-                )
+                outcome = _failed(unit, type(exc).__name__, str(exc))
             if progress:
                 progress(provider.name, done, len(units))
+            yielded.add(fut)
             yield outcome
+    except KeyboardInterrupt:
+        interrupted = True
+        for fut, unit in futures.items():
+            if fut not in yielded:
+                fut.cancel()
+                yield _failed(unit, INTERRUPTED, "collection interrupted by the user before this unit finished")
     finally:
         if own:
-            pool.shutdown(wait=True)
+            # After an interrupt, don't wait for queued units; running calls end on their own.
+            pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
 
 
 def collect(
@@ -67,6 +83,10 @@ def collect(
         wanted = {ft for ft in fact_types if ft in provider.fact_types}
         if not wanted:
             continue
+        if result.metadata.get("interrupted"):
+            result.errors.extend(CollectionError(provider.name, "*", "*", ft, INTERRUPTED, "not started: the scan "
+                                                 "was interrupted") for ft in sorted(wanted))
+            continue
         attempted += 1
         try:
             scopes: list[Scope] = provider.scopes(options)
@@ -86,6 +106,8 @@ def collect(
             result.errors.extend(outcome.errors)
             result.coverage.extend(outcome.coverage)
             result.metadata["requests"] += outcome.requests
+            if any(e.code == INTERRUPTED for e in outcome.errors):
+                result.metadata["interrupted"] = True
         planning_requests = getattr(provider, "planning_requests", None)
         if callable(planning_requests):
             result.metadata["requests"] += planning_requests()

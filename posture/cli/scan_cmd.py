@@ -149,6 +149,12 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
         click.echo(f"wrote {save_facts}", err=True)
     report = evaluate(facts, resolved, plugins.registry().checks, providers=[p.name for p in plan.providers],
                       plugin_problems=plugin_problems())
+    if facts.metadata.get("interrupted"):
+        # Partial results are still written (never recorded as a complete scan in the history).
+        report.metadata["interrupted"] = True
+        finish(report, names, output_dir, "none", False, waivers, None)
+        click.echo("posture: interrupted: wrote the partial results collected so far", err=True)
+        sys.exit(130)
     sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, True)))
 
 

@@ -151,3 +151,20 @@ def test_scan_without_a_provider_asks_for_one_instead_of_scanning_every_cloud(fr
     r = CliRunner().invoke(cli, ["scan", "-o", str(tmp_path), "--no-store"])
     assert r.exit_code == 2
     assert "choose what to scan with --provider" in r.output
+
+
+def test_interrupted_scan_still_writes_partial_results(fake_cloud, tmp_path: Path, monkeypatch) -> None:
+    original = fake_cloud.PROVIDER.collect
+
+    def collect(unit):
+        if unit.fact_types == ("fake.storage.bucket",) and unit.scope == "222222222222":
+            raise KeyboardInterrupt  # what Ctrl-C looks like to the collector loop
+        return original(unit)
+
+    monkeypatch.setattr(fake_cloud.PROVIDER, "collect", collect)
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json", "-o", str(tmp_path), "--concurrency", "1"])
+    assert r.exit_code == 130, r.output
+    data = json.loads((tmp_path / "posture-report.json").read_text())
+    assert data["metadata"]["interrupted"] is True
+    assert any(e["code"] == "Interrupted" for e in data["coverage"]["errors"])
+    assert any(res["status"] == "fail" for res in data["results"])  # what was collected was evaluated
