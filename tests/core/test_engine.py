@@ -130,3 +130,48 @@ def test_provider_that_cannot_start_is_recorded_while_others_are_scanned(fake_cl
     facts = collect([Broken(), fake_cloud.PROVIDER], {"broken.thing", "fake.storage.bucket"}, {})
     assert any(e.provider == "broken" and e.code == "ProviderUnavailable" for e in facts.errors)
     assert any(f.type == "fake.storage.bucket" for f in facts.facts)
+
+
+def test_concurrent_scans_of_one_provider_keep_their_own_planning_state() -> None:
+    """Providers keep per-scan state (plan errors); two scans in one process must not mix it."""
+    import threading
+    import time
+
+    from posture.collect import collect
+    from posture.facts import CollectionError, Coverage
+    from posture.provider import Scope, UnitOutcome, WorkUnit
+
+    class Stateful:
+        name = "stateful"
+        fact_types = {"stateful.thing": "x"}
+        options: list = []
+
+        def scopes(self, options):
+            self._denied = options["denied"]
+            return [Scope("stateful", options["scope"])]
+
+        def plan(self, scopes, fact_types, options):
+            return [WorkUnit("stateful", s.id, "global", "c", ("stateful.thing",)) for s in scopes]
+
+        def collect(self, unit):
+            time.sleep(0.2)  # the other scan's scopes() runs meanwhile, without the per-provider turn
+            return UnitOutcome(unit, coverage=[Coverage("stateful", unit.scope, "global", "stateful.thing")])
+
+        def plan_errors(self):
+            return [CollectionError("stateful", d, "global", "stateful.thing", "AccessDenied", "") for d in self._denied]
+
+    provider = Stateful()
+    results: dict[str, object] = {}
+
+    def scan(scope: str, denied: list[str]) -> None:
+        results[scope] = collect([provider], {"stateful.thing"}, {"scope": scope, "denied": denied})
+
+    threads = [threading.Thread(target=scan, args=("a", ["a-child"])),
+               threading.Thread(target=scan, args=("b", ["b-child"]))]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    assert [e.scope for e in results["a"].errors] == ["a-child"]
+    assert [e.scope for e in results["b"].errors] == ["b-child"]
