@@ -183,10 +183,26 @@ def iter_fact_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
+                if lineno == 1:
+                    _explain_other_json(path)
                 raise FactFileError(f"{path}:{lineno}: not valid JSON: {exc.msg}") from None
             if not isinstance(obj, dict) or "kind" not in obj:
                 raise FactFileError(f"{path}:{lineno}: expected an object with a 'kind' field")
             yield lineno, obj
+
+
+def _explain_other_json(path: Path) -> None:
+    """A whole-file JSON document (a report, say) handed in as a fact file gets a hint, not a parse error."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        return
+    kind = doc.get("schema") if isinstance(doc, dict) else None
+    raise FactFileError(
+        f"{path}: is a JSON document{f' ({kind})' if kind else ''}, not a fact file (JSON Lines); fact files "
+        "come from `posture collect` or `posture scan --save-facts`"
+    )
 
 
 def read_fact_file(path: Path) -> FactSet:

@@ -168,3 +168,11 @@ def test_interrupted_scan_still_writes_partial_results(fake_cloud, tmp_path: Pat
     assert data["metadata"]["interrupted"] is True
     assert any(e["code"] == "Interrupted" for e in data["coverage"]["errors"])
     assert any(res["status"] == "fail" for res in data["results"])  # what was collected was evaluated
+
+
+def test_a_report_given_as_fact_file_gets_a_hint(fake_cloud, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["scan", "-p", "fake", "--format", "json", "-o", str(tmp_path), "--no-store"]).exit_code == 0
+    r = runner.invoke(cli, ["evaluate", str(tmp_path / "posture-report.json"), "-o", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "(posture.report/v1), not a fact file" in r.output
