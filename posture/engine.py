@@ -145,6 +145,10 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
     by_scope_check: dict[tuple[str, str], dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
         by_scope_check[(r.provider, r.scope)][r.check_id].append(r)
+    implementing_by: dict[tuple[str, str], list[str]] = defaultdict(list)  # (provider, control) -> check ids
+    for c in checks.values():
+        for cid in c.controls:
+            implementing_by[(c.provider, cid)].append(c.id)
     out = []
     for scope in scopes:
         provider, scope_id = scope["provider"], scope["id"]
@@ -154,11 +158,11 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
             if ctrl.excluded:
                 controls.append(ControlAttainment(cid, "excluded", justification=ctrl.justification))
                 continue
-            implementing = [c for c in checks.values() if c.provider == provider and cid in c.controls]
+            implementing = implementing_by.get((provider, cid), [])
             if not implementing:
                 controls.append(ControlAttainment(cid, "not_assessed"))
                 continue
-            rs = [r for c in implementing for r in scope_results.get(c.id, ())]
+            rs = [r for check_id in implementing for r in scope_results.get(check_id, ())]
             controls.append(ControlAttainment.from_counts(
                 cid,
                 passed=sum(r.status in ("pass", "waived") for r in rs),
