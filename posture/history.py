@@ -31,6 +31,10 @@ class StoreError(ValueError):
     """The store cannot be opened, or a scan id does not exist."""
 
 
+class StoreMissing(StoreError):
+    """A read-only command found no history store (nothing has been recorded there yet)."""
+
+
 def default_store_url() -> str:
     """``$POSTURE_STORE``, else a SQLite file under ``$XDG_DATA_HOME/posture`` (``~/.local/share``)."""
     env = os.environ.get(STORE_ENV)
@@ -40,15 +44,18 @@ def default_store_url() -> str:
     return str(base / "posture" / "history.sqlite")
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL or plain path; None for other databases and in-memory SQLite."""
+    if "://" not in url:
+        return Path(url).expanduser().resolve()
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        return Path(url[len("sqlite:///"):]).expanduser()
+    return None
+
+
 def _normalise_url(url: str) -> str:
-    """A plain path means a SQLite file (its directory is created)."""
-    if "://" in url:
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        return url
-    path = Path(url).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
+    """A plain path means a SQLite file."""
+    return url if "://" in url else f"sqlite:///{Path(url).expanduser().resolve()}"
 
 
 def scope_keys(report: Report) -> list[str]:
@@ -84,8 +91,16 @@ class ScanInfo:
 class Store:
     """Scan history in a SQL database (SQLAlchemy Core; tables ``<prefix>scans`` and ``<prefix>scan_results``)."""
 
-    def __init__(self, url: str | None = None, *, table_prefix: str = "posture_") -> None:
-        self.url = _normalise_url(url or default_store_url())
+    def __init__(self, url: str | None = None, *, table_prefix: str = "posture_", create: bool = True) -> None:
+        """Open (``create=True``: and create if needed) the store; read-only commands pass ``create=False``
+        so that looking at history never leaves an empty database or directory behind."""
+        url = url or default_store_url()
+        sqlite_file = _sqlite_file(url)
+        if sqlite_file is not None:
+            if not create and not sqlite_file.is_file():
+                raise StoreMissing(f"no scans recorded yet: there is no history store at {sqlite_file}")
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        self.url = _normalise_url(url)
         try:
             self.engine = sa.create_engine(self.url)
         except (sa.exc.ArgumentError, ImportError) as exc:
@@ -122,7 +137,10 @@ class Store:
         )
         self.metadata = md
         try:
-            md.create_all(self.engine)
+            if create:
+                md.create_all(self.engine)
+            elif not sa.inspect(self.engine).has_table(self.scans.name):
+                raise StoreMissing(f"no scans recorded yet in history store {_redact(self.url)}")
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot open history store {_redact(self.url)}: {exc.__class__.__name__}: "
                              f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip()}") from None

@@ -258,3 +258,25 @@ def test_baselined_waived_report_is_schema_valid_and_sarif_carries_baseline_stat
         ("aws.iam.user.console_mfa", "unchanged", False),
         ("aws.s3.bucket.public_access", "absent", False),
     ]
+
+
+def test_history_on_a_new_machine_says_nothing_is_recorded_and_creates_nothing(tmp_path: Path) -> None:
+    from posture.cli import cli
+
+    where = tmp_path / "not-yet" / "history.sqlite"
+    res = CliRunner().invoke(cli, ["history", "--store", str(where)])
+    assert res.exit_code == 0, res.output
+    assert f"no scans recorded yet: there is no history store at {where}" in res.output
+    as_json = CliRunner().invoke(cli, ["history", "--store", str(where), "--json"])
+    assert (as_json.exit_code, json.loads(as_json.stdout)) == (0, [])
+    assert not (tmp_path / "not-yet").exists()
+
+
+def test_diff_of_scan_ids_without_a_store_is_a_clear_error(tmp_path: Path) -> None:
+    from posture.cli import cli
+
+    where = tmp_path / "history.sqlite"
+    res = CliRunner().invoke(cli, ["diff", "1", "2", "--store", str(where)])
+    assert res.exit_code == 2
+    assert "no scans recorded yet" in res.output and "Traceback" not in res.output
+    assert not where.exists()

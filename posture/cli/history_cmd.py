@@ -15,10 +15,11 @@ STORE_HELP = "History database URL or SQLite path (default: $POSTURE_STORE, else
 
 
 def open_store(url: str | None) -> Any:
+    """The store for reading: a missing store is an error naming where posture looked."""
     from posture.history import Store, StoreError
 
     try:
-        return Store(url)
+        return Store(url, create=False)
     except StoreError as exc:
         fail(str(exc))
 
@@ -47,7 +48,20 @@ def load_scan(ref: str, store_url: str | None, store_cache: dict[str, Any]) -> A
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def history(store: str | None, limit: int, as_json: bool) -> None:
     """List scans recorded in the history store, most recent first."""
-    scans = open_store(store).list(limit)
+    import sqlalchemy
+
+    from posture.history import Store, StoreError, StoreMissing
+
+    try:
+        scans = Store(store, create=False).list(limit)
+    except StoreMissing as exc:
+        # Nothing recorded yet is a normal state on a new machine, not a failure.
+        scans = []
+        if not as_json:
+            click.echo(f"{exc}; `posture scan` records every scan (unless --no-store).", err=True)
+            return
+    except (StoreError, sqlalchemy.exc.SQLAlchemyError) as exc:  # a message, never a traceback
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in scans], indent=2))
         return
