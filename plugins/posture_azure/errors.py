@@ -8,8 +8,18 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpRes
 NOT_APPLICABLE_CODES = {"SubscriptionNotRegistered", "MissingSubscriptionRegistration", "FeatureNotSupported"}
 
 
+def credential_summary(message: str) -> str:
+    """DefaultAzureCredential's failure text on one line: what it tried and why each failed (first sentence)."""
+    lines = [ln.strip() for ln in message.splitlines()]
+    tried = [ln.split(". ")[0].rstrip(".") for ln in lines if ln and ":" in ln and ln.split(":")[0].endswith("Credential")]
+    return (lines[0] if lines else "no credential") + (" Tried: " + "; ".join(tried) + "." if tried else "")
+
+
 def error_code(exc: BaseException) -> tuple[str, str]:
     """(ARM error code, message) for an SDK exception; never includes tokens."""
+    if isinstance(exc, ClientAuthenticationError) and exc.response is None:
+        # Raised by the credential itself, before any request reached ARM.
+        return "CredentialUnavailable", credential_summary(str(exc))[:1500]
     if isinstance(exc, HttpResponseError):
         code = None
         err = getattr(exc, "error", None)
@@ -25,8 +35,6 @@ def error_code(exc: BaseException) -> tuple[str, str]:
             code = "Unauthorized" if isinstance(exc, ClientAuthenticationError) else f"HTTP{exc.status_code}"
         message = getattr(err, "message", None) or exc.reason or str(exc).splitlines()[0]
         return str(code), str(message)[:500]
-    if isinstance(exc, ClientAuthenticationError):
-        return "CredentialUnavailable", str(exc).splitlines()[0][:500]
     if isinstance(exc, AzureError):
         return type(exc).__name__, str(exc).splitlines()[0][:500]
     return type(exc).__name__, str(exc)[:500]

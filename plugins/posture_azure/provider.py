@@ -103,6 +103,11 @@ class AzureProvider:
             self._denied = denied
             self._planning_requests = count.value
             self._plan_errors = []
+        if not found and denied and all(code == "CredentialUnavailable" for _, code, _ in denied):
+            raise ProviderError(
+                f"azure: no usable Azure credential: {denied[0][2]} Sign in with `az login`, set AZURE_TENANT_ID, "
+                "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) for a service principal, "
+                "or run where a managed identity is assigned (docs/azure.md, Credentials).")
         if not found and denied:
             detail = "; ".join(f"{sid}: {code}" for sid, code, _ in denied)
             raise ProviderError(f"azure: no subscription could be read ({detail})")

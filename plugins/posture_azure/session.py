@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import importlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,6 +84,7 @@ def credential_for(settings: AzureSettings) -> Any:
     if settings.credential == "default":
         from azure.identity import DefaultAzureCredential
 
+        _quiet_identity_logger()
         kwargs: dict[str, Any] = {"authority": settings.authority, "exclude_interactive_browser_credential": True}
         if settings.custom_authority:
             kwargs["disable_instance_discovery"] = True  # else MSAL first calls login.microsoftonline.com
@@ -91,6 +93,14 @@ def credential_for(settings: AzureSettings) -> Any:
         cred = _load_factory(settings.credential)
     with _lock:
         return _credentials.setdefault(key, cred)
+
+
+def _quiet_identity_logger() -> None:
+    """The chained credential logs its failure at WARNING and then raises the same text, which the
+    provider reports once, condensed; unless the user configured ``azure.identity`` logging, keep it quiet."""
+    log = logging.getLogger("azure.identity")
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.ERROR)
 
 
 def client_kwargs(settings: AzureSettings) -> dict[str, Any]:

@@ -171,3 +171,21 @@ class StaticCredential:
 
         StaticCredential.scopes_requested.append(scopes)
         return AccessToken(TEST_TOKEN, int(time.time()) + 3600)
+
+
+class UnavailableCredential:
+    """What DefaultAzureCredential raises on a machine with no credential at all (its real message shape)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        raise ClientAuthenticationError(message=(
+            "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+            "Attempted credentials:\n"
+            "\tEnvironmentCredential: EnvironmentCredential authentication unavailable. Environment variables are "
+            "not fully configured.\nVisit https://aka.ms/azsdk/python/identity/environmentcredential/troubleshoot "
+            "to troubleshoot this issue.\n"
+            "\tManagedIdentityCredential: ManagedIdentityCredential authentication unavailable.\n"
+            "\tAzureCliCredential: Azure CLI not found on path\n"
+            "To mitigate this issue, please refer to the troubleshooting guidelines here at "
+            "https://aka.ms/azsdk/python/identity/defaultazurecredential/troubleshoot."))

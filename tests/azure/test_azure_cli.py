@@ -32,3 +32,26 @@ def test_cli_scan_via_environment_variables_writes_reports(fake_arm_server: Any,
     assert statuses[("azure.storage.account.blob_public_access_disabled", "stbad")] == "fail"
     assert statuses[("azure.network.nsg.admin_ports_closed", "nsg-good")] == "pass"
     assert (tmp_path / "posture-report.sarif").exists()
+
+
+def test_no_usable_credential_is_one_clear_line_naming_each_credential_tried(
+        fake_arm_server: Any, arm_tls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from posture import plugins
+    from posture.cli import cli
+
+    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.base_url)
+    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls["ca"])
+    monkeypatch.setenv("POSTURE_AZURE_CREDENTIAL", "tests.azure.fake_arm:UnavailableCredential")
+    plugins.reset()
+    try:
+        r = CliRunner().invoke(cli, ["scan", "-p", "azure", "--subscription", SUB_MAIN, "--no-store",
+                                     "-o", str(tmp_path)])
+    finally:
+        plugins.reset()
+    assert r.exit_code == 2, r.output
+    error = [line for line in r.output.splitlines() if line.startswith("posture: error:")]
+    assert len(error) == 1, r.output
+    assert "azure: no usable Azure credential" in error[0]
+    assert "EnvironmentCredential: EnvironmentCredential authentication unavailable" in error[0]
+    assert "AzureCliCredential: Azure CLI not found on path" in error[0]
+    assert "az login" in error[0] and "Traceback" not in r.output
