@@ -49,13 +49,18 @@ class Request:
 
 @dataclass
 class Rule:
-    """Answer matching requests with ``status``/``body`` instead of forwarding them."""
+    """Answer matching requests with ``status``/``body`` instead of forwarding them.
+
+    A rule with ``status == 0`` only holds matching requests for ``delay_s`` and
+    then forwards them (a slow endpoint, for timeout tests).
+    """
 
     match: Callable[[Request], bool]
     status: int
     body: bytes
     content_type: str = "text/xml"
     hits: int = 0
+    delay_s: float = 0.0
 
 
 def error_body(protocol: str, code: str, message: str = "injected by posture fault proxy") -> tuple[bytes, str]:
@@ -83,6 +88,13 @@ class FaultProxy:
     def add_error(self, match: Callable[[Request], bool], protocol: str, code: str, status: int = 403) -> Rule:
         body, ctype = error_body(protocol, code)
         rule = Rule(match, status, body, ctype)
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def add_delay(self, match: Callable[[Request], bool], seconds: float) -> Rule:
+        """Hold matching requests for ``seconds`` before forwarding them."""
+        rule = Rule(match, 0, b"", delay_s=seconds)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -131,7 +143,9 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             rule = proxy._record(req)
             if proxy.latency_ms:
                 time.sleep(proxy.latency_ms / 1000)
-            if rule is not None:
+            if rule is not None and rule.delay_s:
+                time.sleep(rule.delay_s)
+            if rule is not None and rule.status:
                 self._reply(rule.status, [("Content-Type", rule.content_type)], rule.body)
                 return
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
@@ -150,13 +164,16 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             self._reply(resp.status, out, data)
 
         def _reply(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
-            self.send_response(status)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            try:
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (a read timeout): nothing to answer
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 

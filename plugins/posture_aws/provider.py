@@ -6,6 +6,7 @@ No SDK import at module level: boto3 loads when a scan starts.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,11 +35,13 @@ class AwsProvider:
         Option("org", "Scan every active account of the AWS Organization", is_flag=True, default=False),
         Option("role-name", "Role assumed in each member account with --org", default=DEFAULT_ROLE_NAME),
         Option("aws-max-attempts", "botocore attempts per call (adaptive retry mode)", default=8, metavar="N"),
+        Option("aws-read-timeout", "Seconds to wait for an AWS response before the call becomes an error",
+               default=30, metavar="SECONDS"),
     ]
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pools: dict[int, SessionPool] = {}
+        self._pools: dict[tuple[int, float], SessionPool] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._planning = RequestCounter()
         self._plan_errors: list[CollectionError] = []
@@ -46,12 +49,14 @@ class AwsProvider:
         self._partition = "aws"
 
     # -- shared state -------------------------------------------------------------------
-    def _pool(self, max_attempts: Any = None) -> SessionPool:
-        attempts = int(max_attempts or 8)
+    def _pool(self, options: Callable[[str], Any]) -> SessionPool:
+        """The session pool for these retry/timeout settings (``options``: scan options' or a unit's getter)."""
+        key = (_positive(options("aws_max_attempts"), 8, int, "--aws-max-attempts"),
+               _positive(options("aws_read_timeout"), 30.0, float, "--aws-read-timeout"))
         with self._lock:
-            if attempts not in self._pools:
-                self._pools[attempts] = SessionPool(max_attempts=attempts, max_pool_connections=64)
-            return self._pools[attempts]
+            if key not in self._pools:
+                self._pools[key] = SessionPool(max_attempts=key[0], read_timeout=key[1], max_pool_connections=64)
+            return self._pools[key]
 
     def _inner(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -84,7 +89,7 @@ class AwsProvider:
         self._reset()
         token = CURRENT_COUNTER.set(self._planning)
         try:
-            pool = self._pool(options.get("aws_max_attempts"))
+            pool = self._pool(options.get)
             base = self._base_path(options)
             try:
                 ident = pool.client(base, "sts", pool.default_region(base)).get_caller_identity()
@@ -126,7 +131,7 @@ class AwsProvider:
             return []
         token = CURRENT_COUNTER.set(self._planning)
         try:
-            pool = self._pool(options.get("aws_max_attempts"))
+            pool = self._pool(options.get)
             units: list[WorkUnit] = []
             for scope in scopes:
                 path = self._paths.get(scope.id) or self._base_path(options)
@@ -143,7 +148,8 @@ class AwsProvider:
                 home = home if home in regions else regions[0]
                 common = (("profile", path.profile), ("roles", path.roles), ("external_id", path.external_id),
                           ("partition", self._partition), ("home_region", home), ("regions", tuple(regions)),
-                          ("aws_max_attempts", options.get("aws_max_attempts")))
+                          ("aws_max_attempts", options.get("aws_max_attempts")),
+                          ("aws_read_timeout", options.get("aws_read_timeout")))
                 for c in collectors:
                     wanted = tuple(sorted(fact_types.intersection(c.fact_types)))
                     for region in (regions if c.regional else [GLOBAL_REGION]):
@@ -170,7 +176,7 @@ class AwsProvider:
     def collect(self, unit: WorkUnit) -> UnitOutcome:
         counter = RequestCounter()
         token = CURRENT_COUNTER.set(counter)
-        ctx = UnitContext(unit, self._pool(unit.option("aws_max_attempts")), self._inner(), counter)
+        ctx = UnitContext(unit, self._pool(unit.option), self._inner(), counter)
         try:
             BY_NAME[unit.collector].function()(ctx)
         except Exception as exc:  # a collector bug still yields data for what it did not reach
@@ -181,3 +187,16 @@ class AwsProvider:
         return ctx.outcome()
 
 
+
+
+def _positive(value: Any, default: float, kind: Callable[[Any], Any], flag: str) -> Any:
+    """``value`` as a positive ``kind``; a bad value is a configuration error (exit 2), not a traceback."""
+    if value is None or value == "":
+        return kind(default)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number <= 0:
+        raise ProviderError(f"aws: {flag} must be a positive number, not {value!r}")
+    return number

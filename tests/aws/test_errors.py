@@ -70,6 +70,25 @@ def test_unreachable_service_endpoint_is_an_error_not_a_crash(aws_mock: dict, mo
     assert {f.type for f in facts.facts} == {"aws.sns.topic"}
 
 
+def test_a_call_slower_than_the_read_timeout_is_an_error_for_its_facts_only(proxy: FaultProxy, aws_mock: dict
+                                                                             ) -> None:
+    rule = proxy.add_delay(_is("ec2", "DescribeVolumes"), 6)
+    facts = collect_all(scan_options(aws_mock, aws_read_timeout="2"), {"aws.ec2.volume", "aws.ec2.snapshot"})
+    assert rule.hits == 4  # 2 regions x 2 attempts: a timeout is retried like any transient failure
+    assert sorted((e.fact_type, e.region, e.code) for e in facts.errors) == [
+        ("aws.ec2.volume", "eu-west-1", "Timeout"),
+        ("aws.ec2.volume", "us-east-1", "Timeout")]
+    assert {f.type for f in facts.facts} == {"aws.ec2.snapshot"}
+
+
+@pytest.mark.parametrize("flag, value", [("aws_read_timeout", "soon"), ("aws_max_attempts", "0")])
+def test_a_bad_retry_or_timeout_setting_is_a_configuration_error(aws_mock: dict, flag: str, value: str) -> None:
+    from posture.provider import ProviderError
+
+    with pytest.raises(ProviderError, match=f"--{flag.replace('_', '-')} must be a positive number, not '{value}'"):
+        collect_all(scan_options(aws_mock, **{flag: value}), {"aws.ec2.volume"})
+
+
 def test_request_shape_helpers_identify_operations() -> None:
     req = Request("POST", "/", "", {"x-amz-target": "TrentService.ListKeys",
                                     "authorization": "AWS4-HMAC-SHA256 Credential=AK/20250101/eu-west-1/kms/aws4_request"},
