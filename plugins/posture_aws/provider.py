@@ -36,7 +36,7 @@ class AwsProvider:
         Option("role-name", "Role assumed in each member account with --org", default=DEFAULT_ROLE_NAME),
         Option("aws-max-attempts", "botocore attempts per call (adaptive retry mode)", default=8, metavar="N"),
         Option("aws-read-timeout", "Seconds to wait for an AWS response before the call becomes an error",
-               default=30, metavar="SECONDS"),
+               default=30.0, metavar="SECONDS"),
     ]
 
     def __init__(self) -> None:
