@@ -76,7 +76,7 @@ def assumed_session(account: str, region: str, role_name: str = "OrganizationAcc
 @contextmanager
 def mock_account(scale: int = 1, regions: tuple[str, ...] = ("us-east-1", "eu-west-1"),
                  hardened_account: bool = False) -> Iterator[dict[str, Any]]:
-    """Start moto, seed about 40 resources per ``scale`` unit, yield the provider options.
+    """Start moto, seed about 50 resources (52 at scale 1) per ``scale`` unit, yield the provider options.
 
     With ``hardened_account`` a second account (:data:`HARDENED_ACCOUNT`) gets
     the account-level settings right; scan it with ``role_arn`` from

@@ -23,7 +23,7 @@ from posture.cli.common import fail, finish, load_tier_or_exit, parse_formats
 @click.option("--format", "formats", default="console,json,sarif", show_default=True,
               help="Comma-separated outputs: console, json, sarif, html, junit.")
 @click.option("--scale", type=click.IntRange(1, 50), default=1, show_default=True,
-              help="Multiply the seeded resources (1 = about 40 resources in 2 regions).")
+              help="Multiply the seeded resources (1 = about 50 resources in 2 regions).")
 @click.option("--fail-on", type=click.Choice(["none", "critical", "high", "medium", "low", "info"]), default="none",
               show_default=True, help="Exit 1 when a failure at or above this severity is found.")
 def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str) -> None:
