@@ -15,7 +15,10 @@ read back without loading everything at once. Each line is an object with a
 - ``collected`` one :class:`Coverage` record: the fact type *was* collected
                in that scope/region (so an absence of facts means "no such
                resources", not "not looked at").
-- ``footer``   last line: request count, start/end.
+- ``footer``   last line: how many records of each kind precede it, so a
+               reader can tell a complete file from one cut off while being
+               written or copied (evaluating that would report the lost
+               resources as absent).
 
 Schema: ``posture/schemas/facts.schema.json``.
 """
@@ -23,12 +26,15 @@ Schema: ``posture/schemas/facts.schema.json``.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 FACTS_SCHEMA_ID = "posture.facts/v1"
+#: line kinds the footer counts
+RECORD_KINDS = ("scope", "collected", "fact", "error")
 GLOBAL_REGION = "global"
 
 
@@ -131,10 +137,13 @@ class FactWriter:
 
     def __init__(self, stream: IO[str], metadata: dict[str, Any] | None = None) -> None:
         self._stream = stream
+        self._records = dict.fromkeys(RECORD_KINDS, 0)
         self._write({"kind": "header", "schema": FACTS_SCHEMA_ID, **(metadata or {})})
 
     def _write(self, obj: dict[str, Any]) -> None:
         self._stream.write(json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str) + "\n")
+        if obj["kind"] in self._records:
+            self._records[obj["kind"]] += 1
 
     def scope(self, scope: dict[str, Any]) -> None:
         self._write({"kind": "scope", "scope": scope})
@@ -149,7 +158,7 @@ class FactWriter:
         self._write({"kind": "collected", **cov.to_dict()})
 
     def footer(self, metadata: dict[str, Any]) -> None:
-        self._write({"kind": "footer", **metadata})
+        self._write({"kind": "footer", **metadata, "records": dict(self._records)})
         self._stream.flush()
 
     def write_set(self, facts: FactSet) -> None:
@@ -164,10 +173,16 @@ class FactWriter:
 
 
 def write_fact_file(path: Path, facts: FactSet) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        w = FactWriter(fh, {k: v for k, v in facts.metadata.items() if k != "schema"})
-        w.write_set(facts)
-        w.footer({})
+    """Write atomically: a crash or full disk leaves the previous file, never half a new one."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with open(partial, "w", encoding="utf-8") as fh:
+            w = FactWriter(fh, {k: v for k, v in facts.metadata.items() if k != "schema"})
+            w.write_set(facts)
+            w.footer({})
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 class FactFileError(ValueError):
@@ -176,8 +191,8 @@ class FactFileError(ValueError):
 
 def iter_fact_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.strip()
+        for lineno, raw in enumerate(fh, start=1):
+            line = raw.strip()
             if not line:
                 continue
             try:
@@ -185,7 +200,8 @@ def iter_fact_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             except json.JSONDecodeError as exc:
                 if lineno == 1:
                     _explain_other_json(path)
-                raise FactFileError(f"{path}:{lineno}: not valid JSON: {exc.msg}") from None
+                cut = "" if raw.endswith("\n") else " (the file ends here: it was cut off while being written)"
+                raise FactFileError(f"{path}:{lineno}: not valid JSON: {exc.msg}{cut}") from None
             if not isinstance(obj, dict) or "kind" not in obj:
                 raise FactFileError(f"{path}:{lineno}: expected an object with a 'kind' field")
             yield lineno, obj
@@ -209,8 +225,14 @@ def read_fact_file(path: Path) -> FactSet:
     """Read a fact file written by ``posture collect`` (or ``scan --save-facts``)."""
     result = FactSet()
     seen_header = False
+    footer: dict[str, Any] | None = None
+    counts = dict.fromkeys(RECORD_KINDS, 0)
     for lineno, obj in iter_fact_lines(path):
         kind = obj.pop("kind")
+        if footer is not None:
+            raise FactFileError(f"{path}:{lineno}: a {kind!r} line after the footer (two files joined together?)")
+        if kind in counts:
+            counts[kind] += 1
         try:
             if kind == "header":
                 if obj.get("schema") != FACTS_SCHEMA_ID:
@@ -229,14 +251,30 @@ def read_fact_file(path: Path) -> FactSet:
             elif kind == "scope":
                 result.scopes.append(obj["scope"])
             elif kind == "footer":
-                result.metadata.update({f"footer_{k}": v for k, v in obj.items()})
+                footer = obj
+                result.metadata.update({f"footer_{k}": v for k, v in obj.items() if k != "records"})
             else:
                 raise FactFileError(f"{path}:{lineno}: unknown line kind {kind!r}")
         except KeyError as exc:
             raise FactFileError(f"{path}:{lineno}: {kind} record is missing field {exc.args[0]!r}") from None
     if not seen_header:
         raise FactFileError(f"{path}: no header line; is this a posture fact file?")
+    _check_complete(path, footer, counts)
     return result
+
+
+def _check_complete(path: Path, footer: dict[str, Any] | None, counts: dict[str, int]) -> None:
+    """Refuse a truncated file: the resources cut off would otherwise be evaluated as absent."""
+    if footer is None:
+        raise FactFileError(f"{path}: ends without its footer line: the file is incomplete (the collection or "
+                            "copy that wrote it did not finish); collect the facts again")
+    declared = footer.get("records")
+    if isinstance(declared, dict):
+        wrong = [f"{k}: {counts[k]} of {declared[k]}" for k in RECORD_KINDS
+                 if isinstance(declared.get(k), int) and declared[k] != counts[k]]
+        if wrong:
+            raise FactFileError(f"{path}: the footer counts other records than the file holds ({', '.join(wrong)}); "
+                                "the file was edited or damaged; collect the facts again")
 
 
 def facts_by_type(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
