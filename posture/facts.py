@@ -26,7 +26,6 @@ Schema: ``posture/schemas/facts.schema.json``.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -174,15 +173,12 @@ class FactWriter:
 
 def write_fact_file(path: Path, facts: FactSet) -> None:
     """Write atomically: a crash or full disk leaves the previous file, never half a new one."""
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with open(partial, "w", encoding="utf-8") as fh:
-            w = FactWriter(fh, {k: v for k, v in facts.metadata.items() if k != "schema"})
-            w.write_set(facts)
-            w.footer({})
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    from posture.atomic import atomic_open
+
+    with atomic_open(path) as fh:
+        w = FactWriter(fh, {k: v for k, v in facts.metadata.items() if k != "schema"})
+        w.write_set(facts)
+        w.footer({})
 
 
 class FactFileError(ValueError):

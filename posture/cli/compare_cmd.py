@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from posture.atomic import write_text_atomic
 from posture.cli.common import fail
 
 
@@ -119,12 +120,12 @@ def compare(reports: tuple[Path, ...], labels: tuple[str, ...], group_by: str, j
         if str(json_out) == "-":
             click.echo(text, nl=False)
         else:
-            json_out.write_text(text, encoding="utf-8")
+            write_text_atomic(json_out, text)
             click.echo(f"wrote {json_out}", err=True)
     if html_out is not None:
         from posture.outputs.html import render_compare
 
-        html_out.write_text(render_compare(comparison), encoding="utf-8")
+        write_text_atomic(html_out, render_compare(comparison))
         click.echo(f"wrote {html_out}", err=True)
     if str(json_out) != "-":
         print_console(comparison)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from posture.atomic import write_text_atomic
 from posture.cli.common import fail
 
 
@@ -38,13 +39,13 @@ def report(report_path: Path, html_out: Path | None, junit_out: Path | None, jso
     if html_out is not None:
         from posture.outputs.html import render_report
 
-        html_out.write_text(render_report(rep), encoding="utf-8")
+        write_text_atomic(html_out, render_report(rep))
         click.echo(f"wrote {html_out}", err=True)
     if junit_out is not None:
         from posture.outputs.junit import render_string
 
-        junit_out.write_text(render_string(rep), encoding="utf-8")
+        write_text_atomic(junit_out, render_string(rep))
         click.echo(f"wrote {junit_out}", err=True)
     if json_out is not None:
-        json_out.write_text(json.dumps(rep.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(json_out, json.dumps(rep.to_dict(), indent=2) + "\n")
         click.echo(f"wrote {json_out}", err=True)

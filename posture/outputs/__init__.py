@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from posture.atomic import write_text_atomic
+
 
 def write_text(text: str, path: Path | None) -> None:
-    """Write a rendered report to ``path``, or to standard output when there is none."""
+    """Write a rendered report to ``path`` (atomically), or to standard output when there is none."""
     if path is None:
         sys.stdout.write(text)
     else:
-        Path(path).write_text(text, encoding="utf-8")
+        write_text_atomic(Path(path), text)
 
 
 @dataclass(frozen=True)

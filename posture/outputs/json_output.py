@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from posture.hookspecs import hookimpl
-from posture.outputs import Output
+from posture.outputs import Output, write_text
 from posture.report import Report
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "report.schema.json"
@@ -23,7 +23,7 @@ def dumps(report: Report) -> str:
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:
     assert path is not None
-    path.write_text(dumps(report), encoding="utf-8")
+    write_text(dumps(report), path)
 
 
 @hookimpl

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from posture.hookspecs import hookimpl
-from posture.outputs import Output
+from posture.outputs import Output, write_text
 from posture.report import SECURITY_SEVERITY, Report, Result
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -203,7 +203,7 @@ def dumps(report: Report) -> str:
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:
     assert path is not None
-    path.write_text(dumps(report), encoding="utf-8")
+    write_text(dumps(report), path)
 
 
 @hookimpl
