@@ -13,15 +13,37 @@ from pathlib import Path
 from typing import IO
 
 
+class WriteError(Exception):
+    """An output file cannot be written (missing permission, full disk): the CLI prints it, exit 2."""
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) or say clearly why not."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise WriteError(f"cannot create directory {path}: a file of that name is in the way") from None
+    except OSError as exc:
+        raise WriteError(f"cannot create directory {path}: {exc.strerror or exc}") from None
+    return Path(path)
+
+
 @contextmanager
 def atomic_open(path: Path) -> Iterator[IO[str]]:
-    """A text stream that replaces ``path`` only when the ``with`` block completes."""
+    """A text stream that replaces ``path`` only when the ``with`` block completes (parents are created)."""
     path = Path(path)
+    ensure_dir(path.parent)
     partial = path.with_name(path.name + ".partial")
     try:
-        with open(partial, "w", encoding="utf-8") as fh:
+        try:
+            fh = open(partial, "w", encoding="utf-8")  # noqa: SIM115 - closed below, before the rename
+        except OSError as exc:
+            raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+        with fh:
             yield fh
         os.replace(partial, path)
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         partial.unlink(missing_ok=True)
 

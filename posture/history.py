@@ -99,7 +99,11 @@ class Store:
         if sqlite_file is not None:
             if not create and not sqlite_file.is_file():
                 raise StoreMissing(f"no scans recorded yet: there is no history store at {sqlite_file}")
-            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the history store's directory {sqlite_file.parent}: "
+                                 f"{exc.strerror or exc}") from None
         self.url = _normalise_url(url)
         try:
             self.engine = sa.create_engine(self.url)

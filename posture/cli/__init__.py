@@ -48,6 +48,15 @@ class LazyGroup(click.Group):
                 return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        from posture.atomic import WriteError
+
+        try:
+            return super().invoke(ctx)
+        except WriteError as exc:  # an unwritable output path is a clear error, never a traceback
+            click.echo(f"posture: error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help without importing the command modules.
         rows = []

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
+from posture.atomic import ensure_dir
 from posture.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from posture.report import SEVERITY_ORDER, Report
 
@@ -108,7 +109,7 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
 
     outputs = registry().outputs
     written = []
-    output_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(output_dir)
     for name in formats:
         out = outputs[name]
         path = output_dir / f"{REPORT_BASENAME}{out.suffix}" if out.suffix else None

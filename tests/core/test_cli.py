@@ -176,3 +176,12 @@ def test_a_report_given_as_fact_file_gets_a_hint(fake_cloud, tmp_path: Path) -> 
     r = runner.invoke(cli, ["evaluate", str(tmp_path / "posture-report.json"), "-o", str(tmp_path)])
     assert r.exit_code == 2
     assert "(posture.report/v1), not a fact file" in r.output
+
+
+def test_an_unwritable_output_path_is_a_clear_error_not_a_traceback(fake_cloud, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory should be", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "-o", str(blocker / "out")])
+    assert r.exit_code == 2, r.output
+    assert f"posture: error: cannot create directory {blocker / 'out'}" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from posture.atomic import WriteError
 from posture.facts import (
     CollectionError,
     Coverage,
@@ -80,7 +81,7 @@ def test_a_failed_write_leaves_the_previous_file_untouched(written: Path, monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(FactWriter, "write_set", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match="cannot write .*facts.jsonl: No space left on device"):
         write_fact_file(written, _facts())
     assert written.read_bytes() == before
     assert [p.name for p in written.parent.iterdir()] == ["facts.jsonl"]
