@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from typing import Any
 
 from posture.facts import CollectionError, FactSet
-from posture.provider import Provider, ProviderError, Scope, UnitOutcome, WorkUnit
+from posture.provider import Plan, Provider, ProviderError, UnitOutcome, WorkUnit
 
 DEFAULT_CONCURRENCY = 16
 ProgressCallback = Callable[[str, int, int], None]
-
-#: Registered providers are single objects that keep per-scan planning state (plan errors, planning
-#: request counts); two scans of the same provider in one process take turns instead of mixing it.
-#: (Keyed by id(): should an id be reused after garbage collection, two providers merely share a lock.)
-_scan_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-
 
 INTERRUPTED = "Interrupted"
 
@@ -95,8 +87,7 @@ def collect(
                                                  "was interrupted") for ft in sorted(wanted))
             continue
         attempted += 1
-        with _scan_locks[id(provider)]:
-            failure = _collect_provider(provider, wanted, options, result, concurrency, progress)
+        failure = _collect_provider(provider, wanted, options, result, concurrency, progress)
         if failure:
             failures.append(failure)
     if failures and len(failures) == attempted:
@@ -111,32 +102,28 @@ def collect(
 
 def _collect_provider(provider: Provider, wanted: set[str], options: dict[str, Any], result: FactSet,
                       concurrency: int, progress: ProgressCallback | None) -> str | None:
-    """Scopes -> plan -> units for one provider, merged into ``result``; returns why it could not start."""
+    """Plan -> units for one provider, merged into ``result``; returns why it could not start."""
     try:
-        scopes: list[Scope] = provider.scopes(options)
-        if not scopes:
-            raise ProviderError(f"{provider.name}: no scope to scan (check credentials and scope options)")
-        units = provider.plan(scopes, wanted, options)
+        plan: Plan = provider.plan(wanted, options)
+        if not plan.scopes:
+            why = f": {plan.errors[0].message}" if plan.errors else " (check credentials and scope options)"
+            raise ProviderError(f"{provider.name}: no scope to scan{why}")
     except ProviderError as exc:
         # One provider that cannot start (no credentials) must not stop the others.
         result.errors.extend(
             CollectionError(provider.name, "*", "*", ft, "ProviderUnavailable", str(exc)) for ft in sorted(wanted)
         )
         return str(exc)
-    result.scopes.extend(s.to_dict() for s in scopes)
-    for outcome in run_units(provider, units, concurrency=concurrency, progress=progress):
+    result.scopes.extend(s.to_dict() for s in plan.scopes)
+    result.errors.extend(plan.errors)
+    result.metadata["requests"] += plan.requests
+    for outcome in run_units(provider, plan.units, concurrency=concurrency, progress=progress):
         result.facts.extend(outcome.facts)
         result.errors.extend(outcome.errors)
         result.coverage.extend(outcome.coverage)
         result.metadata["requests"] += outcome.requests
         if any(e.code == INTERRUPTED for e in outcome.errors):
             result.metadata["interrupted"] = True
-    planning_requests = getattr(provider, "planning_requests", None)
-    if callable(planning_requests):
-        result.metadata["requests"] += planning_requests()
-    plan_errors = getattr(provider, "plan_errors", None)
-    if callable(plan_errors):
-        result.errors.extend(plan_errors())
     return None
 
 

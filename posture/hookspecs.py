@@ -33,7 +33,8 @@ def register_providers(register: Callable[[Any], None]) -> None:
 
     :param register: call ``register(provider)`` with an object implementing
         :class:`posture.provider.Provider` (a name, the fact types it can
-        collect, its CLI options, ``scopes``/``plan``/``collect``).
+        collect, its CLI options, ``plan``/``collect``). One object serves every
+        scan in the process, so it keeps no per-scan state.
     :return: nothing; the return value is ignored.
     """
 

@@ -8,13 +8,15 @@ key regardless of order.
 
 Lifecycle, as driven by :mod:`posture.collect`:
 
-1. ``provider.scopes(options)`` -> the scopes to scan (may call the cloud:
-   Organizations, subscription list, project search).
-2. ``provider.plan(scopes, fact_types, options)`` -> work units covering only
-   the requested fact types (region discovery happens here).
-3. ``provider.collect(unit)`` for every unit, concurrently, bounded ->
+1. ``provider.plan(fact_types, options)`` -> a :class:`Plan`: the scopes to
+   scan (Organizations, subscription list, project search), work units
+   covering only the requested fact types (region discovery happens here),
+   the scopes that could not be planned, and the requests that cost.
+2. ``provider.collect(unit)`` for every unit, concurrently, bounded ->
    :class:`UnitOutcome` (facts, errors, coverage, request count).
 
+Everything a scan learns travels in these return values, never in the
+provider object, so one registered provider can serve concurrent scans.
 Providers must not import their SDK at module import time.
 """
 
@@ -94,6 +96,22 @@ class UnitOutcome:
     requests: int = 0
 
 
+@dataclass
+class Plan:
+    """What one scan of a provider will do, and what finding that out cost.
+
+    ``errors`` are scopes (or parents of scopes) that could not be planned: a
+    denied subscription, an account whose role cannot be assumed, an
+    unreadable folder, as :class:`CollectionError` s for the fact types they
+    would have fed. ``requests`` counts the API requests made while planning.
+    """
+
+    scopes: list[Scope]
+    units: list[WorkUnit]
+    errors: list[CollectionError] = field(default_factory=list)
+    requests: int = 0
+
+
 class RequestCounter:
     """A thread-safe count of HTTP requests (retries included), reported as ``UnitOutcome.requests``.
 
@@ -122,9 +140,9 @@ class Provider(Protocol):
     #: extra CLI options
     options: list[Option]
 
-    def scopes(self, options: dict[str, Any]) -> list[Scope]: ...
-
-    def plan(self, scopes: list[Scope], fact_types: set[str], options: dict[str, Any]) -> list[WorkUnit]: ...
+    def plan(self, fact_types: set[str], options: dict[str, Any]) -> Plan:
+        """Scopes and work units for ``fact_types``; raise :class:`ProviderError` when nothing can be scanned."""
+        ...
 
     def collect(self, unit: WorkUnit) -> UnitOutcome: ...
 

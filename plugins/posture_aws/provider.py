@@ -1,4 +1,4 @@
-"""The AWS provider: scopes (accounts), plan (units), collect (one unit).
+"""The AWS provider: plan (accounts, then units), collect (one unit).
 
 No SDK import at module level: boto3 loads when a scan starts.
 """
@@ -6,12 +6,14 @@ No SDK import at module level: boto3 loads when a scan starts.
 from __future__ import annotations
 
 import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from posture.facts import GLOBAL_REGION, CollectionError
-from posture.provider import Option, ProviderError, Scope, UnitOutcome, WorkUnit
+from posture.provider import Option, Plan, ProviderError, Scope, UnitOutcome, WorkUnit
 from posture_aws.context import PROVIDER, UnitContext
 from posture_aws.errors import error_code, error_message
 from posture_aws.registry import BY_NAME, COLLECTORS, FACT_TYPES
@@ -20,6 +22,7 @@ from posture_aws.sessions import CURRENT_COUNTER, CredentialPath, RequestCounter
 OPTED_IN = ("opt-in-not-required", "opted-in")
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 INNER_POOL_SIZE = 16
+CACHED_SCANS = 8
 
 
 class AwsProvider:
@@ -41,22 +44,29 @@ class AwsProvider:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pools: dict[tuple[int, float], SessionPool] = {}
+        #: session pools (sessions, clients) per scan: a cache that correctness never depends on
+        self._pools: OrderedDict[str, SessionPool] = OrderedDict()
         self._executor: ThreadPoolExecutor | None = None
-        self._planning = RequestCounter()
-        self._plan_errors: list[CollectionError] = []
-        self._paths: dict[str, CredentialPath] = {}
-        self._partition = "aws"
 
-    # -- shared state -------------------------------------------------------------------
-    def _pool(self, options: Callable[[str], Any]) -> SessionPool:
-        """The session pool for these retry/timeout settings (``options``: scan options' or a unit's getter)."""
-        key = (_positive(options("aws_max_attempts"), 8, int, "--aws-max-attempts"),
-               _positive(options("aws_read_timeout"), 30.0, float, "--aws-read-timeout"))
+    # -- shared, per-scan caches ----------------------------------------------------------
+    def _pool(self, scan: str, options: Callable[[str], Any]) -> SessionPool:
+        """The session pool of scan ``scan``, made on first use from its retry/timeout settings.
+
+        Each scan gets its own (credentials and endpoints may have changed since the last); the few
+        most recent stay cached, and a unit whose pool was evicted simply builds a new one.
+        """
+        attempts = _positive(options("aws_max_attempts"), 8, int, "--aws-max-attempts")
+        timeout = _positive(options("aws_read_timeout"), 30.0, float, "--aws-read-timeout")
         with self._lock:
-            if key not in self._pools:
-                self._pools[key] = SessionPool(max_attempts=key[0], read_timeout=key[1], max_pool_connections=64)
-            return self._pools[key]
+            pool = self._pools.get(scan)
+            if pool is None:
+                pool = self._pools[scan] = SessionPool(max_attempts=attempts, read_timeout=timeout,
+                                                       max_pool_connections=64)
+                while len(self._pools) > CACHED_SCANS:
+                    self._pools.popitem(last=False)
+            else:
+                self._pools.move_to_end(scan)
+            return pool
 
     def _inner(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -64,99 +74,81 @@ class AwsProvider:
                 self._executor = ThreadPoolExecutor(INNER_POOL_SIZE, thread_name_prefix="posture-aws")
             return self._executor
 
-    def _reset(self) -> None:
-        """A new scan: fresh sessions and clients (credentials, endpoints may have changed), no old errors."""
-        with self._lock:
-            self._pools.clear()
-            self._planning = RequestCounter()
-            self._plan_errors = []
-            self._paths = {}
-
-    def planning_requests(self) -> int:
-        return self._planning.value
-
-    def plan_errors(self) -> list[CollectionError]:
-        return list(self._plan_errors)
-
     @staticmethod
     def _base_path(options: dict[str, Any]) -> CredentialPath:
         path = CredentialPath(options.get("profile") or None, (), options.get("external_id") or None)
         return path.then(options["role_arn"]) if options.get("role_arn") else path
 
-    # -- scopes ---------------------------------------------------------------------------
-    def scopes(self, options: dict[str, Any]) -> list[Scope]:
-        """The caller's account, or every active account of its Organization with ``--org``."""
-        self._reset()
-        token = CURRENT_COUNTER.set(self._planning)
+    # -- plan -----------------------------------------------------------------------------
+    def plan(self, fact_types: set[str], options: dict[str, Any]) -> Plan:
+        """Accounts to scan, then units for the collectors producing ``fact_types``: global collectors
+        once per account, regional ones per enabled region."""
+        scan = uuid.uuid4().hex
+        counter = RequestCounter()
+        token = CURRENT_COUNTER.set(counter)
         try:
-            pool = self._pool(options.get)
-            base = self._base_path(options)
-            try:
-                ident = pool.client(base, "sts", pool.default_region(base)).get_caller_identity()
-            except Exception as exc:
-                raise ProviderError(f"aws: cannot identify the caller: {error_code(exc)}: "
-                                    f"{error_message(exc)}") from None
-            self._partition = ident["Arn"].split(":")[1]
-            me = ident["Account"]
-            self._paths = {me: base}
-            if not options.get("org"):
-                return [Scope(PROVIDER, me, me, "account")]
-            return self._org_scopes(pool, base, me, options)
+            pool = self._pool(scan, options.get)
+            partition, accounts = self._accounts(pool, options)
+            units, errors = self._units(scan, pool, partition, accounts, fact_types, options)
         finally:
             CURRENT_COUNTER.reset(token)
+        return Plan([scope for scope, _ in accounts], units, errors, counter.value)
 
-    def _org_scopes(self, pool: SessionPool, base: CredentialPath, me: str, options: dict[str, Any]) -> list[Scope]:
+    def _accounts(self, pool: SessionPool, options: dict[str, Any]
+                  ) -> tuple[str, list[tuple[Scope, CredentialPath]]]:
+        """The partition, and the caller's account or every active account of its Organization (``--org``),
+        each with the credential path that reaches it."""
+        base = self._base_path(options)
+        try:
+            ident = pool.client(base, "sts", pool.default_region(base)).get_caller_identity()
+        except Exception as exc:
+            raise ProviderError(f"aws: cannot identify the caller: {error_code(exc)}: "
+                                f"{error_message(exc)}") from None
+        partition, me = ident["Arn"].split(":")[1], ident["Account"]
+        if not options.get("org"):
+            return partition, [(Scope(PROVIDER, me, me, "account"), base)]
         orgs = pool.client(base, "organizations", pool.default_region(base))
         try:
             org_id = orgs.describe_organization()["Organization"]["Id"]
-            accounts = [a for page in orgs.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+            listed = [a for page in orgs.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
         except Exception as exc:
             raise ProviderError(f"aws: --org: cannot list the organization's accounts: {error_code(exc)}: "
                                 f"{error_message(exc)}") from None
         role_name = options.get("role_name") or DEFAULT_ROLE_NAME
-        scopes = []
-        for acct in sorted(accounts, key=lambda a: a["Id"]):
+        accounts = []
+        for acct in sorted(listed, key=lambda a: a["Id"]):
             if acct.get("Status", "ACTIVE") != "ACTIVE":
                 continue
-            if acct["Id"] != me:
-                self._paths[acct["Id"]] = base.then(f"arn:{self._partition}:iam::{acct['Id']}:role/{role_name}")
-            scopes.append(Scope(PROVIDER, acct["Id"], acct.get("Name", acct["Id"]), "account", org_id))
-        return scopes
+            path = base if acct["Id"] == me else base.then(f"arn:{partition}:iam::{acct['Id']}:role/{role_name}")
+            accounts.append((Scope(PROVIDER, acct["Id"], acct.get("Name", acct["Id"]), "account", org_id), path))
+        return partition, accounts
 
-    # -- plan -----------------------------------------------------------------------------
-    def plan(self, scopes: list[Scope], fact_types: set[str], options: dict[str, Any]) -> list[WorkUnit]:
-        """Units for the collectors producing ``fact_types``: global ones once per account, regional per region."""
+    def _units(self, scan: str, pool: SessionPool, partition: str, accounts: list[tuple[Scope, CredentialPath]],
+               fact_types: set[str], options: dict[str, Any]) -> tuple[list[WorkUnit], list[CollectionError]]:
         collectors = [c for c in COLLECTORS if fact_types.intersection(c.fact_types)]
+        units: list[WorkUnit] = []
+        errors: list[CollectionError] = []
         if not collectors:
-            return []
-        token = CURRENT_COUNTER.set(self._planning)
-        try:
-            pool = self._pool(options.get)
-            units: list[WorkUnit] = []
-            for scope in scopes:
-                path = self._paths.get(scope.id) or self._base_path(options)
-                try:
-                    home = pool.default_region(path)
-                    regions = self._regions(pool, path, home, options)
-                except Exception as exc:  # one account's failure never stops the others
-                    code = error_code(exc)
-                    self._plan_errors.extend(
-                        CollectionError(PROVIDER, scope.id, GLOBAL_REGION, ft, code,
-                                        f"account {scope.id} could not be scanned: {error_message(exc)}")
-                        for ft in sorted(fact_types))
-                    continue
-                home = home if home in regions else regions[0]
-                common = (("profile", path.profile), ("roles", path.roles), ("external_id", path.external_id),
-                          ("partition", self._partition), ("home_region", home), ("regions", tuple(regions)),
-                          ("aws_max_attempts", options.get("aws_max_attempts")),
-                          ("aws_read_timeout", options.get("aws_read_timeout")))
-                for c in collectors:
-                    wanted = tuple(sorted(fact_types.intersection(c.fact_types)))
-                    for region in (regions if c.regional else [GLOBAL_REGION]):
-                        units.append(WorkUnit(PROVIDER, scope.id, region, c.name, wanted, common))
-            return units
-        finally:
-            CURRENT_COUNTER.reset(token)
+            return units, errors
+        for scope, path in accounts:
+            try:
+                home = pool.default_region(path)
+                regions = self._regions(pool, path, home, options)
+            except Exception as exc:  # one account's failure never stops the others
+                errors.extend(CollectionError(PROVIDER, scope.id, GLOBAL_REGION, ft, error_code(exc),
+                                              f"account {scope.id} could not be scanned: {error_message(exc)}")
+                              for ft in sorted(fact_types))
+                continue
+            home = home if home in regions else regions[0]
+            common = (("scan", scan), ("profile", path.profile), ("roles", path.roles),
+                      ("external_id", path.external_id), ("partition", partition), ("home_region", home),
+                      ("regions", tuple(regions)), ("aws_max_attempts", options.get("aws_max_attempts")),
+                      ("aws_read_timeout", options.get("aws_read_timeout")))
+            for c in collectors:
+                wanted = tuple(sorted(fact_types.intersection(c.fact_types)))
+                for region in (regions if c.regional else [GLOBAL_REGION]):
+                    units.append(WorkUnit(PROVIDER, scope.id, region, c.name, wanted, common))
+        return units, errors
 
     def _regions(self, pool: SessionPool, path: CredentialPath, home: str, options: dict[str, Any]) -> list[str]:
         """``--region`` values, else the enabled regions (EC2 DescribeRegions, opt-in status filtered)."""
@@ -176,7 +168,7 @@ class AwsProvider:
     def collect(self, unit: WorkUnit) -> UnitOutcome:
         counter = RequestCounter()
         token = CURRENT_COUNTER.set(counter)
-        ctx = UnitContext(unit, self._pool(unit.option), self._inner(), counter)
+        ctx = UnitContext(unit, self._pool(unit.option("scan", ""), unit.option), self._inner(), counter)
         try:
             BY_NAME[unit.collector].function()(ctx)
         except Exception as exc:  # a collector bug still yields data for what it did not reach

@@ -1,17 +1,16 @@
 """The Azure provider: subscriptions as scopes, (subscription x collector) work units.
 
-SDKs are imported only inside ``scopes``/``plan``/``collect``.
+SDKs are imported only inside ``plan``/``collect``.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import fields
 from typing import Any
 
 from posture.facts import CollectionError, Coverage
-from posture.provider import Option, ProviderError, Scope, UnitOutcome, WorkUnit
+from posture.provider import Option, Plan, ProviderError, Scope, UnitOutcome, WorkUnit
 from posture_azure.facttypes import COLLECTOR_FACT_TYPES, FACT_TYPES
 from posture_azure.settings import (
     ENV_ARM_ENDPOINT,
@@ -73,23 +72,39 @@ class AzureProvider:
             # with another instance's credential can never be handed to this one.
             self._credential_name = f"instance:{uuid.uuid4().hex}"
             register_credential(self._credential_name, credential)
-        self._lock = threading.Lock()
-        self._denied: list[tuple[str, str, str]] = []
-        self._plan_errors: list[CollectionError] = []
-        self._planning_requests = 0
 
-    # ------------------------------------------------------------------ scopes
     def settings(self, options: dict[str, Any]) -> AzureSettings:
         opts = dict(options)
         if self._credential_name and not opts.get("azure_credential"):
             opts["azure_credential"] = self._credential_name
         return resolve(opts)
 
-    def scopes(self, options: dict[str, Any]) -> list[Scope]:
+    # -------------------------------------------------------------------- plan
+    def plan(self, fact_types: set[str], options: dict[str, Any]) -> Plan:
+        """Subscriptions to scan, then one unit per (subscription, collector) producing ``fact_types``.
+
+        A subscription that cannot be read is an error for every requested fact type in it.
+        """
+        settings = self.settings(options)
+        scopes, denied, requests = self._subscriptions(settings, options)
+        unit_options = settings_options(settings)
+        units = []
+        for scope in scopes:
+            for collector, produced in COLLECTOR_FACT_TYPES.items():
+                wanted = tuple(sorted(ft for ft in produced if ft in fact_types))
+                if wanted:
+                    units.append(WorkUnit(PROVIDER, scope.id, "global", collector, wanted, unit_options))
+        errors = [CollectionError(PROVIDER, sid, "global", ft, code, message)
+                  for sid, code, message in denied for ft in sorted(fact_types)]
+        return Plan(scopes, units, errors, requests)
+
+    @staticmethod
+    def _subscriptions(settings: AzureSettings, options: dict[str, Any]
+                       ) -> tuple[list[Scope], list[tuple[str, str, str]], int]:
+        """(readable subscriptions, denied ones as (id, code, message), requests made)."""
         from posture_azure import scopes as discovery
         from posture_azure.session import RequestCounter, counting
 
-        settings = self.settings(options)
         count = RequestCounter()
         with counting(count):
             subs = [s for s in (options.get("subscription") or ()) if s]
@@ -99,10 +114,6 @@ class AzureProvider:
                 found, denied = discovery.under_management_group(settings, str(options["management_group"]))
             else:
                 found, denied = discovery.visible(settings)
-        with self._lock:
-            self._denied = denied
-            self._planning_requests = count.value
-            self._plan_errors = []
         if not found and denied and all(code == "CredentialUnavailable" for _, code, _ in denied):
             raise ProviderError(
                 f"azure: no usable Azure credential: {denied[0][2]} Sign in with `az login`, set AZURE_TENANT_ID, "
@@ -111,31 +122,8 @@ class AzureProvider:
         if not found and denied:
             detail = "; ".join(f"{sid}: {code}" for sid, code, _ in denied)
             raise ProviderError(f"azure: no subscription could be read ({detail})")
-        return [Scope(PROVIDER, s["id"], s.get("name", ""), "subscription", s.get("parent", "")) for s in found]
-
-    # -------------------------------------------------------------------- plan
-    def plan(self, scopes: list[Scope], fact_types: set[str], options: dict[str, Any]) -> list[WorkUnit]:
-        unit_options = settings_options(self.settings(options))
-        units = []
-        for scope in scopes:
-            for collector, produced in COLLECTOR_FACT_TYPES.items():
-                wanted = tuple(sorted(ft for ft in produced if ft in fact_types))
-                if wanted:
-                    units.append(WorkUnit(PROVIDER, scope.id, "global", collector, wanted, unit_options))
-        with self._lock:
-            self._plan_errors = [
-                CollectionError(PROVIDER, sid, "global", ft, code, message)
-                for sid, code, message in self._denied for ft in sorted(fact_types)
-            ]
-        return units
-
-    def plan_errors(self) -> list[CollectionError]:
-        with self._lock:
-            return list(self._plan_errors)
-
-    def planning_requests(self) -> int:
-        with self._lock:
-            return self._planning_requests
+        scopes = [Scope(PROVIDER, s["id"], s.get("name", ""), "subscription", s.get("parent", "")) for s in found]
+        return scopes, denied, count.value
 
     # ----------------------------------------------------------------- collect
     def collect(self, unit: WorkUnit) -> UnitOutcome:

@@ -1,20 +1,23 @@
 """The GCP provider object: options, scopes, plan, collect.
 
-Imports no Google SDK at module import time; ``scopes``/``plan``/``collect``
-import what they use.
+Imports no Google SDK at module import time; ``plan``/``collect`` import
+what they use.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
+from collections import OrderedDict
 from typing import Any
 
 from posture.facts import GLOBAL_REGION, CollectionError
-from posture.provider import Option, ProviderError, Scope, UnitOutcome, WorkUnit
+from posture.provider import Option, Plan, ProviderError, Scope, UnitOutcome, WorkUnit
 from posture_gcp.facttypes import COLLECTOR_FACT_TYPES, FACT_TYPES
 from posture_gcp.settings import ENDPOINT_ENV, UNIVERSE_ENV, GcpSettings
 
 PROVIDER = "gcp"
+CACHED_SCANS = 8
 
 
 class GcpProvider:
@@ -39,9 +42,8 @@ class GcpProvider:
         self._lock = threading.Lock()
         self._credentials: Any = None
         self._adc_project: str | None = None
-        self._planning: Any = None
-        self._plan_errors: list[CollectionError] = []
-        self._shared: Any = None
+        #: HTTP sessions and clients shared by the units of the most recent scans (a cache only)
+        self._shared: OrderedDict[str, Any] = OrderedDict()
 
     # ------------------------------------------------------------ credentials
     def _base_credentials(self) -> Any:
@@ -57,26 +59,30 @@ class GcpProvider:
                     raise ProviderError(f"gcp: no Application Default Credentials: {exc}") from None
             return self._credentials
 
-    def _clients(self, settings: GcpSettings) -> Any:
+    def _clients(self, settings: GcpSettings, scan: str) -> Any:
+        """Clients for one scan: each scan shares its own sessions, with a fresh request count per caller."""
         from posture_gcp.auth import CountingCredentials
         from posture_gcp.clients import Clients, Shared
 
+        credentials = self._base_credentials()
         with self._lock:
-            if self._shared is None:
-                self._shared = Shared()
-            shared = self._shared
-        return Clients(settings, CountingCredentials(self._base_credentials()), shared)
+            shared = self._shared.get(scan)
+            if shared is None:
+                shared = self._shared[scan] = Shared()
+                while len(self._shared) > CACHED_SCANS:
+                    self._shared.popitem(last=False)
+        return Clients(settings, CountingCredentials(credentials), shared)
 
-    # ------------------------------------------------------------------ scopes
-    def scopes(self, options: dict[str, Any]) -> list[Scope]:
+    # -------------------------------------------------------------------- plan
+    def plan(self, fact_types: set[str], options: dict[str, Any]) -> Plan:
+        """Projects to scan (explicit, or discovered under folders/organizations), then one unit per
+        (project, collector) producing ``fact_types``."""
         from posture_gcp.scopes import Discovery, as_list, parent_name
 
         settings = GcpSettings.from_options(options)
-        with self._lock:
-            self._shared = None  # a new scan: nothing shared from the previous one
-        clients = self._clients(settings)
-        self._planning = clients.credentials
-        self._plan_errors = []
+        scan = uuid.uuid4().hex
+        clients = self._clients(settings, scan)
+        errors: list[CollectionError] = []
         found: dict[str, Scope] = {}
         for project in as_list(options.get("project")):
             found.setdefault(project, Scope(PROVIDER, project, project, "project"))
@@ -87,37 +93,28 @@ class GcpProvider:
             for parent in parents:
                 for scope in discovery.under(parent):
                     found.setdefault(scope.id, scope)
-            self._plan_errors.extend(discovery.errors)
+            errors.extend(discovery.errors)
         if not found and not parents and self._adc_project:
             found[self._adc_project] = Scope(PROVIDER, self._adc_project, self._adc_project, "project")
         if not found and not parents:
             raise ProviderError("gcp: no project to scan: give --project, --folder or --organization")
-        return sorted(found.values(), key=lambda s: s.id)
-
-    def planning_requests(self) -> int:
-        return self._planning.requests if self._planning is not None else 0
-
-    def plan_errors(self) -> list[CollectionError]:
-        return list(self._plan_errors)
-
-    # -------------------------------------------------------------------- plan
-    def plan(self, scopes: list[Scope], fact_types: set[str], options: dict[str, Any]) -> list[WorkUnit]:
-        settings = GcpSettings.from_options(options)
+        scopes = sorted(found.values(), key=lambda s: s.id)
+        unit_options = (("scan", scan), *settings.as_options())
         units = []
         for scope in scopes:
             for collector, types in COLLECTOR_FACT_TYPES.items():
                 wanted = tuple(sorted(ft for ft in types if ft in fact_types))
                 if wanted:
-                    units.append(WorkUnit(PROVIDER, scope.id, GLOBAL_REGION, collector, wanted,
-                                          settings.as_options()))
-        return units
+                    units.append(WorkUnit(PROVIDER, scope.id, GLOBAL_REGION, collector, wanted, unit_options))
+        return Plan(scopes, units, errors, clients.credentials.requests)
 
     # ----------------------------------------------------------------- collect
     def collect(self, unit: WorkUnit) -> UnitOutcome:
         from posture_gcp.collectors import UnitContext, registry
 
         spec = registry()[unit.collector]
-        ctx = UnitContext(unit, self._clients(GcpSettings.from_options(dict(unit.options))))
+        options = dict(unit.options)
+        ctx = UnitContext(unit, self._clients(GcpSettings.from_options(options), str(options.get("scan", ""))))
         try:
             spec.run(ctx)
         except Exception as exc:  # a collector bug: report it for this unit's fact types, keep the count

@@ -44,7 +44,7 @@ def test_request_count_matches_what_the_endpoint_saw(proxy: FaultProxy, aws_mock
 def test_plan_has_units_only_for_requested_fact_types(aws_mock: dict) -> None:
     provider = AwsProvider()
     opts = scan_options(aws_mock)
-    units = provider.plan(provider.scopes(opts), {"aws.ec2.volume", "aws.iam.user"}, opts)
+    units = provider.plan({"aws.ec2.volume", "aws.iam.user"}, opts).units
     assert sorted((u.collector, u.region, u.fact_types) for u in units) == [
         ("ec2_ebs", "eu-west-1", ("aws.ec2.volume",)),
         ("ec2_ebs", "us-east-1", ("aws.ec2.volume",)),

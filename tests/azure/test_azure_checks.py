@@ -99,7 +99,7 @@ def collected(fake_arm_server: Any, arm_tls: dict[str, str]) -> list[Fact]:
                "azure_credential": CREDENTIAL_SPEC, "azure_retry_backoff": 0.01,
                "subscription": (SUB_MAIN, SUB_PARTIAL)}
     provider = AzureProvider()
-    units = provider.plan(provider.scopes(options), set(FACT_TYPES), options)
+    units = provider.plan(set(FACT_TYPES), options).units
     facts: list[Fact] = []
     for unit in units:
         facts.extend(provider.collect(unit).facts)

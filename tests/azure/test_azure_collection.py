@@ -17,7 +17,7 @@ from tests.azure.fake_arm import SUB_DENIED, SUB_MAIN, SUB_PARTIAL, StaticCreden
 
 
 def run(provider: AzureProvider, options: dict[str, Any], fact_types: set[str]) -> list[UnitOutcome]:
-    units = provider.plan(provider.scopes(options), fact_types, options)
+    units = provider.plan(fact_types, options).units
     return [provider.collect(u) for u in units]
 
 
@@ -54,12 +54,11 @@ def test_denied_subscription_is_a_plan_error_and_the_others_are_scanned(azure_op
                                                                         arm: Any) -> None:
     provider = AzureProvider()
     options = {**azure_options, "subscription": [SUB_MAIN, SUB_DENIED]}
-    scopes = provider.scopes(options)
-    assert [s.id for s in scopes] == [SUB_MAIN]
-    units = provider.plan(scopes, {"azure.keyvault.vault", "azure.web.app"}, options)
+    plan = provider.plan({"azure.keyvault.vault", "azure.web.app"}, options)
+    assert [s.id for s in plan.scopes] == [SUB_MAIN]
+    units = plan.units
     assert {u.scope for u in units} == {SUB_MAIN}
-    errors = provider.plan_errors()
-    assert sorted((e.scope, e.fact_type, e.code) for e in errors) == [
+    assert sorted((e.scope, e.fact_type, e.code) for e in plan.errors) == [
         (SUB_DENIED, "azure.keyvault.vault", "AuthorizationFailed"),
         (SUB_DENIED, "azure.web.app", "AuthorizationFailed")]
     assert all(provider.collect(u).errors == [] for u in units)
@@ -67,27 +66,26 @@ def test_denied_subscription_is_a_plan_error_and_the_others_are_scanned(azure_op
 
 def test_no_readable_subscription_is_a_provider_error(azure_options: dict[str, Any]) -> None:
     with pytest.raises(ProviderError, match="AuthorizationFailed"):
-        AzureProvider().scopes({**azure_options, "subscription": [SUB_DENIED]})
+        AzureProvider().plan(set(), {**azure_options, "subscription": [SUB_DENIED]})
 
 
 def test_default_scope_is_every_enabled_visible_subscription(azure_options: dict[str, Any], arm: Any) -> None:
-    provider = AzureProvider()
-    scopes = provider.scopes(azure_options)
-    assert [(s.id, s.name) for s in scopes] == [(SUB_MAIN, "prod"), (SUB_PARTIAL, "partial")]
-    assert provider.planning_requests() == 1
+    plan = AzureProvider().plan(set(), azure_options)
+    assert [(s.id, s.name) for s in plan.scopes] == [(SUB_MAIN, "prod"), (SUB_PARTIAL, "partial")]
+    assert plan.requests == 1
 
 
 def test_management_group_scope_follows_descendant_pages(azure_options: dict[str, Any]) -> None:
-    scopes = AzureProvider().scopes({**azure_options, "management_group": "mg-prod"})
+    scopes = AzureProvider().plan(set(), {**azure_options, "management_group": "mg-prod"}).scopes
     assert [(s.id, s.parent) for s in scopes] == [(SUB_MAIN, "mg-apps"), (SUB_PARTIAL, "mg-prod")]
     with pytest.raises(ProviderError, match="AuthorizationFailed"):
-        AzureProvider().scopes({**azure_options, "management_group": "mg-secret"})
+        AzureProvider().plan(set(), {**azure_options, "management_group": "mg-secret"})
 
 
 def test_only_requested_fact_types_are_collected(azure_options: dict[str, Any], arm: Any) -> None:
     provider = AzureProvider()
     options = {**azure_options, "subscription": [SUB_MAIN]}
-    units = provider.plan(provider.scopes(options), {"azure.storage.account", "azure.compute.disk"}, options)
+    units = provider.plan({"azure.storage.account", "azure.compute.disk"}, options).units
     assert sorted((u.collector, u.fact_types) for u in units) == [
         ("compute", ("azure.compute.disk",)), ("storage", ("azure.storage.account",))]
     arm.reset()
@@ -101,7 +99,7 @@ def test_only_requested_fact_types_are_collected(azure_options: dict[str, Any], 
 def test_request_count_matches_what_the_server_saw(azure_options: dict[str, Any], arm: Any) -> None:
     provider = AzureProvider()
     options = {**azure_options, "subscription": [SUB_MAIN]}
-    units = provider.plan(provider.scopes(options), set(FACT_TYPES), options)
+    units = provider.plan(set(FACT_TYPES), options).units
     arm.reset()
     outcomes = [provider.collect(u) for u in units]
     assert sum(o.requests for o in outcomes) == len(arm.requests)
@@ -136,13 +134,13 @@ def test_wrong_token_is_an_authentication_error_not_a_crash(azure_options: dict[
     provider = AzureProvider(credential=WrongToken())
     options = {k: v for k, v in azure_options.items() if k != "azure_credential"}
     with pytest.raises(ProviderError, match="AuthenticationFailed"):
-        provider.scopes({**options, "subscription": [SUB_MAIN]})
+        provider.plan(set(), {**options, "subscription": [SUB_MAIN]})
 
 
 def test_units_are_picklable_and_carry_resolved_settings(azure_options: dict[str, Any]) -> None:
     provider = AzureProvider()
     options = {**azure_options, "subscription": [SUB_MAIN]}
-    units = provider.plan(provider.scopes(options), set(FACT_TYPES), options)
+    units = provider.plan(set(FACT_TYPES), options).units
     assert len(units) == 10
     clone = pickle.loads(pickle.dumps(units[0]))
     assert clone == units[0]

@@ -20,7 +20,7 @@ CHECKS = {c.id.rsplit(".", 1)[1]: c for c in identity_checks()}
 def collect(options: dict[str, Any], subs: list[str]) -> tuple[dict[str, Fact], int, list[Any]]:
     provider = AzureProvider()
     opts = {**options, "subscription": subs}
-    units = provider.plan(provider.scopes(opts), {IDENTITY}, opts)
+    units = provider.plan({IDENTITY}, opts).units
     outcomes = [provider.collect(u) for u in units]
     facts = {f.scope: f for o in outcomes for f in o.facts}
     return facts, sum(o.requests for o in outcomes), [e for o in outcomes for e in o.errors]
@@ -68,7 +68,7 @@ def test_denied_assessments_list_is_an_error_for_the_identity_fact_only(azure_op
                                                                         arm: Any) -> None:
     provider = AzureProvider()
     opts = {**azure_options, "subscription": [SUB_MAIN]}
-    [unit] = provider.plan(provider.scopes(opts), {IDENTITY, "azure.security.contacts"}, opts)
+    [unit] = provider.plan({IDENTITY, "azure.security.contacts"}, opts).units
     arm.reset()
     with arm.override(f"/subscriptions/{SUB_MAIN}/providers/Microsoft.Security/assessments",
                       403, "AuthorizationFailed", "no Microsoft.Security/assessments/read"):

@@ -1,6 +1,6 @@
 """An in-memory provider used by the core tests.
 
-It behaves like a real provider (scopes, plan, collect, coverage, errors) but
+It behaves like a real provider (plan with scopes, collect, coverage, errors) but
 reads its resources from a dict, so engine and output behaviour can be proven
 without any cloud SDK.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from posture.facts import CollectionError, Coverage, Fact
 from posture.hookspecs import hookimpl
-from posture.provider import Option, Scope, UnitOutcome, WorkUnit
+from posture.provider import Option, Plan, Scope, UnitOutcome, WorkUnit
 
 CHECKS = Path(__file__).parent / "fake_checks.yaml"
 
@@ -34,12 +34,10 @@ class FakeProvider:
     def __init__(self) -> None:
         self.collected: list[tuple[str, ...]] = []
 
-    def scopes(self, options: dict[str, Any]) -> list[Scope]:
-        wanted = options.get("fake_scope") or sorted(WORLD)
-        return [Scope("fake", s, f"Fake {s}", "account") for s in wanted]
-
-    def plan(self, scopes: list[Scope], fact_types: set[str], options: dict[str, Any]) -> list[WorkUnit]:
-        return [WorkUnit("fake", s.id, "global", ft, (ft,)) for s in scopes for ft in sorted(fact_types)]
+    def plan(self, fact_types: set[str], options: dict[str, Any]) -> Plan:
+        scopes = [Scope("fake", s, f"Fake {s}", "account") for s in options.get("fake_scope") or sorted(WORLD)]
+        units = [WorkUnit("fake", s.id, "global", ft, (ft,)) for s in scopes for ft in sorted(fact_types)]
+        return Plan(scopes, units)
 
     def collect(self, unit: WorkUnit) -> UnitOutcome:
         self.collected.append(unit.fact_types)

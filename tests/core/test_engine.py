@@ -106,7 +106,7 @@ def test_work_units_are_picklable_and_outcomes_merge_regardless_of_order(fake_cl
     from posture.collect import run_units
 
     plan = plan_scan("tier-1", ["fake"])
-    units = fake_cloud.PROVIDER.plan(fake_cloud.PROVIDER.scopes({}), plan.fact_types, {})
+    units = fake_cloud.PROVIDER.plan(plan.fact_types, {}).units
     assert [pickle.loads(pickle.dumps(u)) for u in units] == units
     shuffled = units[:]
     random.Random(7).shuffle(shuffled)
@@ -124,7 +124,7 @@ def test_provider_that_cannot_start_is_recorded_while_others_are_scanned(fake_cl
         fact_types = {"broken.thing": "x"}
         options: list = []
 
-        def scopes(self, options):
+        def plan(self, fact_types, options):
             raise ProviderError("broken: no credentials found")
 
     facts = collect([Broken(), fake_cloud.PROVIDER], {"broken.thing", "fake.storage.bucket"}, {})
@@ -132,46 +132,45 @@ def test_provider_that_cannot_start_is_recorded_while_others_are_scanned(fake_cl
     assert any(f.type == "fake.storage.bucket" for f in facts.facts)
 
 
-def test_concurrent_scans_of_one_provider_keep_their_own_planning_state() -> None:
-    """Providers keep per-scan state (plan errors); two scans in one process must not mix it."""
+def test_concurrent_scans_of_one_provider_keep_their_own_plans() -> None:
+    """A scan's plan (its errors, its request count) travels in return values, so two concurrent scans of
+    one registered provider neither wait for each other nor mix what they found."""
     import threading
-    import time
 
     from posture.collect import collect
     from posture.facts import CollectionError, Coverage
-    from posture.provider import Scope, UnitOutcome, WorkUnit
+    from posture.provider import Plan, Scope, UnitOutcome, WorkUnit
 
-    class Stateful:
-        name = "stateful"
-        fact_types = {"stateful.thing": "x"}
+    both_collecting = threading.Barrier(2, timeout=10)
+
+    class Shared:
+        name = "shared"
+        fact_types = {"shared.thing": "x"}
         options: list = []
 
-        def scopes(self, options):
-            self._denied = options["denied"]
-            return [Scope("stateful", options["scope"])]
-
-        def plan(self, scopes, fact_types, options):
-            return [WorkUnit("stateful", s.id, "global", "c", ("stateful.thing",)) for s in scopes]
+        def plan(self, fact_types, options):
+            scope = Scope("shared", options["scope"])
+            denied = [CollectionError("shared", d, "global", "shared.thing", "AccessDenied", "") for d in options["denied"]]
+            return Plan([scope], [WorkUnit("shared", scope.id, "global", "c", ("shared.thing",))], denied,
+                        requests=options["requests"])
 
         def collect(self, unit):
-            time.sleep(0.2)  # the other scan's scopes() runs meanwhile, without the per-provider turn
-            return UnitOutcome(unit, coverage=[Coverage("stateful", unit.scope, "global", "stateful.thing")])
+            both_collecting.wait()  # proves the two scans run at the same time: neither holds the provider
+            return UnitOutcome(unit, coverage=[Coverage("shared", unit.scope, "global", "shared.thing")])
 
-        def plan_errors(self):
-            return [CollectionError("stateful", d, "global", "stateful.thing", "AccessDenied", "") for d in self._denied]
-
-    provider = Stateful()
+    provider = Shared()
     results: dict[str, object] = {}
 
-    def scan(scope: str, denied: list[str]) -> None:
-        results[scope] = collect([provider], {"stateful.thing"}, {"scope": scope, "denied": denied})
+    def scan(scope: str, denied: list[str], requests: int) -> None:
+        results[scope] = collect([provider], {"shared.thing"}, {"scope": scope, "denied": denied,
+                                                                 "requests": requests})
 
-    threads = [threading.Thread(target=scan, args=("a", ["a-child"])),
-               threading.Thread(target=scan, args=("b", ["b-child"]))]
+    threads = [threading.Thread(target=scan, args=("a", ["a-child"], 3)),
+               threading.Thread(target=scan, args=("b", ["b-child"], 5))]
     for t in threads:
         t.start()
-        time.sleep(0.05)
     for t in threads:
         t.join()
     assert [e.scope for e in results["a"].errors] == ["a-child"]
     assert [e.scope for e in results["b"].errors] == ["b-child"]
+    assert (results["a"].metadata["requests"], results["b"].metadata["requests"]) == (3, 5)

@@ -14,7 +14,7 @@ from tests.gcp.fake_gcp import FakeGcp
 def _run(fake: FakeGcp, project: str, fact_types: set[str], **extra: Any) -> Any:
     provider = GcpProvider()
     options = {"gcp_api_endpoint": fake.url, "gcp_max_retries": 2, "project": [project], **extra}
-    units = provider.plan(provider.scopes(options), fact_types, options)
+    units = provider.plan(fact_types, options).units
     return [provider.collect(u) for u in units]
 
 
@@ -73,7 +73,7 @@ def test_paginated_calls_send_the_previous_next_page_token(fake_gcp: FakeGcp) ->
 def test_unit_request_count_equals_requests_the_server_received(fake_gcp: FakeGcp) -> None:
     provider = GcpProvider()
     options = {"gcp_api_endpoint": fake_gcp.url, "project": ["bad-project"]}
-    units = provider.plan(provider.scopes(options), set(provider.fact_types), options)
+    units = provider.plan(set(provider.fact_types), options).units
     for unit in units:
         fake_gcp.clear_log()
         outcome = provider.collect(unit)

@@ -35,7 +35,7 @@ def _run(fake: FakeGcp, project: str | list[str], fact_types: set[str]) -> FactS
     provider = GcpProvider()
     projects = [project] if isinstance(project, str) else project
     options = {"gcp_api_endpoint": fake.url, "gcp_max_retries": 0, "project": projects}
-    outcomes = [provider.collect(u) for u in provider.plan(provider.scopes(options), fact_types, options)]
+    outcomes = [provider.collect(u) for u in provider.plan(fact_types, options).units]
     return FactSet(facts=[f for o in outcomes for f in o.facts], errors=[e for o in outcomes for e in o.errors],
                    coverage=[c for o in outcomes for c in o.coverage])
 

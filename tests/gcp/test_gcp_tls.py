@@ -40,8 +40,7 @@ def test_every_api_is_collected_over_tls_with_a_private_ca(tls_fake: FakeGcp) ->
     assert tls_fake.url.startswith("https://127.0.0.1:")
     provider = GcpProvider()
     options = {"gcp_api_endpoint": tls_fake.url, "project": ["good-project"], "gcp_max_retries": 0}
-    outcomes = [provider.collect(u) for u in provider.plan(provider.scopes(options), set(provider.fact_types),
-                                                           options)]
+    outcomes = [provider.collect(u) for u in provider.plan(set(provider.fact_types), options).units]
     assert [e for o in outcomes for e in o.errors] == []
     assert {c.fact_type for o in outcomes for c in o.coverage} == set(provider.fact_types)
     assert {c.status for c in tls_fake.calls()} == {200}
