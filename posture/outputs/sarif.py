@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,25 @@ from urllib.parse import quote
 
 from posture.hookspecs import hookimpl
 from posture.outputs import Output, write_text
-from posture.report import SECURITY_SEVERITY, Report, Result
+from posture.report import SECURITY_SEVERITY, SEVERITY_ORDER, Report, Result
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/posture-dev/posture"
 FINGERPRINT_KEY = "postureResource/v1"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 MAX_TAGS = 20
+#: GitHub code scanning rejects a run with more results than this (and displays the top 5,000 by severity)
+GITHUB_MAX_RESULTS = 25_000
+MAX_RESULTS_ENV = "POSTURE_SARIF_MAX_RESULTS"
+
+
+def max_results() -> int:
+    """The results cap: ``$POSTURE_SARIF_MAX_RESULTS`` (0 = no cap, for other SARIF consumers), else GitHub's."""
+    raw = os.environ.get(MAX_RESULTS_ENV, "").strip()
+    try:
+        return int(raw) if raw else GITHUB_MAX_RESULTS
+    except ValueError:
+        return GITHUB_MAX_RESULTS
 
 
 def _rule_name(check_id: str) -> str:
@@ -120,6 +133,19 @@ def _result(result: Result, rule_index: int, info: dict[str, Any]) -> dict[str, 
     return out
 
 
+def _within_limit(shown: list[Result], fixed: list[Result], limit: int
+                  ) -> tuple[list[Result], list[Result], int]:
+    """Keep at most ``limit`` results, most severe current failures first, then fixed ones; order is kept."""
+    total = len(shown) + len(fixed)
+    if limit <= 0 or total <= limit:
+        return shown, fixed, 0
+    ranked = sorted(range(total), key=lambda i: (i >= len(shown), -SEVERITY_ORDER.get(
+        (shown[i] if i < len(shown) else fixed[i - len(shown)]).severity, 2), i))
+    keep = set(ranked[:limit])
+    return ([r for i, r in enumerate(shown) if i in keep],
+            [r for i, r in enumerate(fixed, start=len(shown)) if i in keep], total - limit)
+
+
 def automation_id(report: Report) -> str:
     """Distinguishes provider/scope (and tier) so several uploads coexist on GitHub."""
     keys = sorted(f"{s['provider']}-{s['id']}" for s in report.scopes) or ["none"]
@@ -152,18 +178,24 @@ def render(report: Report) -> dict[str, Any]:
     check_ids = sorted(report.checks)
     index = {cid: i for i, cid in enumerate(check_ids)}
     rules = [_rule(cid, report.checks[cid], report.tier.get("id", "")) for cid in check_ids]
-    results = [
-        _result(r, index[r.check_id], report.checks[r.check_id])
-        for r in report.results
-        if r.status in ("fail", "waived") and r.check_id in index
-    ]
-    for absent in report.coverage.get("absent", []):
-        result = Result.from_dict(absent) if isinstance(absent, dict) and "check_id" in absent else None
-        if result is not None and result.check_id in index:
-            item = _result(result, index[result.check_id], report.checks[result.check_id])
-            item["baselineState"] = "absent"
-            results.append(item)
+    shown = [r for r in report.results if r.status in ("fail", "waived") and r.check_id in index]
+    fixed = [r for r in (Result.from_dict(a) for a in report.coverage.get("absent", [])
+                         if isinstance(a, dict) and "check_id" in a) if r.check_id in index]
+    shown, fixed, left_out = _within_limit(shown, fixed, max_results())
+    results = [_result(r, index[r.check_id], report.checks[r.check_id]) for r in shown]
+    for result in fixed:
+        item = _result(result, index[result.check_id], report.checks[result.check_id])
+        item["baselineState"] = "absent"
+        results.append(item)
     notifications = _notifications(report)
+    if left_out:
+        notifications.append({
+            "level": "warning",
+            "message": {"text": f"{left_out} lower-severity results were left out of this SARIF run: GitHub code "
+                                f"scanning rejects a run with more than {GITHUB_MAX_RESULTS:,} results. The JSON "
+                                "report has every result; scanning fewer scopes per upload keeps them all."},
+            "descriptor": {"id": "ResultsLimit"},
+        })
     invocation: dict[str, Any] = {
         "executionSuccessful": not any(n["level"] == "error" for n in notifications),
         "toolExecutionNotifications": notifications,

@@ -64,3 +64,23 @@ def test_sarif_fingerprint_depends_only_on_check_and_resource(fake_cloud, monkey
     after = {r["partialFingerprints"]["postureResource/v1"]
              for r in sarif.render(run_scan("tier-2", ["fake"]))["runs"][0]["results"]}
     assert before == after
+
+
+def test_sarif_over_the_github_results_limit_keeps_the_most_severe_and_says_what_it_left_out(
+        fake_cloud, monkeypatch) -> None:
+    report = run_scan("tier-2", ["fake"])
+    failing = sorted((r for r in report.results if r.status == "fail"), key=lambda r: r.sort_key)
+    assert len(failing) >= 3 and {r.severity for r in failing} != {failing[0].severity}
+    monkeypatch.setenv(sarif.MAX_RESULTS_ENV, "2")
+    log = sarif.render(report)
+    assert_valid_sarif(log)
+    run = log["runs"][0]
+    severity = {cid: report.checks[cid]["severity"] for cid in report.checks}
+    kept = sorted(sarif.SEVERITY_ORDER[severity[r["ruleId"]]] for r in run["results"])
+    assert len(kept) == 2
+    assert kept == sorted(sarif.SEVERITY_ORDER[r.severity] for r in failing)[-2:]
+    [note] = [n for n in run["invocations"][0]["toolExecutionNotifications"]
+              if n["descriptor"]["id"] == "ResultsLimit"]
+    assert note["message"]["text"].startswith(f"{len(failing) - 2} lower-severity results were left out")
+    monkeypatch.setenv(sarif.MAX_RESULTS_ENV, "0")
+    assert len(sarif.render(report)["runs"][0]["results"]) == len(failing)
