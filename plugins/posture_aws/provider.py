@@ -89,6 +89,7 @@ class AwsProvider:
         try:
             pool = self._pool(scan, options.get)
             partition, accounts = self._accounts(pool, options)
+            _check_regions(options.get("region") or (), partition)
             units, errors = self._units(scan, pool, partition, accounts, fact_types, options)
         finally:
             CURRENT_COUNTER.reset(token)
@@ -192,3 +193,20 @@ def _positive(value: Any, default: float, kind: Callable[[Any], Any], flag: str)
     if number is None or number <= 0:
         raise ProviderError(f"aws: {flag} must be a positive number, not {value!r}")
     return number
+
+
+def _check_regions(chosen: Any, partition: str) -> None:
+    """Refuse a ``--region`` botocore does not know in the caller's partition before any call is made:
+    a typo would otherwise cost every unit a run of connection retries and end as a wall of errors."""
+    import difflib
+
+    import boto3
+
+    known = set(boto3.Session().get_available_regions("ec2", partition_name=partition))
+    unknown = [r for r in chosen if r and r not in known]
+    if not known or not unknown:
+        return
+    hints = [f"{r} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(r, sorted(known), 1)) else r
+             for r in unknown]
+    raise ProviderError(f"aws: unknown region {', '.join(hints)} in partition {partition} "
+                        "(`aws ec2 describe-regions --all-regions` lists them)")

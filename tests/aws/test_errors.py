@@ -89,6 +89,14 @@ def test_a_bad_retry_or_timeout_setting_is_a_configuration_error(aws_mock: dict,
         collect_all(scan_options(aws_mock, **{flag: value}), {"aws.ec2.volume"})
 
 
+def test_a_mistyped_region_is_refused_before_any_regional_call(proxy: FaultProxy, aws_mock: dict) -> None:
+    from posture.provider import ProviderError
+
+    with pytest.raises(ProviderError, match=r"unknown region eu-west-9 \(did you mean eu-west-[1-3]\?\) in partition aws"):
+        collect_all(scan_options(aws_mock, region=["us-east-1", "eu-west-9"]), {"aws.ec2.volume"})
+    assert set(proxy.counts) == {"sts:GetCallerIdentity"}
+
+
 def test_request_shape_helpers_identify_operations() -> None:
     req = Request("POST", "/", "", {"x-amz-target": "TrentService.ListKeys",
                                     "authorization": "AWS4-HMAC-SHA256 Credential=AK/20250101/eu-west-1/kms/aws4_request"},
