@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,10 +56,14 @@ def split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+PROGRESS_EVERY_S = 10.0
+
+
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A live bar on a terminal; elsewhere (CI logs) a plain line every ten seconds and one when done."""
     if not enabled:
-        yield None
+        yield progress_lines()
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -72,6 +77,21 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
             progress.update(tasks[provider], completed=done, total=total)
 
         yield update
+
+
+def progress_lines(every_s: float = PROGRESS_EVERY_S) -> Callable[[str, int, int], None]:
+    start = time.monotonic()
+    last: dict[str, float] = {}
+
+    def update(provider: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total:
+            click.echo(f"collected {provider}: {total} work units in {now - start:.1f} s", err=True)
+        elif now - last.setdefault(provider, start) >= every_s:
+            last[provider] = now
+            click.echo(f"collecting {provider}: {done}/{total} work units ({100 * done // total}%)", err=True)
+
+    return update
 
 
 def opt_is_env_only(key: str) -> bool:

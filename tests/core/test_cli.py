@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,20 @@ def test_an_unwritable_output_path_is_a_clear_error_not_a_traceback(fake_cloud, 
     assert r.exit_code == 2, r.output
     assert f"posture: error: cannot create directory {blocker / 'out'}" in r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_scan_outside_a_terminal_reports_progress_as_plain_lines(fake_cloud, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "--format", "json", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert re.search(r"^collected fake: \d+ work units in \d+\.\d s$", r.output, re.MULTILINE), r.output
+
+
+def test_progress_lines_report_partial_progress_between_intervals(capsys) -> None:
+    from posture.cli.scan_cmd import progress_lines
+
+    update = progress_lines(every_s=0)
+    update("aws", 1, 4)
+    update("aws", 4, 4)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "collecting aws: 1/4 work units (25%)"
+    assert err[1].startswith("collected aws: 4 work units in ")
