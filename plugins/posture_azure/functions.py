@@ -35,15 +35,42 @@ def from_internet(sources: list[str]) -> bool:
     return any(str(s).strip().lower() in INTERNET_SOURCES for s in sources)
 
 
+#: NSG destinations treated as covering any other destination when a Deny is weighed against a later Allow
+COVERING_DESTINATIONS = {"*", "0.0.0.0/0", "virtualnetwork"}
+
+
+def _lower(values: Any) -> set[str]:
+    return {str(v).strip().lower() for v in values or []}
+
+
+def deny_covers(deny: Mapping[str, Any], allow: Mapping[str, Any]) -> bool:
+    """A Deny hides an Allow only if it matches every packet the Allow matches.
+
+    A rule matches only when source, source port, destination and destination port
+    all match: a Deny for one destination host, or for some source ports, leaves the
+    Allow open elsewhere. Unknown or unequal destinations count as not covering, so
+    doubt is reported as exposure.
+    """
+    if _lower(deny.get("source_ports")) != {"*"}:
+        return False
+    deny_dest = _lower(deny.get("destinations"))
+    if deny_dest & COVERING_DESTINATIONS:
+        return True
+    allow_dest = _lower(allow.get("destinations"))
+    return bool(allow_dest) and allow_dest <= deny_dest
+
+
 def internet_exposed_ports(rules: list[Mapping[str, Any]], ports: list[int]) -> dict[int, str]:
     """Admin port -> the Allow rule exposing it to the internet.
 
     NSG rules are evaluated by ascending priority and the first match wins, so
-    a higher-priority Deny from the internet hides a later Allow.
+    a higher-priority Deny from the internet hides a later Allow, but only when
+    it covers the Allow's destination and every source port (``deny_covers``).
     """
     ordered = sorted(rules, key=lambda r: r.get("priority") or 0)
     exposed: dict[int, str] = {}
     for port in ports:
+        denies: list[Mapping[str, Any]] = []
         for rule in ordered:
             if str(rule.get("protocol", "*")).lower() not in TCP_PROTOCOLS:
                 continue
@@ -51,9 +78,11 @@ def internet_exposed_ports(rules: list[Mapping[str, Any]], ports: list[int]) -> 
                 continue
             if not any(port_matches(p, port) for p in rule.get("ports") or []):
                 continue
-            if str(rule.get("access", "")).lower() == "allow":
+            if str(rule.get("access", "")).lower() != "allow":
+                denies.append(rule)
+            elif not any(deny_covers(d, rule) for d in denies):
                 exposed[port] = str(rule.get("name"))
-            break
+                break
     return exposed
 
 
@@ -87,7 +116,8 @@ def nsg_checks() -> list[Check]:
                 "or other administrative ports; use Azure Bastion or just-in-time VM access instead.\n\n"
                 "`az network nsg rule update -g RG --nsg-name NSG -n RULE --source-address-prefixes 10.0.0.0/8`"
             ),
-            description="Evaluates inbound rules by priority (first match wins), with port ranges and service tags.",
+            description=("Evaluates inbound rules by priority (first match wins), with port ranges and service tags; "
+                         "a Deny hides an Allow only if it covers its destination and every source port."),
             references=("https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview",),
             source=__file__,
         )

@@ -30,7 +30,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.storage.account.access_keys_rotated": {"stgood": P, "stbad": F},
     "azure.storage.account.required_tags": {"stgood": P, "stbad": F},
     "azure.storage.blob_service.soft_delete": {"stgood": P, "stbad": F},
-    "azure.network.nsg.admin_ports_closed": {"nsg-good": P, "nsg-udp": P, "nsg-range": F, "nsg-any": F, "nsg-c": F},
+    "azure.network.nsg.admin_ports_closed": {"nsg-good": P, "nsg-udp": P, "nsg-range": F, "nsg-any": F, "nsg-c": F,
+                                             "nsg-partial-deny": F},
     "azure.compute.vm.no_public_ip": {"vm-good": P, "vm-bad": F},
     "azure.compute.vm.managed_disks": {"vm-good": P, "vm-bad": F},
     "azure.compute.vm.secure_boot": {"vm-good": P, "vm-bad": F},
@@ -150,6 +151,17 @@ def test_tighter_tier_parameter_changes_the_outcome(collected: list[Fact]) -> No
     main = next(f for f in collected if f.type == "azure.monitor.activity_log" and f.scope == SUB_MAIN)
     assert retention.evaluate(main, {"min_log_retention_days": 365}).status == P
     assert retention.evaluate(main, {"min_log_retention_days": 730}).status == F
+
+
+def test_deny_for_one_host_or_some_source_ports_leaves_the_later_allow_exposed(collected: list[Fact]) -> None:
+    nsg = next(f for f in collected if f.name == "nsg-partial-deny")
+    deny, allow_rdp = nsg.attributes["inbound_rules"][0], nsg.attributes["inbound_rules"][3]
+    assert (deny["destinations"], deny["source_ports"]) == (["10.0.1.4"], ["*"])
+    assert allow_rdp["destinations"] == [
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-net/providers/Microsoft.Network"
+        "/applicationSecurityGroups/asg-jump"]
+    outcome = all_checks()["azure.network.nsg.admin_ports_closed"].evaluate(nsg, PARAMS)
+    assert outcome.evidence["exposed"] == {"22": "allow-ssh", "3389": "allow-rdp-jump"}
 
 
 def test_secret_facts_carry_metadata_never_values(collected: list[Fact]) -> None:

@@ -14,6 +14,13 @@ def _rule(rule: Any, default: bool) -> dict[str, Any]:
     sources += list(rule.source_address_prefixes or [])
     ports = [rule.destination_port_range] if rule.destination_port_range else []
     ports += list(rule.destination_port_ranges or [])
+    # a rule matches only when source, source port, destination and destination port all do: the
+    # evaluation needs all four to tell whether a Deny really hides a later Allow
+    destinations = [rule.destination_address_prefix] if rule.destination_address_prefix else []
+    destinations += list(rule.destination_address_prefixes or [])
+    destinations += [asg.id for asg in rule.destination_application_security_groups or [] if asg.id]
+    source_ports = [rule.source_port_range] if rule.source_port_range else []
+    source_ports += list(rule.source_port_ranges or [])
     return {
         "name": rule.name,
         "priority": rule.priority,
@@ -21,6 +28,8 @@ def _rule(rule: Any, default: bool) -> dict[str, Any]:
         "protocol": enum_str(rule.protocol),
         "sources": sources,
         "ports": [str(p) for p in ports],
+        "destinations": destinations,
+        "source_ports": [str(p) for p in source_ports],
         "default": default,
     }
 
