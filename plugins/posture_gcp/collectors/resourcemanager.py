@@ -14,6 +14,23 @@ PRIMITIVE_ROLES = {"roles/owner", "roles/editor"}
 IMPERSONATION_ROLES = {"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator"}
 DEFAULT_SA = re.compile(r"^serviceAccount:(\d+-compute@developer|[a-z0-9-]+@appspot)\.gserviceaccount\.com$")
 HUMAN_PREFIXES = ("user:", "group:", "domain:")
+#: Google-managed service agents: Google grants them roles (the Google APIs Service Agent holds roles/editor on
+#: every project) and documents not to revoke them, so they are not the project's privilege findings.
+SERVICE_AGENTS = (
+    re.compile(r"^serviceAccount:\d+@cloudservices\.gserviceaccount\.com$"),
+    re.compile(r"^serviceAccount:service-(org-)?\d+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$"),
+    re.compile(r"^serviceAccount:service-\d+@(?P<project>[a-z0-9-]+)\.iam\.gserviceaccount\.com$"),
+)
+
+
+def is_service_agent(member: str, project: str | None = None) -> bool:
+    """True for a Google-managed service agent; ``service-N@PROJECT.iam...`` of the scanned project itself is
+    a user-managed account that happens to be named like one."""
+    for pattern in SERVICE_AGENTS:
+        m = pattern.match(member)
+        if m:
+            return not (project and m.groupdict().get("project") == project)
+    return False
 
 
 def project_attributes(p: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +44,7 @@ def project_attributes(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def policy_attributes(policy: dict[str, Any]) -> dict[str, Any]:
+def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dict[str, Any]:
     bindings = []
     public, sa_primitive, human_primitive, default_sa, impersonation = [], [], [], [], []
     for b in policy.get("bindings") or []:
@@ -37,14 +54,15 @@ def policy_attributes(policy: dict[str, Any]) -> dict[str, Any]:
             grant = {"role": role, "member": m}
             if m in PUBLIC_MEMBERS:
                 public.append(grant)
-            if role in PRIMITIVE_ROLES:
+            agent = is_service_agent(m, project)
+            if role in PRIMITIVE_ROLES and not agent:
                 if m.startswith("serviceAccount:"):
                     sa_primitive.append(grant)
                 elif m.startswith(HUMAN_PREFIXES):
                     human_primitive.append(grant)
                 if DEFAULT_SA.match(m):
                     default_sa.append(grant)
-            if role in IMPERSONATION_ROLES:
+            if role in IMPERSONATION_ROLES and not agent:
                 impersonation.append(grant)
     all_services: dict[str, Any] = {"log_types": [], "exempted_members": []}
     for cfg in policy.get("auditConfigs") or []:
@@ -80,7 +98,7 @@ def collect(ctx: UnitContext) -> None:
             policy = clients.projects().get_iam_policy(
                 request={"resource": f"projects/{project}", "options": {"requested_policy_version": 3}},
                 retry=clients.retry())
-            ctx.add(POLICY, resource_id, project, "global", policy_attributes(MessageToDict(policy)))
+            ctx.add(POLICY, resource_id, project, "global", policy_attributes(MessageToDict(policy), project))
 
 
 SPEC = CollectorSpec("resourcemanager", COLLECTOR_FACT_TYPES["resourcemanager"], collect)

@@ -1,0 +1,53 @@
+"""Regression tests for confirmed false passes / false fails, on facts collected from the fake GCP server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_gcp.collectors.resourcemanager import policy_attributes
+
+from posture.checks import Check
+from posture.facts import Fact, FactSet
+
+POLICY = "gcp.resourcemanager.iam_policy"
+
+
+def _fact(facts: FactSet, fact_type: str, scope: str, name: str | None = None) -> Fact:
+    return next(f for f in facts.facts if f.type == fact_type and f.scope == scope and name in (None, f.name))
+
+
+def _policy(*bindings: tuple[str, list[str]]) -> dict[str, Any]:
+    return policy_attributes({"bindings": [{"role": r, "members": m} for r, m in bindings]}, "my-project")
+
+
+def test_google_apis_service_agent_editor_does_not_fail_the_project(gcp_checks: dict[str, Check],
+                                                                   collected: FactSet) -> None:
+    """Every real project grants PROJECT_NUMBER@cloudservices roles/editor; Google says not to revoke it."""
+    good = _fact(collected, POLICY, "good-project")
+    assert {"role": "roles/editor", "members": ["serviceAccount:111111111111@cloudservices.gserviceaccount.com"],
+            "conditional": False} in good.attributes["bindings"]
+    assert good.attributes["service_account_primitive_grants"] == []
+    assert good.attributes["service_account_impersonation_grants"] == []
+    for check_id in ("no_primitive_roles_for_service_accounts", "no_project_wide_impersonation"):
+        assert gcp_checks[f"{POLICY}.{check_id}"].evaluate(good, {}).status == "pass"
+    bad = _fact(collected, POLICY, "bad-project")
+    assert [g["member"] for g in bad.attributes["service_account_primitive_grants"]] == [
+        "serviceAccount:deployer@bad-project.iam.gserviceaccount.com",
+        "serviceAccount:222222222222-compute@developer.gserviceaccount.com"]
+
+
+def test_service_agents_are_excluded_but_user_managed_and_default_accounts_are_not() -> None:
+    agents = ["serviceAccount:123@cloudservices.gserviceaccount.com",
+              "serviceAccount:service-123@compute-system.iam.gserviceaccount.com",
+              "serviceAccount:service-123@gcp-sa-pubsub.iam.gserviceaccount.com",
+              "serviceAccount:service-org-456@gcp-sa-scc-notification.iam.gserviceaccount.com"]
+    kept = ["serviceAccount:deployer@my-project.iam.gserviceaccount.com",
+            "serviceAccount:123-compute@developer.gserviceaccount.com",
+            "serviceAccount:my-project@appspot.gserviceaccount.com",
+            # user-managed, merely named like an agent: its domain is the scanned project
+            "serviceAccount:service-123456@my-project.iam.gserviceaccount.com",
+            "serviceAccount:ci@cloudservices-lookalike.iam.gserviceaccount.com"]
+    attrs = _policy(("roles/editor", agents + kept), ("roles/iam.serviceAccountTokenCreator", agents + kept))
+    assert [g["member"] for g in attrs["service_account_primitive_grants"]] == kept
+    assert [g["member"] for g in attrs["service_account_impersonation_grants"]] == kept
+    assert [g["member"] for g in attrs["default_service_account_primitive_grants"]] == kept[1:3]
