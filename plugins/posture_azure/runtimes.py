@@ -1,7 +1,7 @@
 """App Service language runtimes and their end-of-life dates (data: ``runtimes.yaml``).
 
 A site's runtime is in its site config: ``linuxFxVersion`` (``PYTHON|3.8``,
-``NODE|18-lts``, ``DOTNETCORE|6.0``, ``JAVA|11-java11``) on Linux, and
+``NODE|18-lts``, ``DOTNETCORE|6.0``, ``DOTNET-ISOLATED|8.0``, ``JAVA|11-java11``) on Linux, and
 ``phpVersion`` / ``pythonVersion`` / ``nodeVersion`` / ``javaVersion`` /
 ``netFrameworkVersion`` (``v6.0``) on Windows. Containers (``DOCKER|...``) have
 no managed runtime. The end-of-life verdict is taken on the collection date.
@@ -19,8 +19,9 @@ from typing import Any
 import yaml
 
 DATA = Path(__file__).with_name("runtimes.yaml")
-#: stack names of linuxFxVersion that mean another stack's table
-ALIASES = {"DOTNET": "DOTNETCORE", "TOMCAT": "JAVA", "JBOSSEAP": "JAVA"}
+#: stack names of linuxFxVersion that mean another stack's table (upper case; function apps on
+#: the .NET isolated worker model say ``DOTNET-ISOLATED|6.0``, the same .NET release)
+ALIASES = {"DOTNET": "DOTNETCORE", "DOTNET-ISOLATED": "DOTNETCORE", "TOMCAT": "JAVA", "JBOSSEAP": "JAVA"}
 #: Windows siteConfig fields -> stack
 WINDOWS_FIELDS = {"php_version": "PHP", "python_version": "PYTHON", "node_version": "NODE",
                   "java_version": "JAVA", "net_framework_version": "DOTNETCORE"}

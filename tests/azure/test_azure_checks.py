@@ -66,11 +66,12 @@ EXPECTED: dict[str, dict[str, str]] = {
         "Subscription Admin (custom)": F, "VM Operator (custom)": P},
     "azure.authorization.subscription.no_classic_coadministrators": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.resources.critical_resource.delete_lock": {"kv-good": P, "sql-good": P, "kv-bad": F, "stgood": F},
-    "azure.web.app.https_only": {"app-good": P, "app-ftps": P, "app-bad": F},
-    "azure.web.app.min_tls_version": {"app-good": P, "app-ftps": P, "app-bad": F},
-    "azure.web.app.ftp_disabled": {"app-good": P, "app-ftps": P, "app-bad": F},
-    # PYTHON|3.12 / PYTHON|3.8 (end of life 2024-10-07) / a container (no managed runtime)
-    "azure.web.app.supported_runtime": {"app-good": P, "app-bad": F, "app-ftps": NA},
+    "azure.web.app.https_only": {"app-good": P, "app-ftps": P, "app-bad": F, "func-isolated": P},
+    "azure.web.app.min_tls_version": {"app-good": P, "app-ftps": P, "app-bad": F, "func-isolated": P},
+    "azure.web.app.ftp_disabled": {"app-good": P, "app-ftps": P, "app-bad": F, "func-isolated": P},
+    # PYTHON|3.12 / PYTHON|3.8 (end of life 2024-10-07) / a container (no managed runtime) /
+    # dotnet-isolated|6.0 (a .NET 6 isolated-worker function app, end of life 2024-11-12)
+    "azure.web.app.supported_runtime": {"app-good": P, "app-bad": F, "app-ftps": NA, "func-isolated": F},
     # SUB_MAIN: every identity recommendation Healthy/NotApplicable (V2); SUB_PARTIAL: Unhealthy, V1 or missing
     "azure.security.identity_assessments.owner_mfa": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.security.identity_assessments.write_mfa": {SUB_MAIN: P, SUB_PARTIAL: F},

@@ -25,6 +25,9 @@ def test_linux_fx_version_names_the_stack_and_containers_have_none() -> None:
     assert site_runtimes({"linux_fx_version": "NODE|18-lts"}) == [
         {"stack": "NODE", "version": "18-lts", "source": "linuxFxVersion"}]
     assert site_runtimes({"linux_fx_version": "DOTNET|7.0"})[0]["stack"] == "DOTNETCORE"
+    # function apps on the isolated worker model, in any case
+    for fx in ("DOTNET-ISOLATED|7.0", "dotnet-isolated|6.0", "Dotnet-Isolated|8.0"):
+        assert site_runtimes({"linux_fx_version": fx})[0]["stack"] == "DOTNETCORE", fx
     assert site_runtimes({"linux_fx_version": "TOMCAT|10.0-java17"})[0]["stack"] == "JAVA"
     assert site_runtimes({"linux_fx_version": "DOCKER|nginx:1.27", "php_version": "5.6"}) == []
 
