@@ -31,7 +31,7 @@ def test_google_apis_service_agent_editor_does_not_fail_the_project(gcp_checks: 
     for check_id in ("no_primitive_roles_for_service_accounts", "no_project_wide_impersonation"):
         assert gcp_checks[f"{POLICY}.{check_id}"].evaluate(good, {}).status == "pass"
     bad = _fact(collected, POLICY, "bad-project")
-    assert [g["member"] for g in bad.attributes["service_account_primitive_grants"]] == [
+    assert [g["member"] for g in bad.attributes["service_account_primitive_grants"]][:2] == [
         "serviceAccount:deployer@bad-project.iam.gserviceaccount.com",
         "serviceAccount:222222222222-compute@developer.gserviceaccount.com"]
 
@@ -51,3 +51,30 @@ def test_service_agents_are_excluded_but_user_managed_and_default_accounts_are_n
     assert [g["member"] for g in attrs["service_account_primitive_grants"]] == kept
     assert [g["member"] for g in attrs["service_account_impersonation_grants"]] == kept
     assert [g["member"] for g in attrs["default_service_account_primitive_grants"]] == kept[1:3]
+
+
+WORKFORCE = "principal://iam.googleapis.com/locations/global/workforcePools/partners/subject/carol@partner.example"
+WORKLOAD = ("principalSet://iam.googleapis.com/projects/222222222222/locations/global/workloadIdentityPools/github/"
+            "attribute.repository/acme/deploy")
+
+
+def test_federated_identities_with_owner_or_editor_are_counted(collected: FactSet) -> None:
+    """Workforce pool members are people, workload pool members are workloads."""
+    bad = _fact(collected, POLICY, "bad-project").attributes
+    assert {"role": "roles/owner", "member": WORKFORCE} in bad["human_primitive_grants"]
+    assert {"role": "roles/editor", "member": WORKLOAD} in bad["service_account_primitive_grants"]
+    good = _fact(collected, POLICY, "good-project").attributes
+    assert good["human_primitive_grants"] == good["service_account_primitive_grants"] == []
+
+
+def test_a_project_whose_only_owners_are_federated_fails(gcp_checks: dict[str, Check]) -> None:
+    for member, check_id in [(WORKFORCE, "no_primitive_roles_for_users"),
+                             ("principalSet://iam.googleapis.com/locations/global/workforcePools/staff/group/ops",
+                              "no_primitive_roles_for_users"),
+                             ("principalSet://iam.googleapis.com/locations/global/workforcePools/staff/*",
+                              "no_primitive_roles_for_users"),
+                             (WORKLOAD, "no_primitive_roles_for_service_accounts"),
+                             ("principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/"
+                              "my-project.svc.id.goog/subject/ns/prod/sa/api", "no_primitive_roles_for_service_accounts")]:
+        fact = Fact("gcp", "my-project", "global", POLICY, "//p", "my-project", _policy(("roles/owner", [member])))
+        assert gcp_checks[f"{POLICY}.{check_id}"].evaluate(fact, {}).status == "fail", member

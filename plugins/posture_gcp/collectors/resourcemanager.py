@@ -14,6 +14,9 @@ PRIMITIVE_ROLES = {"roles/owner", "roles/editor"}
 IMPERSONATION_ROLES = {"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator"}
 DEFAULT_SA = re.compile(r"^serviceAccount:(\d+-compute@developer|[a-z0-9-]+@appspot)\.gserviceaccount\.com$")
 HUMAN_PREFIXES = ("user:", "group:", "domain:")
+#: Federated identities: workforce pools hold people (an external IdP's users), workload pools hold workloads.
+WORKFORCE = re.compile(r"^principal(Set)?://iam\.[^/]+/locations/[^/]+/workforcePools/")
+WORKLOAD = re.compile(r"^principal(Set)?://iam\.[^/]+/projects/[^/]+/locations/[^/]+/workloadIdentityPools/")
 #: Google-managed service agents: Google grants them roles (the Google APIs Service Agent holds roles/editor on
 #: every project) and documents not to revoke them, so they are not the project's privilege findings.
 SERVICE_AGENTS = (
@@ -56,9 +59,9 @@ def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dic
                 public.append(grant)
             agent = is_service_agent(m, project)
             if role in PRIMITIVE_ROLES and not agent:
-                if m.startswith("serviceAccount:"):
+                if m.startswith("serviceAccount:") or WORKLOAD.match(m):
                     sa_primitive.append(grant)
-                elif m.startswith(HUMAN_PREFIXES):
+                elif m.startswith(HUMAN_PREFIXES) or WORKFORCE.match(m):
                     human_primitive.append(grant)
                 if DEFAULT_SA.match(m):
                     default_sa.append(grant)
