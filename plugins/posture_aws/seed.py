@@ -105,6 +105,7 @@ class Seeder:
         iam.attach_user_policy(UserName="ci-deployer", PolicyArn=read)
         iam.create_role(RoleName="lambda-exec", AssumeRolePolicyDocument=TRUST_DOC)
         iam.put_role_policy(RoleName="lambda-exec", PolicyName="inline-admin", PolicyDocument=ADMIN_DOC)
+        iam.attach_role_policy(RoleName="lambda-exec", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
         self._n(4)
         age_access_key(self.account, "legacy-batch", days=400)
         set_root_access_keys(self.account, True)
@@ -265,7 +266,14 @@ class Seeder:
                                AllocatedStorage=20, PubliclyAccessible=False, StorageEncrypted=True,
                                BackupRetentionPeriod=14, DeletionProtection=True, AutoMinorVersionUpgrade=True,
                                Tags=OWNER)
-        self._n(2)
+        # Aurora keeps deletion protection and backups on the cluster; its member instances carry neither.
+        rds.create_db_cluster(DBClusterIdentifier=f"ledger{d}", Engine="aurora-postgresql", MasterUsername="admin",
+                              MasterUserPassword=PLANTED_SECRETS[1], StorageEncrypted=True,
+                              BackupRetentionPeriod=14, DeletionProtection=True, Tags=OWNER)
+        rds.create_db_instance(DBInstanceIdentifier=f"ledger-1{d}", DBInstanceClass="db.r6g.large",
+                               Engine="aurora-postgresql", DBClusterIdentifier=f"ledger{d}",
+                               PubliclyAccessible=False, AutoMinorVersionUpgrade=True, Tags=OWNER)
+        self._n(4)
 
     def _data_services(self, region: str, d: str, vpc: str, subnet: str) -> None:
         kms = self.c("kms", region)
@@ -273,6 +281,10 @@ class Seeder:
         kms.enable_key_rotation(KeyId=rotated)
         self.remember("key_rotated", rotated)
         self.remember("key_not_rotated", kms.create_key(Description=f"not-rotated{d}")["KeyMetadata"]["KeyId"])
+        parked = kms.create_key(Description=f"parked{d}")["KeyMetadata"]["KeyId"]
+        kms.enable_key_rotation(KeyId=parked)
+        kms.disable_key(KeyId=parked)  # disabling keeps the rotation setting
+        self.remember("key_disabled_rotated", parked)
         logs = self.c("logs", region)
         logs.create_log_group(logGroupName=f"/app/audit{d}")
         logs.put_retention_policy(logGroupName=f"/app/audit{d}", retentionInDays=400)
@@ -293,7 +305,7 @@ class Seeder:
                             Environment={"Variables": {"DB_PASSWORD": PLANTED_SECRETS[1],
                                                        "UPSTREAM_KEY_ID": PLANTED_SECRETS[0],
                                                        "STAGE": "prod"}})
-        self._n(10)
+        self._n(11)
         self._load_balancer(region, d, vpc, subnet)
 
     def _load_balancer(self, region: str, d: str, vpc: str, subnet: str) -> None:

@@ -36,6 +36,7 @@ EXPECTED: list[tuple[str, str, str, str]] = [
     ("aws.iam.policy.no_full_admin", "mixed", "LogsReadOnly", "pass"),
     ("aws.iam.policy.no_full_admin", "mixed", "AdminEverything", "fail"),
     ("aws.iam.policy.no_full_admin", "mixed", "lambda-exec/inline-admin", "fail"),
+    ("aws.iam.policy.no_full_admin", "mixed", "AdministratorAccess", "fail"),  # AWS-managed, attached
     ("aws.iam.account.support_role", "mixed", "support-access", "fail"),
     ("aws.iam.account.support_role", "hardened", "support-access", "pass"),
     ("aws.s3.account.public_access_block", "mixed", "s3-account-public-access-block", "fail"),
@@ -95,6 +96,8 @@ EXPECTED: list[tuple[str, str, str, str]] = [
     ("aws.rds.db_instance.backup_retention", "mixed", "orders-db", "fail"),
     ("aws.rds.db_instance.deletion_protection", "mixed", "billing-db", "pass"),
     ("aws.rds.db_instance.deletion_protection", "mixed", "orders-db", "fail"),
+    ("aws.rds.db_instance.deletion_protection", "mixed", "ledger-1", "pass"),  # set on its Aurora cluster
+    ("aws.rds.db_instance.backup_retention", "mixed", "ledger-1", "pass"),
     ("aws.rds.db_instance.auto_minor_version_upgrade", "mixed", "billing-db", "pass"),
     ("aws.rds.db_instance.auto_minor_version_upgrade", "mixed", "orders-db", "fail"),
     ("aws.rds.db_instance.required_tags", "mixed", "billing-db", "pass"),
@@ -114,6 +117,7 @@ EXPECTED: list[tuple[str, str, str, str]] = [
     ("aws.guardduty.detector.enabled", "mixed", f"guardduty ({EU})", "fail"),
     ("aws.kms.key.rotation_enabled", "mixed", "@key_rotated", "pass"),
     ("aws.kms.key.rotation_enabled", "mixed", "@key_not_rotated", "fail"),
+    ("aws.kms.key.rotation_enabled", "mixed", "@key_disabled_rotated", "pass"),  # disabled keeps rotation
     ("aws.sns.topic.encrypted", "mixed", "alerts", "pass"),
     ("aws.sns.topic.encrypted", "mixed", "events-plain", "fail"),
     ("aws.sqs.queue.encrypted", "mixed", "jobs-encrypted", "pass"),
@@ -185,3 +189,14 @@ def test_lambda_secret_like_variables_are_reported_by_name(mixed_facts: FactSet)
     fact = find_fact(mixed_facts, "aws.lambda.function", "legacy-export")
     assert fact.attributes["secret_like_env_vars"] == ["DB_PASSWORD", "UPSTREAM_KEY_ID"]
     assert fact.attributes["env_var_names"] == ["DB_PASSWORD", "STAGE", "UPSTREAM_KEY_ID"]
+
+
+@pytest.mark.parametrize(("protocol", "expected"), [("GENEVE", "not_applicable"), ("UDP", "not_applicable"),
+                                                    ("TCP", "fail"), ("TLS", "pass")])
+def test_listener_tls_check_applies_only_where_tls_is_possible(protocol: str, expected: str) -> None:
+    from posture.facts import Fact
+
+    check = aws_checks()["aws.elbv2.listener.tls"]
+    fact = Fact("aws", "123456789012", "us-east-1", "aws.elbv2.listener", "arn:listener", f"lb:{protocol}",
+                {"protocol": protocol, "port": 6081, "tls": protocol == "TLS", "redirects_to_https": False})
+    assert check.evaluate(fact, default_params(check)).status == expected

@@ -141,3 +141,10 @@ def test_region_discovery_keeps_only_enabled_regions() -> None:
         {"AllRegions": True, "Filters": [{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]})
     regions = AwsProvider()._regions(pool, None, "us-east-1", {})  # type: ignore[arg-type]
     assert regions == ["me-south-1", "us-east-1"]
+
+
+def test_queue_listing_asks_for_full_pages_so_more_than_1000_queues_are_paginated(proxy: FaultProxy,
+                                                                                  aws_mock: dict) -> None:
+    paged = proxy.add_delay(lambda r: r.service == "sqs" and r.action == "ListQueues" and b"MaxResults" in r.body, 0)
+    facts = collect_all(scan_options(aws_mock), {"aws.sqs.queue"})
+    assert facts.errors == [] and paged.hits == proxy.counts["sqs:ListQueues"] == 2  # one per region

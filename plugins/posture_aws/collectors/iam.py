@@ -109,6 +109,9 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value is not None else []
 
 
+AWS_ADMIN_POLICY = "arn:{partition}:iam::aws:policy/AdministratorAccess"
+
+
 def allows_full_admin(doc: Any) -> bool:
     """An ``Allow`` of every action (``*`` / ``*:*``) on every resource."""
     for st in _as_list(_document(doc).get("Statement")):
@@ -138,6 +141,19 @@ def collect_policies(ctx: UnitContext) -> None:
                 "attached": pol.get("AttachmentCount", 0) > 0,
                 "attachment_count": pol.get("AttachmentCount", 0),
                 "allows_full_admin": allows_full_admin(default.get("Document")),
+            }))
+        # AWS-managed policies are left out of the listing above (over a thousand documents); the one that
+        # grants "*" on "*" is AdministratorAccess, so count who has it attached.
+        admin_arn = AWS_ADMIN_POLICY.format(partition=ctx.partition)
+        holders = [p for key in ("UserDetailList", "GroupDetailList", "RoleDetailList") for p in details[key]
+                   if any(a.get("PolicyArn") == admin_arn for a in p.get("AttachedManagedPolicies") or [])]
+        if holders:
+            sink.add(ctx.fact("aws.iam.policy", admin_arn, "AdministratorAccess", {
+                "kind": "aws-managed",
+                "attached": True,
+                "attachment_count": len(holders),
+                "attached_to": sorted(p["Arn"] for p in holders),
+                "allows_full_admin": True,
             }))
         for key, list_key, kind in (("UserDetailList", "UserPolicyList", "user"),
                                     ("GroupDetailList", "GroupPolicyList", "group"),

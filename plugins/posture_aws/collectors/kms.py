@@ -27,8 +27,11 @@ def collect_keys(ctx: UnitContext) -> None:
             rotatable = (meta.get("KeySpec", meta.get("CustomerMasterKeySpec")) == "SYMMETRIC_DEFAULT"
                          and meta.get("Origin") == "AWS_KMS")
             rotation: dict[str, Any] = {}
-            if rotatable and meta.get("KeyState") == "Enabled":
+            # Disabling a key keeps its rotation status; only Enabled and Disabled keys can be asked.
+            if rotatable and meta.get("KeyState") in ("Enabled", "Disabled"):
                 rotation = kms.get_key_rotation_status(KeyId=key["KeyId"])
+            elif rotatable:
+                rotatable = False  # Unavailable, Creating, Updating, PendingReplicaDeletion: not assessable now
             return {"arn": meta["Arn"], "key_id": meta["KeyId"], "attrs": {
                 "state": meta.get("KeyState"), "spec": meta.get("KeySpec"), "origin": meta.get("Origin"),
                 "rotatable": rotatable,

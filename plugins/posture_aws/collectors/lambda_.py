@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from posture_aws.context import UnitContext
-from posture_aws.runtimes import DEPRECATED_RUNTIMES
+from posture_aws.runtimes import deprecation_date, is_deprecated
 from posture_aws.secrets import secret_like_names
 
 FT = "aws.lambda.function"
@@ -11,12 +13,14 @@ FT = "aws.lambda.function"
 
 def collect_functions(ctx: UnitContext) -> None:
     with ctx.collecting(FT) as sink:
+        now = datetime.now(UTC)
         for fn in ctx.pages(ctx.client("lambda"), "list_functions", "Functions"):
             variables = (fn.get("Environment") or {}).get("Variables") or {}
             runtime = fn.get("Runtime")
             sink.add(ctx.fact(FT, fn["FunctionArn"], fn["FunctionName"], {
                 "runtime": runtime, "package_type": fn.get("PackageType", "Zip"),
-                "runtime_deprecated": runtime in DEPRECATED_RUNTIMES,
+                "runtime_deprecated": is_deprecated(runtime, now),
+                "runtime_deprecation_date": deprecation_date(runtime),
                 "env_var_names": sorted(variables),
                 "secret_like_env_vars": secret_like_names(variables),
                 "env_kms_encrypted": bool(fn.get("KMSKeyArn")),

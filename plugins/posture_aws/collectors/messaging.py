@@ -26,7 +26,8 @@ def collect_topics(ctx: UnitContext) -> None:
 def collect_queues(ctx: UnitContext) -> None:
     with ctx.collecting(QUEUE) as sink:
         sqs = ctx.client("sqs")
-        urls = list(ctx.pages(sqs, "list_queues", "QueueUrls"))
+        # Without MaxResults, ListQueues returns at most 1,000 queues and no NextToken.
+        urls = list(ctx.pages(sqs, "list_queues", "QueueUrls", PaginationConfig={"PageSize": 1000}))
 
         def attrs(url: str) -> dict[str, Any]:
             return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[

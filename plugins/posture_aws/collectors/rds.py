@@ -1,6 +1,13 @@
-"""RDS DB instances: one paginated call per region carries every setting we check."""
+"""RDS DB instances: one paginated call per region carries every setting we check.
+
+Aurora, DocumentDB and Neptune keep deletion protection and backup retention on
+the DB cluster, so for cluster members one more paginated call per region
+(only when such members exist) reads them from there.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from posture_aws.context import UnitContext, tag_keys
 
@@ -9,7 +16,14 @@ FT = "aws.rds.db_instance"
 
 def collect_db_instances(ctx: UnitContext) -> None:
     with ctx.collecting(FT) as sink:
-        for db in ctx.pages(ctx.client("rds"), "describe_db_instances", "DBInstances"):
+        rds = ctx.client("rds")
+        instances = list(ctx.pages(rds, "describe_db_instances", "DBInstances"))
+        clusters: dict[str, dict[str, Any]] = {}
+        if any(db.get("DBClusterIdentifier") for db in instances):
+            clusters = {c["DBClusterIdentifier"]: c for c in ctx.pages(rds, "describe_db_clusters", "DBClusters")}
+        for db in instances:
+            cluster = clusters.get(db.get("DBClusterIdentifier") or "", {})
+            setting = cluster or db  # the cluster's value governs its members
             sink.add(ctx.fact(FT, db.get("DBInstanceArn") or ctx.arn("rds", f"db:{db['DBInstanceIdentifier']}",
                                                                      ctx.region),
                               db["DBInstanceIdentifier"], {
@@ -17,8 +31,9 @@ def collect_db_instances(ctx: UnitContext) -> None:
                 "publicly_accessible": bool(db.get("PubliclyAccessible")),
                 "storage_encrypted": bool(db.get("StorageEncrypted")),
                 "kms_key_id": db.get("KmsKeyId"),
-                "backup_retention_days": db.get("BackupRetentionPeriod", 0),
-                "deletion_protection": bool(db.get("DeletionProtection")),
+                "cluster": db.get("DBClusterIdentifier"),
+                "backup_retention_days": setting.get("BackupRetentionPeriod", 0),
+                "deletion_protection": bool(setting.get("DeletionProtection")),
                 "auto_minor_version_upgrade": bool(db.get("AutoMinorVersionUpgrade")),
                 "multi_az": bool(db.get("MultiAZ")),
                 "iam_auth": bool(db.get("IAMDatabaseAuthenticationEnabled")),

@@ -19,22 +19,35 @@ BUCKET_TYPES = (ACCESS, POLICY, ENCRYPTION, VERSIONING, LOGGING, TAGS)
 ALL_USERS = ("http://acs.amazonaws.com/groups/global/AllUsers",
              "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-#: condition keys that pin a ``Principal: *`` statement to known callers
+#: condition keys that can pin a ``Principal: *`` statement to known callers ("The meaning of public",
+#: S3 Block Public Access): only with fixed values under a positive operator
 RESTRICTING_KEYS = ("aws:sourcearn", "aws:sourceaccount", "aws:sourcevpce", "aws:sourcevpc", "aws:sourceip",
-                    "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourceowner")
+                    "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourceowner",
+                    "aws:userid", "s3:dataaccesspointarn", "s3:dataaccesspointaccount")
+#: operators that require the key to be present and equal to (one of) the values. ``...IfExists``,
+#: negated operators, ``Null`` and ``ForAllValues:`` (true when the key is absent, as on an anonymous
+#: request) never restrict.
+POSITIVE_OPERATORS = ("stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress")
+#: a source-IP range wider than this is treated as public (posture's conservative choice)
+MIN_IPV4_PREFIX, MIN_IPV6_PREFIX = 8, 32
+
+
+def account_block(ctx: UnitContext) -> dict[str, bool]:
+    """The account-wide Block Public Access settings (all false when none are configured)."""
+    try:
+        conf = ctx.client("s3control").get_public_access_block(AccountId=ctx.account)[
+            "PublicAccessBlockConfiguration"]
+    except Exception as exc:
+        if not has_code(exc, "NoSuchPublicAccessBlockConfiguration"):
+            raise
+        conf = {}
+    return {_snake(k): bool(conf.get(k, False)) for k in PAB_KEYS}
 
 
 def collect_account(ctx: UnitContext) -> None:
     ft = "aws.s3.account_public_access_block"
     with ctx.collecting(ft) as sink:
-        try:
-            conf = ctx.client("s3control").get_public_access_block(AccountId=ctx.account)[
-                "PublicAccessBlockConfiguration"]
-        except Exception as exc:
-            if not has_code(exc, "NoSuchPublicAccessBlockConfiguration"):
-                raise
-            conf = {}
-        attrs = {_snake(k): bool(conf.get(k, False)) for k in PAB_KEYS}
+        attrs: dict[str, Any] = dict(account_block(ctx))
         attrs["all_blocked"] = all(attrs.values())
         sink.add(ctx.fact(ft, f"arn:{ctx.partition}:s3:::account/{ctx.account}", "s3-account-public-access-block",
                           attrs))
@@ -63,16 +76,41 @@ def _principal_is_public(principal: Any) -> bool:
     return False
 
 
+def _fixed_value(key: str, value: Any) -> bool:
+    """A value that names specific callers: no wildcard or policy variable; a narrow source-IP range."""
+    text = str(value)
+    if not text or any(c in text for c in "*?") or "${" in text:
+        return False
+    if key == "aws:sourceip":
+        import ipaddress
+
+        try:
+            net = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            return False
+        return net.prefixlen >= (MIN_IPV4_PREFIX if net.version == 4 else MIN_IPV6_PREFIX)
+    return True
+
+
 def _restricting(condition: dict[str, Any] | None) -> bool:
-    for body in (condition or {}).values():
-        if isinstance(body, dict) and any(k.lower() in RESTRICTING_KEYS for k in body):
-            return True
+    """One condition (conditions are ANDed) that only fixed callers can satisfy restricts the statement."""
+    for operator, body in (condition or {}).items():
+        op = operator.lower()
+        if op.startswith("foranyvalue:"):
+            op = op.split(":", 1)[1]
+        if op not in POSITIVE_OPERATORS or not isinstance(body, dict):
+            continue
+        for key, values in body.items():
+            values = _as_list(values)
+            if key.lower() in RESTRICTING_KEYS and values and all(_fixed_value(key.lower(), v) for v in values):
+                return True
     return False
 
 
 def policy_is_public(policy: dict[str, Any]) -> bool:
-    """An ``Allow`` to everyone (``*``) not pinned down by a source/principal condition."""
-    return any(st.get("Effect") == "Allow" and _principal_is_public(st.get("Principal"))
+    """An ``Allow`` to everyone (``Principal: *``, or any ``NotPrincipal``) not pinned to fixed callers."""
+    return any(st.get("Effect") == "Allow"
+               and ("NotPrincipal" in st or _principal_is_public(st.get("Principal")))
                and not _restricting(st.get("Condition"))
                for st in _as_list(policy.get("Statement")))
 
@@ -96,8 +134,10 @@ def policy_denies_insecure_transport(policy: dict[str, Any]) -> bool:
 class _Bucket:
     """The per-bucket calls, each made at most once and only if a wanted fact type needs it."""
 
-    def __init__(self, ctx: UnitContext, bucket: dict[str, Any]) -> None:
+    def __init__(self, ctx: UnitContext, bucket: dict[str, Any], account: dict[str, bool] | None = None) -> None:
         self.ctx = ctx
+        #: account-wide Block Public Access; None when it could not be read (bucket settings alone then)
+        self.account = account
         self.name = bucket["Name"]
         self.created = iso(bucket.get("CreationDate"))
         self.region = _region_of(ctx, bucket)
@@ -125,9 +165,12 @@ class _Bucket:
         public_grants = [g.get("Permission") for g in acl.get("Grants", [])
                          if g.get("Grantee", {}).get("URI") in ALL_USERS]
         block = {_snake(k): bool(conf.get(k, False)) for k in PAB_KEYS}
-        acl_public = bool(public_grants) and not block["ignore_public_acls"]
-        policy_public = policy_is_public(self.policy()) and not block["restrict_public_buckets"]
+        # AWS applies the most restrictive combination of the bucket's and the account's settings.
+        effective = {k: v or bool((self.account or {}).get(k)) for k, v in block.items()}
+        acl_public = bool(public_grants) and not effective["ignore_public_acls"]
+        policy_public = policy_is_public(self.policy()) and not effective["restrict_public_buckets"]
         return {"public_access_block": block, "public_access_block_all": all(block.values()),
+                "effective_public_access_block": effective, "account_block_known": self.account is not None,
                 "acl_public": acl_public, "acl_public_permissions": sorted(set(public_grants)),
                 "policy_public": policy_public, "public": acl_public or policy_public}
 
@@ -169,9 +212,16 @@ def collect_buckets(ctx: UnitContext) -> None:
         ctx.error(wanted, exc)
         return
 
+    account: dict[str, bool] | None = None
+    if ACCESS in wanted and buckets:
+        try:
+            account = account_block(ctx)
+        except Exception:  # noqa: BLE001 - without it, each bucket's own settings decide (never a false pass)
+            account = None
+
     def one(bucket: dict[str, Any]) -> tuple[_Bucket | None, dict[str, Any]]:
         try:
-            b = _Bucket(ctx, bucket)
+            b = _Bucket(ctx, bucket, account)
         except Exception as exc:
             return None, {ft: exc for ft in wanted}
         out: dict[str, Any] = {}
