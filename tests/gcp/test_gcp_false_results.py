@@ -78,3 +78,16 @@ def test_a_project_whose_only_owners_are_federated_fails(gcp_checks: dict[str, C
                               "my-project.svc.id.goog/subject/ns/prod/sa/api", "no_primitive_roles_for_service_accounts")]:
         fact = Fact("gcp", "my-project", "global", POLICY, "//p", "my-project", _policy(("roles/owner", [member])))
         assert gcp_checks[f"{POLICY}.{check_id}"].evaluate(fact, {}).status == "fail", member
+
+
+def test_a_sink_with_an_empty_filter_but_an_enabled_exclusion_does_not_export_all_logs(
+        gcp_checks: dict[str, Check], collected: FactSet) -> None:
+    """bad-project's only empty-filter enabled sink excludes Data Access logs; good-project's exclusion is disabled."""
+    check = gcp_checks["gcp.logging.project.export_all_logs"]
+    bad = _fact(collected, "gcp.logging.project", "bad-project")
+    sink = next(s for s in bad.attributes["sinks"] if s["name"] == "all-but-data-access")
+    assert (sink["filter_empty"], sink["disabled"], sink["enabled_exclusions"]) == (True, False, ["no-data-access"])
+    assert not bad.attributes["exports_all_logs"] and check.evaluate(bad, {}).status == "fail"
+    good = _fact(collected, "gcp.logging.project", "good-project")
+    sink = next(s for s in good.attributes["sinks"] if s["name"] == "all-logs-archive")
+    assert sink["enabled_exclusions"] == [] and check.evaluate(good, {}).status == "pass"

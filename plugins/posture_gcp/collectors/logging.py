@@ -19,14 +19,18 @@ def _destination_type(destination: str) -> str:
 
 
 def sinks_attributes(sinks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A sink exports everything only with an empty filter and no enabled exclusion (entries matching any
+    enabled exclusion are not exported)."""
     summary = [{"name": s.get("name"), "destination_type": _destination_type(s.get("destination", "")),
-                "filter_empty": not (s.get("filter") or "").strip(), "disabled": bool(s.get("disabled", False))}
+                "filter_empty": not (s.get("filter") or "").strip(), "disabled": bool(s.get("disabled", False)),
+                "enabled_exclusions": [e.get("name") for e in s.get("exclusions") or [] if not e.get("disabled")]}
                for s in sinks]
     user = [s for s in summary if not str(s["name"]).startswith("_")]
     return {
         "sinks": summary,
         "export_sink_count": len(user),
-        "exports_all_logs": any(s["filter_empty"] and not s["disabled"] for s in user),
+        "exports_all_logs": any(s["filter_empty"] and not s["disabled"] and not s["enabled_exclusions"]
+                                for s in user),
     }
 
 
