@@ -5,7 +5,8 @@ from __future__ import annotations
 from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
 #: ARM codes meaning "this feature/resource type is not there", not "denied".
-NOT_APPLICABLE_CODES = {"SubscriptionNotRegistered", "MissingSubscriptionRegistration", "FeatureNotSupported"}
+NOT_APPLICABLE_CODES = {"SubscriptionNotRegistered", "MissingSubscriptionRegistration", "FeatureNotSupported",
+                        "FeatureNotSupportedForAccount"}
 
 
 def credential_summary(message: str) -> str:

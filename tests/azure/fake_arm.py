@@ -32,6 +32,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "azure"
 SUB_MAIN = "11111111-1111-1111-1111-111111111111"
 SUB_DENIED = "22222222-2222-2222-2222-222222222222"
 SUB_PARTIAL = "33333333-3333-3333-3333-333333333333"
+#: readable only by --subscription (not in the /subscriptions list): a FileStorage account next to a StorageV2 one
+SUB_FILES = "55555555-5555-5555-5555-555555555555"
 CREDENTIAL_SPEC = "tests.azure.fake_arm:StaticCredential"
 TEST_TOKEN = "posture-test-token"
 

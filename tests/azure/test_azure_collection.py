@@ -13,7 +13,7 @@ from posture_azure.facttypes import FACT_TYPES
 from posture_azure.provider import AzureProvider
 
 from posture.provider import ProviderError, UnitOutcome
-from tests.azure.fake_arm import SUB_DENIED, SUB_MAIN, SUB_PARTIAL, StaticCredential
+from tests.azure.fake_arm import SUB_DENIED, SUB_FILES, SUB_MAIN, SUB_PARTIAL, StaticCredential
 
 
 def run(provider: AzureProvider, options: dict[str, Any], fact_types: set[str]) -> list[UnitOutcome]:
@@ -38,6 +38,32 @@ def test_403_on_one_resource_type_is_an_error_for_that_type_only(azure_options: 
     assert "Microsoft.Storage/storageAccounts/read" in errors[0].message
     covered = {c.fact_type for o in outcomes for c in o.coverage}
     assert covered == {"azure.keyvault.vault", "azure.security.contacts"}
+
+
+STORAGE = {"azure.storage.account", "azure.storage.blob_service"}
+
+
+def test_file_storage_accounts_have_no_blob_service_and_are_not_asked_for_one(azure_options: dict[str, Any],
+                                                                             arm: Any) -> None:
+    """ARM answers 400 FeatureNotSupportedForAccount for blobServices of a kind: FileStorage account."""
+    [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_FILES]}, STORAGE)
+    assert outcome.errors == []
+    assert sorted((f.type, f.name) for f in outcome.facts) == [
+        ("azure.storage.account", "stfiles"), ("azure.storage.account", "stlogs"),
+        ("azure.storage.blob_service", "stlogs")]
+    assert {c.fact_type for c in outcome.coverage} == STORAGE
+    assert arm.requests_to("stfiles/blobServices") == []
+
+
+def test_one_accounts_blob_service_failure_keeps_the_others(azure_options: dict[str, Any], arm: Any) -> None:
+    path = (f"/subscriptions/{SUB_MAIN}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stbad"
+            "/blobServices/default")
+    with arm.override(path, 403, "AuthorizationFailed", "denied by a deny assignment"):
+        [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, STORAGE)
+    assert sorted(f.name for f in outcome.facts if f.type == "azure.storage.blob_service") == ["stgood"]
+    assert sorted(f.name for f in outcome.facts if f.type == "azure.storage.account") == ["stbad", "stgood"]
+    assert [(e.fact_type, e.code) for e in outcome.errors] == [("azure.storage.blob_service", "AuthorizationFailed")]
+    assert outcome.errors[0].message.startswith("stbad: ")
 
 
 def test_throttled_list_is_retried_after_retry_after(azure_options: dict[str, Any], arm: Any) -> None:
