@@ -69,7 +69,7 @@ COLLECTORS: tuple[Collector, ...] = (
         "aws.rds.db_instance": "RDS DB instances: exposure, encryption, backups, protection"},
       "posture_aws.collectors.rds:collect_db_instances"),
     C("cloudtrail", False, {
-        "aws.cloudtrail.trail": "CloudTrail trails homed in the scanned regions",
+        "aws.cloudtrail.trail": "the account's CloudTrail trails that apply to the scanned regions",
         "aws.cloudtrail.account": "whether a logging multi-region trail exists (one fact per account)"},
       "posture_aws.collectors.cloudtrail:collect_trails"),
     C("kms", True, {

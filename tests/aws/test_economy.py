@@ -148,3 +148,14 @@ def test_queue_listing_asks_for_full_pages_so_more_than_1000_queues_are_paginate
     paged = proxy.add_delay(lambda r: r.service == "sqs" and r.action == "ListQueues" and b"MaxResults" in r.body, 0)
     facts = collect_all(scan_options(aws_mock), {"aws.sqs.queue"})
     assert facts.errors == [] and paged.hits == proxy.counts["sqs:ListQueues"] == 2  # one per region
+
+
+def test_a_multi_region_trail_homed_outside_the_scanned_regions_still_counts(aws_mock: dict) -> None:
+    """org-audit is homed in us-east-1; scanning only eu-west-1 sees it as a shadow trail."""
+    facts = collect_all(scan_options(aws_mock, region=["eu-west-1"]),
+                        {"aws.cloudtrail.account", "aws.cloudtrail.trail"})
+    assert facts.errors == []
+    [account] = [f for f in facts.facts if f.type == "aws.cloudtrail.account"]
+    assert account.attributes["multi_region_trail_logging"] is True
+    assert account.attributes["multi_region_trails"] == ["org-audit"]
+    assert [f.name for f in facts.facts if f.type == "aws.cloudtrail.trail"] == ["org-audit"]

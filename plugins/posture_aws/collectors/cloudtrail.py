@@ -1,8 +1,12 @@
-"""CloudTrail: the trails homed in each scanned region, and one account-level fact.
+"""CloudTrail: the account's trails that apply to the scanned regions, and one account-level fact.
 
-``DescribeTrails(includeShadowTrails=False)`` per region lists each trail once
-(in its home region); ``GetTrailStatus`` is asked only for the account-level
-fact (is a multi-region trail actually logging?) or the trail's own fact.
+``DescribeTrails`` per scanned region includes shadow trails, i.e. every trail
+that applies to the region: multi-region trails homed in a region that was not
+scanned, and organization trails owned by the management account (which a
+member account sees only this way). Trails are deduplicated by ARN; trail facts
+are reported for the account's own trails, while any logging multi-region trail,
+the organization's included, satisfies the account-level fact.
+``GetTrailStatus`` runs once per trail, in its home region.
 """
 
 from __future__ import annotations
@@ -19,17 +23,19 @@ def collect_trails(ctx: UnitContext) -> None:
     wanted = [ft for ft in (TRAIL, ACCOUNT) if ctx.wants(ft)]
 
     def list_region(region: str) -> list[dict[str, Any]]:
-        return ctx.client("cloudtrail", region).describe_trails(includeShadowTrails=False).get("trailList", [])
+        return ctx.client("cloudtrail", region).describe_trails(includeShadowTrails=True).get("trailList", [])
 
-    trails: list[dict[str, Any]] = []
+    by_arn: dict[str, dict[str, Any]] = {}
     failed_regions = []
     for region, found, exc in ctx.parallel(list_region, regions):
         if exc is not None:
             ctx.error([TRAIL], exc, region=region)
             failed_regions.append((region, exc))
             continue
-        trails.extend(found or [])
+        for t in found or []:
+            by_arn.setdefault(t["TrailARN"], t)
         ctx.covered([TRAIL], region=region)
+    trails = sorted(by_arn.values(), key=lambda t: t["TrailARN"])
 
     def status(trail: dict[str, Any]) -> dict[str, Any]:
         return ctx.client("cloudtrail", trail["HomeRegion"]).get_trail_status(Name=trail["TrailARN"])
@@ -37,14 +43,16 @@ def collect_trails(ctx: UnitContext) -> None:
     statuses = {t["TrailARN"]: (st, exc) for t, st, exc in ctx.parallel(status, trails)}
     logging_multi_region = []
     for t in trails:
+        own = t["TrailARN"].split(":")[4] == ctx.account
         st, exc = statuses[t["TrailARN"]]
         if exc is not None:
-            ctx.error([TRAIL], exc, region=t["HomeRegion"], resource=t["Name"])
+            if own:  # another account's trail whose status we may not read is simply not counted
+                ctx.error([TRAIL], exc, region=t["HomeRegion"], resource=t["Name"])
             continue
         is_logging = bool((st or {}).get("IsLogging"))
         if t.get("IsMultiRegionTrail") and is_logging:
-            logging_multi_region.append(t["Name"])
-        if TRAIL in wanted:
+            logging_multi_region.append(t["Name"] if own else t["TrailARN"])
+        if TRAIL in wanted and own:
             ctx.facts.append(ctx.fact(TRAIL, t["TrailARN"], t["Name"], {
                 "multi_region": bool(t.get("IsMultiRegionTrail")),
                 "organization_trail": bool(t.get("IsOrganizationTrail")),
