@@ -200,3 +200,14 @@ def test_listener_tls_check_applies_only_where_tls_is_possible(protocol: str, ex
     fact = Fact("aws", "123456789012", "us-east-1", "aws.elbv2.listener", "arn:listener", f"lb:{protocol}",
                 {"protocol": protocol, "port": 6081, "tls": protocol == "TLS", "redirects_to_https": False})
     assert check.evaluate(fact, default_params(check)).status == expected
+
+
+@pytest.mark.parametrize(("traffic", "expected"), [(["ALL"], "pass"), (["REJECT"], "pass"),
+                                                   (["ACCEPT"], "fail"), ([], "fail")])
+def test_flow_logs_must_capture_rejected_traffic(traffic: list[str], expected: str) -> None:
+    from posture.facts import Fact
+
+    check = aws_checks()["aws.ec2.vpc.flow_logs"]
+    fact = Fact("aws", "123456789012", "us-east-1", "aws.ec2.vpc", "arn:vpc", "vpc-1",
+                {"flow_logs_enabled": bool(traffic), "flow_log_traffic_types": traffic})
+    assert check.evaluate(fact, default_params(check)).status == expected
