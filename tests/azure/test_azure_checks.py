@@ -52,8 +52,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.sql.server.entra_admin": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
     "azure.sql.server.min_tls_version": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
     "azure.sql.server.required_tags": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
-    "azure.sql.database.tde_enabled": {"sql-good/db-good": P, "sql-bad/db-bad": F},
-    "azure.sql.database.backup_retention": {"sql-good/db-good": P, "sql-bad/db-bad": F},
+    # dw-bad: a DataWarehouse database (TDE off) has no short-term backup retention policy
+    "azure.sql.database.tde_enabled": {"sql-good/db-good": P, "sql-bad/db-bad": F, "sql-bad/dw-bad": F},
+    "azure.sql.database.backup_retention": {"sql-good/db-good": P, "sql-bad/db-bad": F, "sql-bad/dw-bad": NA},
     "azure.monitor.activity_log.exported": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.monitor.activity_log.retention": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.security.pricing.defender_enabled": {"VirtualMachines": P, "KeyVaults": P, "SqlServers": F, "Dns": NA},

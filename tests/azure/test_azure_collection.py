@@ -66,6 +66,21 @@ def test_one_accounts_blob_service_failure_keeps_the_others(azure_options: dict[
     assert outcome.errors[0].message.startswith("stbad: ")
 
 
+def test_unreadable_backup_retention_keeps_the_databases_tde_result(azure_options: dict[str, Any], arm: Any) -> None:
+    path = (f"/subscriptions/{SUB_MAIN}/resourceGroups/rg-sql/providers/Microsoft.Sql/servers/sql-bad/databases"
+            "/db-bad/backupShortTermRetentionPolicies/default")
+    with arm.override(path, 403, "AuthorizationFailed", "no backupShortTermRetentionPolicies/read"):
+        [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, {"azure.sql.database"})
+    dbs = {f.name: f.attributes for f in outcome.facts}
+    assert (dbs["sql-bad/db-bad"]["tde_enabled"], dbs["sql-bad/db-bad"]["backup_retention_days"]) == (False, None)
+    assert dbs["sql-bad/db-bad"]["backup_retention_error"] == "AuthorizationFailed"
+    # the edition without short-term retention is a property of that database, not a collection error
+    assert (dbs["sql-bad/dw-bad"]["backup_retention_error"], dbs["sql-good/db-good"]["backup_retention_error"]) == (
+        "FeatureDisabledOnSelectedEdition", None)
+    assert [(e.fact_type, e.code, e.message.split(":")[0]) for e in outcome.errors] == [
+        ("azure.sql.database", "AuthorizationFailed", "sql-bad/db-bad")]
+
+
 def test_throttled_list_is_retried_after_retry_after(azure_options: dict[str, Any], arm: Any) -> None:
     started = time.monotonic()
     [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_PARTIAL]}, {"azure.network.nsg"})

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from posture_azure.collectors.base import Context, Failed, enum_str, g, resource_group, tags, tls_version
+from posture_azure.errors import error_code
 
 SERVER = "azure.sql.server"
 DATABASE = "azure.sql.database"
+#: ARM codes of a database edition (DataWarehouse) that has no short-term backup retention policy
+NO_SHORT_TERM_RETENTION = {"FeatureDisabledOnSelectedEdition"}
 
 
 def server_attributes(server: Any, audit: Any) -> dict[str, Any]:
@@ -53,15 +56,21 @@ def collect(ctx: Context) -> None:
             rg, where = resource_group(server.id), f"{server.name}/{db.name}"
             tde = ctx.call([DATABASE], lambda: client.transparent_data_encryptions.get(
                 rg, server.name, db.name, "current"), where=where)
-            backup = ctx.call([DATABASE], lambda: client.backup_short_term_retention_policies.get(
-                rg, server.name, db.name, "default"), where=where)
+            # reported below: an edition without short-term retention is not a collection error
+            backup = ctx.call([], lambda: client.backup_short_term_retention_policies.get(
+                rg, server.name, db.name, "default"))
+            if isinstance(backup, Failed) and error_code(backup.exc)[0] not in NO_SHORT_TERM_RETENTION:
+                ctx.fail([DATABASE], backup.exc, where)
             return tde, backup
 
+        # TDE is judged even when the backup policy cannot be read (DataWarehouse has none)
         for (server, db), (state, backup) in ctx.fan_out(settings, dbs):
-            if not isinstance(state, Failed) and not isinstance(backup, Failed):
+            if not isinstance(state, Failed):
                 ctx.add(DATABASE, db.id, f"{server.name}/{db.name}", db.location, {
                     "tde_enabled": enum_str(g(state, "state")) == "Enabled",
-                    "backup_retention_days": g(backup, "retention_days"),
+                    "backup_retention_days": None if isinstance(backup, Failed) else g(backup, "retention_days"),
+                    # ARM's code when the policy could not be read; the backup check does not apply then
+                    "backup_retention_error": error_code(backup.exc)[0] if isinstance(backup, Failed) else None,
                     "server": server.name,
                     "tags": tags(db),
                 })
