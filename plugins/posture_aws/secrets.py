@@ -9,8 +9,11 @@ import re
 from collections.abc import Mapping
 
 SECRET_NAME = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|"
+    r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|(^|[_-])auth([_-]|$)|"
     r"client[_-]?secret|conn(ection)?[_-]?str|dsn)", re.IGNORECASE)
+#: values no secret looks like: a switch or a small number (AUTH_ENABLED=true, TOKEN_TTL=300)
+PLAIN_VALUE = re.compile(r"^\s*(true|false|yes|no|on|off|enabled|disabled|none|null|-?\d{1,6})?\s*$",
+                         re.IGNORECASE)
 SECRET_VALUE = (
     re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key id
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
@@ -26,7 +29,8 @@ REFERENCE_VALUE = re.compile(r"^(arn:aws[a-z-]*:(secretsmanager|ssm|kms):|\{\{re
 def looks_secret(name: str, value: str) -> bool:
     if any(p.search(value) for p in SECRET_VALUE):
         return True
-    return bool(SECRET_NAME.search(name)) and bool(value) and not REFERENCE_VALUE.match(value)
+    return (bool(SECRET_NAME.search(name)) and not PLAIN_VALUE.match(value)
+            and not REFERENCE_VALUE.match(value))
 
 
 def secret_like_names(variables: Mapping[str, str] | None) -> list[str]:

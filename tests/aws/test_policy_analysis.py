@@ -116,3 +116,21 @@ def test_a_runtime_is_deprecated_from_its_date_on() -> None:
     assert is_deprecated("python3.9", datetime(2026, 12, 1, tzinfo=UTC))
     assert not is_deprecated("python3.13", datetime(2026, 12, 1, tzinfo=UTC))  # not listed: supported
     assert not is_deprecated(None, datetime(2026, 12, 1, tzinfo=UTC))  # container images have no runtime
+
+
+@pytest.mark.parametrize(("name", "value", "secret"), [
+    ("DB_PASSWORD", "hunter2-secret-value", True),
+    ("UPSTREAM_KEY_ID", "AKIAPLANTEDSECRET123", True),  # the value gives it away whatever the name
+    ("AUTH_TOKEN", "abc.def.ghi", True),
+    ("BASIC_AUTH", "user:pw", True),
+    ("AUTH_ENABLED", "true", False),
+    ("TOKEN_TTL", "300", False),
+    ("PASSWORD_MIN_LENGTH", "12", False),
+    ("AUTHOR_NAME", "Ada Lovelace", False),
+    ("DB_PASSWORD_ARN", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf", False),
+    ("LOG_LEVEL", "info", False),
+])
+def test_secret_like_names_judge_name_and_value_but_return_only_names(name: str, value: str, secret: bool) -> None:
+    from posture_aws.secrets import secret_like_names
+
+    assert secret_like_names({name: value}) == ([name] if secret else [])
