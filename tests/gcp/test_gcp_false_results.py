@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from posture_gcp.collectors.resourcemanager import policy_attributes
+from posture_gcp.collectors.storage import bucket_attributes
+from posture_gcp.provider import GcpProvider
 
 from posture.checks import Check
 from posture.facts import Fact, FactSet
+from tests.gcp.fake_gcp import FakeGcp
 
 POLICY = "gcp.resourcemanager.iam_policy"
 
@@ -91,3 +95,38 @@ def test_a_sink_with_an_empty_filter_but_an_enabled_exclusion_does_not_export_al
     good = _fact(collected, "gcp.logging.project", "good-project")
     sink = next(s for s in good.attributes["sinks"] if s["name"] == "all-logs-archive")
     assert sink["enabled_exclusions"] == [] and check.evaluate(good, {}).status == "pass"
+
+
+def test_a_public_default_object_acl_makes_a_bucket_public(gcp_checks: dict[str, Check], collected: FactSet,
+                                                           fake_gcp: FakeGcp) -> None:
+    """Without uniform access, defaultObjectAcl allUsers READER makes every new object public; the IAM policy
+    does not show it. It comes with the bucket list (projection=full), not from a request per bucket."""
+    check = gcp_checks["gcp.storage.bucket.not_public"]
+    public = _fact(collected, "gcp.storage.bucket", "bad-project", "bad-default-acl")
+    assert public.attributes["public_grants"] == []
+    assert public.attributes["default_object_acl_public"] == [{"role": "READER", "entity": "allUsers"}]
+    assert check.evaluate(public, {}).status == "fail"
+    private = _fact(collected, "gcp.storage.bucket", "bad-project", "bad-legacy-acl")
+    assert private.attributes["default_object_acl_public"] == [] and check.evaluate(private, {}).status == "pass"
+    fake_gcp.clear_log()
+    provider = GcpProvider()
+    for unit in provider.plan({"gcp.storage.bucket"}, {"gcp_api_endpoint": fake_gcp.url,
+                                                       "project": ["bad-project"]}).units:
+        provider.collect(unit)
+    calls = fake_gcp.calls()
+    assert {c.query.get("projection", [""])[0] for c in calls if c.path == "/storage/v1/b"} == {"full"}
+    assert not [c.path for c in calls if c.path.endswith(("/acl", "/defaultObjectAcl"))]
+    assert len(calls) == 2 + 3  # two list pages, the IAM policy of each bucket (none enforces prevention)
+
+
+@pytest.mark.parametrize(("uniform", "prevention", "flagged"), [
+    (False, "inherited", True), (False, "enforced", False), (True, "inherited", False)])
+def test_default_object_acl_counts_only_where_acls_take_effect(uniform: bool, prevention: str,
+                                                               flagged: bool) -> None:
+    from google.cloud.storage import Bucket
+
+    bucket = Bucket(None, name="b")
+    bucket._set_properties({"name": "b", "iamConfiguration": {
+        "uniformBucketLevelAccess": {"enabled": uniform}, "publicAccessPrevention": prevention},
+        "defaultObjectAcl": [{"entity": "allAuthenticatedUsers", "role": "READER"}]})
+    assert bool(bucket_attributes(bucket, [])["default_object_acl_public"]) is flagged

@@ -2,6 +2,9 @@
 
 A bucket with public access prevention *enforced* cannot be public whatever
 its IAM policy says, so its policy is not fetched (one call saved per bucket).
+The list asks for ``projection=full``: without uniform bucket-level access a
+bucket's default object ACL can make every new object public, and the full
+projection carries it at no extra request.
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
 def bucket_attributes(b: Any, bindings: list[dict[str, Any]] | None) -> dict[str, Any]:
     iam_cfg = b.iam_configuration
     pap = str(iam_cfg.public_access_prevention or "inherited")
+    uniform = bool(iam_cfg.uniform_bucket_level_access_enabled)
     public = [{"role": x["role"], "member": m} for x in bindings or [] for m in sorted(x.get("members") or [])
               if m in PUBLIC_MEMBERS]
+    # ACLs are ignored under uniform access and public ones refused under enforced prevention. The client's ACL
+    # objects would re-fetch, so the listed resource is read directly.
+    default_acl = [] if uniform or pap == "enforced" else b._properties.get("defaultObjectAcl") or []
+    default_acl_public = [{"role": e.get("role"), "entity": e.get("entity")} for e in default_acl
+                          if e.get("entity") in PUBLIC_MEMBERS]
     logging = b.get_logging() or {}
     soft = getattr(b, "soft_delete_policy", None)
     soft_seconds = getattr(soft, "retention_duration_seconds", None) if soft is not None else None
@@ -29,10 +38,11 @@ def bucket_attributes(b: Any, bindings: list[dict[str, Any]] | None) -> dict[str
         "location": (b.location or "").lower(),
         "location_type": b.location_type,
         "storage_class": b.storage_class,
-        "uniform_bucket_level_access": bool(iam_cfg.uniform_bucket_level_access_enabled),
+        "uniform_bucket_level_access": uniform,
         "public_access_prevention": pap,
         "iam_policy_read": bindings is not None,
         "public_grants": public,
+        "default_object_acl_public": default_acl_public,
         "versioning_enabled": bool(b.versioning_enabled),
         "retention_period_days": int(retention) // 86400 if retention else 0,
         "retention_locked": bool(b.retention_policy_locked),
@@ -47,7 +57,7 @@ def collect(ctx: UnitContext) -> None:
     project, clients = ctx.project, ctx.clients
     with ctx.feeding(BUCKET):
         client = clients.storage(project)
-        buckets = list(client.list_buckets(project=project, retry=clients.retry(), timeout=60))
+        buckets = list(client.list_buckets(project=project, projection="full", retry=clients.retry(), timeout=60))
 
         def policy_of(b: Any) -> tuple[Any, Any]:
             if str(b.iam_configuration.public_access_prevention) == "enforced":
