@@ -81,6 +81,18 @@ def test_unreadable_backup_retention_keeps_the_databases_tde_result(azure_option
         ("azure.sql.database", "AuthorizationFailed", "sql-bad/db-bad")]
 
 
+def test_unreadable_workspace_leaves_its_retention_unknown_but_the_export_fact_stands(
+        azure_options: dict[str, Any], arm: Any) -> None:
+    """SUB_MAIN also exports to ws-central in a subscription the scanner cannot read (403)."""
+    [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, {"azure.monitor.activity_log"})
+    assert outcome.errors == []
+    [fact] = outcome.facts
+    assert fact.attributes["exported"] is True
+    assert fact.attributes["retention_days"] == 365  # the readable workspace
+    assert [(w["name"], w["retention_days"], w["error"]) for w in fact.attributes["workspaces"]] == [
+        ("ws-audit", 365, None), ("ws-central", None, "AuthorizationFailed")]
+
+
 def test_throttled_list_is_retried_after_retry_after(azure_options: dict[str, Any], arm: Any) -> None:
     started = time.monotonic()
     [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_PARTIAL]}, {"azure.network.nsg"})

@@ -10,14 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from posture_azure.collectors.base import Context, Failed, g
+from posture_azure.errors import error_code
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
 WORKSPACE_API = "2022-10-01"
 
 
-def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_days: dict[str, int | None]
-                            ) -> dict[str, Any]:
+def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_days: dict[str, int | None],
+                            workspace_errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """``workspace_days``/``workspace_errors`` are keyed by lower-cased workspace id; an unreadable
+    workspace (e.g. in a subscription out of scope) has unknown retention, the export is still known."""
+    workspace_errors = workspace_errors or {}
     categories: set[str] = set()
+    workspaces: dict[str, dict[str, Any]] = {}
     destinations: list[str] = []
     retention: list[int] = []
     for s in settings:
@@ -30,6 +35,10 @@ def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_
                              ("event_hub", g(s, "event_hub_authorization_rule_id"))):
             if target:
                 destinations.append(kind)
+        if ws:
+            workspaces[ws.lower()] = {"name": ws.rsplit("/", 1)[-1], "id": ws,
+                                      "retention_days": workspace_days.get(ws.lower()),
+                                      "error": workspace_errors.get(ws.lower())}
         if ws and workspace_days.get(ws.lower()) is not None:
             retention.append(int(workspace_days[ws.lower()] or 0))
     for p in profiles:
@@ -46,6 +55,8 @@ def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_
         "destinations": sorted(set(destinations)),
         "retention_days": effective,
         "retention_forever": effective == 0,
+        # each Log Analytics destination: retention, or null with ARM's error code when unreadable
+        "workspaces": [workspaces[k] for k in sorted(workspaces)],
     }
 
 
@@ -70,13 +81,16 @@ def collect(ctx: Context) -> None:
             resp = arm.send_request(HttpRequest("GET", f"{ws}?api-version={WORKSPACE_API}"))
             resp.raise_for_status()
             return (resp.json().get("properties") or {}).get("retentionInDays")
-        return ctx.call([ACTIVITY_LOG], get, where=ws.rsplit("/", 1)[-1])
+        # not a collection error: the export is known without it, the fact records the code
+        return ctx.call([], get)
 
     workspace_days: dict[str, int | None] = {}
+    workspace_errors: dict[str, str] = {}
     for ws, days in ctx.fan_out(retention, list(workspaces.values())):
         if isinstance(days, Failed):
-            return
-        workspace_days[ws.lower()] = days
+            workspace_errors[ws.lower()] = error_code(days.exc)[0]
+        else:
+            workspace_days[ws.lower()] = days
     sub_id = f"/subscriptions/{ctx.subscription}"
     ctx.add(ACTIVITY_LOG, sub_id, ctx.subscription, "global",
-            activity_log_attributes(settings, list(profiles), workspace_days))
+            activity_log_attributes(settings, list(profiles), workspace_days, workspace_errors))
