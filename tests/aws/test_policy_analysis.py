@@ -134,3 +134,20 @@ def test_secret_like_names_judge_name_and_value_but_return_only_names(name: str,
     from posture_aws.secrets import secret_like_names
 
     assert secret_like_names({name: value}) == ([name] if secret else [])
+
+
+@pytest.mark.parametrize(("selectors", "all_management"), [
+    ({}, True),  # no selectors: the default, all management events
+    ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}, True),
+    ({"EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]}, False),
+    ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False,
+                          "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]}, False),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]}, True),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
+                                                     {"Field": "readOnly", "Equals": ["false"]}]}]}, False),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}]}]}, False),
+])
+def test_a_trail_must_log_read_and_write_management_events(selectors: dict[str, Any], all_management: bool) -> None:
+    from posture_aws.collectors.cloudtrail import logs_all_management_events
+
+    assert logs_all_management_events(selectors) is all_management

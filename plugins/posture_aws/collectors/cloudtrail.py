@@ -6,7 +6,9 @@ scanned, and organization trails owned by the management account (which a
 member account sees only this way). Trails are deduplicated by ARN; trail facts
 are reported for the account's own trails, while any logging multi-region trail,
 the organization's included, satisfies the account-level fact.
-``GetTrailStatus`` runs once per trail, in its home region.
+``GetTrailStatus`` runs once per trail, in its home region, and
+``GetEventSelectors`` once per logging multi-region trail (it must record all
+management events, read and write, to satisfy the account-level fact).
 """
 
 from __future__ import annotations
@@ -16,6 +18,27 @@ from typing import Any
 from posture_aws.context import UnitContext
 
 TRAIL, ACCOUNT = "aws.cloudtrail.trail", "aws.cloudtrail.account"
+
+
+def logs_all_management_events(selectors: dict[str, Any] | None) -> bool:
+    """Read and write management events (CIS: a multi-region trail must log them all).
+
+    A trail without selectors logs all management events (the default); basic selectors need one with
+    management events and ``ReadWriteType: All``; advanced ones need a Management-category selector
+    without a ``readOnly`` filter.
+    """
+    basic = (selectors or {}).get("EventSelectors") or []
+    advanced = (selectors or {}).get("AdvancedEventSelectors") or []
+    if not basic and not advanced:
+        return True
+    if any(sel.get("IncludeManagementEvents", True) and sel.get("ReadWriteType", "All") == "All" for sel in basic):
+        return True
+    for sel in advanced:
+        fields = {f.get("Field"): f for f in sel.get("FieldSelectors") or []}
+        category = fields.get("eventCategory", {})
+        if category.get("Equals") == ["Management"] and "readOnly" not in fields:
+            return True
+    return False
 
 
 def collect_trails(ctx: UnitContext) -> None:
@@ -41,6 +64,13 @@ def collect_trails(ctx: UnitContext) -> None:
         return ctx.client("cloudtrail", trail["HomeRegion"]).get_trail_status(Name=trail["TrailARN"])
 
     statuses = {t["TrailARN"]: (st, exc) for t, st, exc in ctx.parallel(status, trails)}
+    multi = [t for t in trails if t.get("IsMultiRegionTrail") and statuses[t["TrailARN"]][1] is None
+             and (statuses[t["TrailARN"]][0] or {}).get("IsLogging")]
+
+    def selectors(trail: dict[str, Any]) -> dict[str, Any]:
+        return ctx.client("cloudtrail", trail["HomeRegion"]).get_event_selectors(TrailName=trail["TrailARN"])
+
+    management = {t["TrailARN"]: (sel, exc) for t, sel, exc in ctx.parallel(selectors, multi)}
     logging_multi_region = []
     for t in trails:
         own = t["TrailARN"].split(":")[4] == ctx.account
@@ -50,13 +80,22 @@ def collect_trails(ctx: UnitContext) -> None:
                 ctx.error([TRAIL], exc, region=t["HomeRegion"], resource=t["Name"])
             continue
         is_logging = bool((st or {}).get("IsLogging"))
-        if t.get("IsMultiRegionTrail") and is_logging:
+        sel, sel_exc = management.get(t["TrailARN"], (None, None))
+        if sel_exc is not None and own:
+            ctx.error([TRAIL, ACCOUNT] if ACCOUNT in wanted else [TRAIL], sel_exc, region=t["HomeRegion"],
+                      resource=t["Name"])
+            continue
+        # An organization trail's selectors may be unreadable from a member account; it is managed
+        # centrally and logs management events unless configured otherwise, so it still counts.
+        all_management = logs_all_management_events(sel) if sel_exc is None else True
+        if t.get("IsMultiRegionTrail") and is_logging and all_management:
             logging_multi_region.append(t["Name"] if own else t["TrailARN"])
         if TRAIL in wanted and own:
             ctx.facts.append(ctx.fact(TRAIL, t["TrailARN"], t["Name"], {
                 "multi_region": bool(t.get("IsMultiRegionTrail")),
                 "organization_trail": bool(t.get("IsOrganizationTrail")),
                 "logging": is_logging,
+                "all_management_events": all_management if t in multi else None,
                 "log_file_validation": bool(t.get("LogFileValidationEnabled")),
                 "kms_key_id": t.get("KmsKeyId"),
                 "kms_encrypted": bool(t.get("KmsKeyId")),
