@@ -93,6 +93,17 @@ def test_unreadable_workspace_leaves_its_retention_unknown_but_the_export_fact_s
         ("ws-audit", 365, None), ("ws-central", None, "AuthorizationFailed")]
 
 
+def test_activity_log_retention_is_the_azure_activity_tables_not_the_workspaces(azure_options: dict[str, Any],
+                                                                              arm: Any) -> None:
+    """ws-files keeps 365 days, but its AzureActivity table only 30 (per-table retention)."""
+    [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_FILES]}, {"azure.monitor.activity_log"})
+    assert outcome.errors == []
+    [fact] = outcome.facts
+    assert fact.attributes["retention_days"] == 30
+    assert [(w["name"], w["retention_days"]) for w in fact.attributes["workspaces"]] == [("ws-files", 30)]
+    assert len(arm.requests_to("ws-files/tables/AzureActivity")) == 1
+
+
 def test_throttled_list_is_retried_after_retry_after(azure_options: dict[str, Any], arm: Any) -> None:
     started = time.monotonic()
     [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_PARTIAL]}, {"azure.network.nsg"})

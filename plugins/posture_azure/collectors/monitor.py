@@ -1,8 +1,9 @@
 """Activity log export: subscription diagnostic settings, legacy log profiles, workspace retention.
 
 One scope-level fact per subscription, so "is the activity log exported"
-reads exactly one fact. Workspace retention costs one GET per distinct
-Log Analytics workspace the settings point at.
+reads exactly one fact. Retention costs one GET per distinct Log Analytics
+workspace the settings point at (its AzureActivity table; the workspace
+itself only when the table cannot be read).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from posture_azure.errors import error_code
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
 WORKSPACE_API = "2022-10-01"
+#: the Log Analytics table the activity log is exported to
+ACTIVITY_TABLE = "AzureActivity"
 
 
 def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_days: dict[str, int | None],
@@ -76,13 +79,20 @@ def collect(ctx: Context) -> None:
     arm = ctx.client(ResourceManagementClient)
     workspaces = {ws.lower(): ws for s in settings if (ws := g(s, "workspace_id"))}
 
+    def properties(path: str) -> dict[str, Any]:
+        resp = arm.send_request(HttpRequest("GET", f"{path}?api-version={WORKSPACE_API}"))
+        resp.raise_for_status()
+        return resp.json().get("properties") or {}
+
     def retention(ws: str) -> Any:
-        def get() -> Any:
-            resp = arm.send_request(HttpRequest("GET", f"{ws}?api-version={WORKSPACE_API}"))
-            resp.raise_for_status()
-            return (resp.json().get("properties") or {}).get("retentionInDays")
+        """The AzureActivity table's total retention (per-table retention may differ from the
+        workspace's, and the table keeps 90 days by default); the workspace's when unavailable."""
         # not a collection error: the export is known without it, the fact records the code
-        return ctx.call([], get)
+        table = ctx.call([], lambda: properties(f"{ws}/tables/{ACTIVITY_TABLE}"))
+        if not isinstance(table, Failed) and table.get("totalRetentionInDays") is not None:
+            return table["totalRetentionInDays"]
+        workspace = ctx.call([], lambda: properties(ws))
+        return workspace if isinstance(workspace, Failed) else workspace.get("retentionInDays")
 
     workspace_days: dict[str, int | None] = {}
     workspace_errors: dict[str, str] = {}
