@@ -59,10 +59,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.monitor.activity_log.retention": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.security.pricing.defender_enabled": {"VirtualMachines": P, "KeyVaults": P, "SqlServers": F, "Dns": NA},
     "azure.security.contacts.configured": {SUB_MAIN: P, SUB_PARTIAL: F},
+    # mi-0005: a customer-tenant managed identity assigned through Lighthouse (delegatedManagedIdentityResourceId)
     "azure.authorization.role_assignment.no_privileged_workload": {
-        "Owner -> u-0001": P, "Contributor -> sp-0002": F, "Owner -> fg-0003": P, "Reader -> sp-0004": NA},
+        "Owner -> u-0001": P, "Contributor -> sp-0002": F, "Owner -> fg-0003": P, "Reader -> sp-0004": NA,
+        "Contributor -> mi-0005": F},
     "azure.authorization.role_assignment.no_privileged_external": {
-        "Owner -> u-0001": P, "Contributor -> sp-0002": P, "Owner -> fg-0003": F, "Reader -> sp-0004": NA},
+        "Owner -> u-0001": P, "Contributor -> sp-0002": P, "Owner -> fg-0003": F, "Reader -> sp-0004": NA,
+        "Contributor -> mi-0005": P},
     "azure.authorization.role_definition.no_custom_owner": {
         "Subscription Admin (custom)": F, "VM Operator (custom)": P},
     "azure.authorization.subscription.no_classic_coadministrators": {SUB_MAIN: P, SUB_PARTIAL: F},

@@ -2,7 +2,9 @@
 
 Guest detection needs Microsoft Graph (``userType``), which is not ARM: the
 fact carries ARM's ``principal_type`` (``User``, ``Group``,
-``ServicePrincipal``, ``ForeignGroup``) and ``delegated`` (Lighthouse).
+``ServicePrincipal``, ``ForeignGroup``) and, as information, ``delegated``: the
+assignment names a managed identity of this tenant on behalf of an Azure
+Lighthouse delegation (policy remediation), not an external identity.
 """
 
 from __future__ import annotations
