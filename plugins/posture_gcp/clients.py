@@ -112,6 +112,13 @@ class Clients:
             credentials=self.credentials, transport="rest",
             client_options=self.settings.client_options("cloudresourcemanager")))
 
+    def organizations(self) -> Any:
+        from google.cloud import resourcemanager_v3
+
+        return self._cached("rm.organizations", lambda: resourcemanager_v3.OrganizationsClient(
+            credentials=self.credentials, transport="rest",
+            client_options=self.settings.client_options("cloudresourcemanager")))
+
     def storage(self, project: str) -> Any:
         # google-cloud-storage >= 3.x fetches each bucket's metadata in a background thread
         # (an extra, uncounted-in-time GET per bucket) for tracing; turn that off.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes
+from posture_gcp.collectors import CollectorSpec, UnitContext, ancestors, label_attributes
 from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
 
 PROJECT, POLICY = "gcp.resourcemanager.project", "gcp.resourcemanager.iam_policy"
@@ -67,13 +67,6 @@ def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dic
                     default_sa.append(grant)
             if role in IMPERSONATION_ROLES and not agent:
                 impersonation.append(grant)
-    all_services: dict[str, Any] = {"log_types": [], "exempted_members": []}
-    for cfg in policy.get("auditConfigs") or []:
-        if cfg.get("service") != "allServices":
-            continue
-        for lc in cfg.get("auditLogConfigs") or []:
-            all_services["log_types"].append(lc.get("logType"))
-            all_services["exempted_members"].extend(lc.get("exemptedMembers") or [])
     return {
         "bindings": bindings,
         "public_grants": public,
@@ -81,9 +74,41 @@ def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dic
         "human_primitive_grants": human_primitive,
         "default_service_account_primitive_grants": default_sa,
         "service_account_impersonation_grants": impersonation,
-        "audit_all_services": all_services,
-        "audited_services": sorted({c.get("service") for c in policy.get("auditConfigs") or []}),
+        **audit_attributes([policy]),
     }
+
+
+def audit_attributes(policies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The effective audit config: GCP applies the union of the auditConfigs of the project and all its
+    ancestors (a log type enabled anywhere is on; exempted members add up)."""
+    log_types: list[str] = []
+    exempted: list[str] = []
+    configs = [cfg for policy in policies for cfg in policy.get("auditConfigs") or []]
+    for cfg in configs:
+        if cfg.get("service") != "allServices":
+            continue
+        for lc in cfg.get("auditLogConfigs") or []:
+            log_types += [t for t in [lc.get("logType")] if t not in log_types]
+            exempted += [m for m in lc.get("exemptedMembers") or [] if m not in exempted]
+    return {"audit_all_services": {"log_types": log_types, "exempted_members": exempted},
+            "audited_services": sorted({c.get("service") for c in configs})}
+
+
+def inherited_audit(ctx: UnitContext, own: dict[str, Any]) -> dict[str, Any]:
+    """Audit attributes including the folders' and organization's policies (one read per ancestor and
+    scan); unreadable ancestors are named, never an error."""
+    from google.protobuf.json_format import MessageToDict
+
+    clients = ctx.clients
+
+    def read(name: str) -> dict[str, Any]:
+        client = clients.organizations() if name.startswith("organizations/") else clients.folders()
+        return MessageToDict(client.get_iam_policy(request={"resource": name}, retry=clients.retry()))
+
+    policies, unreadable = ancestors.read_each(ctx, "rm-iam-policy", read)
+    return {**audit_attributes([own, *(p for _, p in policies)]),
+            "audit_inherited_from": [n for n, p in policies if audit_attributes([p])["audited_services"]],
+            "unreadable_ancestors": unreadable}
 
 
 def collect(ctx: UnitContext) -> None:
@@ -93,15 +118,15 @@ def collect(ctx: UnitContext) -> None:
     resource_id = f"//cloudresourcemanager.googleapis.com/projects/{project}"
     if ctx.wants(PROJECT):
         with ctx.feeding(PROJECT):
-            p = clients.projects().get_project(name=f"projects/{project}", retry=clients.retry())
-            d = type(p).to_dict(p, preserving_proto_field_name=False, use_integers_for_enums=False)
+            d = ancestors.project(ctx)
             ctx.add(PROJECT, resource_id, d.get("displayName") or project, "global", project_attributes(d))
     if ctx.wants(POLICY):
         with ctx.feeding(POLICY):
-            policy = clients.projects().get_iam_policy(
+            policy = MessageToDict(clients.projects().get_iam_policy(
                 request={"resource": f"projects/{project}", "options": {"requested_policy_version": 3}},
-                retry=clients.retry())
-            ctx.add(POLICY, resource_id, project, "global", policy_attributes(MessageToDict(policy), project))
+                retry=clients.retry()))
+            attrs = policy_attributes(policy, project)
+            ctx.add(POLICY, resource_id, project, "global", {**attrs, **inherited_audit(ctx, policy)})
 
 
 SPEC = CollectorSpec("resourcemanager", COLLECTOR_FACT_TYPES["resourcemanager"], collect)

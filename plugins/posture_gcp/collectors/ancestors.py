@@ -1,0 +1,65 @@
+"""The folders and organization above a project (Resource Manager v3), each read once per scan.
+
+Audit-log config and aggregated sinks set on a folder or the organization apply to every project
+below it, so some facts need the project's ancestors. ``projects.get`` / ``folders.get`` give each
+``parent``; every answer (the chain and what is read on each ancestor) goes through
+``clients.shared.once``, so an ancestor costs one request per scan however many projects sit under it.
+
+An ancestor that cannot be read never makes the project's fact an error: what could be read is used and
+the unreadable ancestors are named (a folder whose parent is unknown ends the chain there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from posture_gcp.collectors import UnitContext
+
+
+def project(ctx: UnitContext) -> dict[str, Any]:
+    """The project (``projects.get`` as REST JSON), shared by the units of the scan."""
+    clients = ctx.clients
+
+    def get() -> dict[str, Any]:
+        p = clients.projects().get_project(name=f"projects/{ctx.project}", retry=clients.retry())
+        return type(p).to_dict(p, preserving_proto_field_name=False, use_integers_for_enums=False)
+
+    return clients.shared.once(("rm-project", ctx.project), get)
+
+
+def _folder_parent(ctx: UnitContext, folder: str) -> str:
+    clients = ctx.clients
+    return clients.shared.once(("rm-folder-parent", folder), lambda: clients.folders().get_folder(
+        name=folder, retry=clients.retry()).parent)
+
+
+def chain(ctx: UnitContext) -> tuple[list[str], list[str]]:
+    """(ancestor names nearest first, ``folders/N`` / ``projects/P`` whose parent could not be read)."""
+    try:
+        parent = str(project(ctx).get("parent") or "")
+    except Exception:  # the project itself is unreadable: no ancestor is known
+        return [], [f"projects/{ctx.project}"]
+    names: list[str] = []
+    while parent.startswith(("folders/", "organizations/")) and parent not in names:
+        names.append(parent)
+        if parent.startswith("organizations/"):
+            break
+        try:
+            parent = str(_folder_parent(ctx, parent) or "")
+        except Exception:
+            return names, [parent]
+    return names, []
+
+
+def read_each(ctx: UnitContext, what: str, read: Callable[[str], Any]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """``read(name)`` on every ancestor, once per scan and ancestor: ([(name, answer)], unreadable names)."""
+    names, unreadable = chain(ctx)
+    answers: list[tuple[str, Any]] = []
+    for name in names:
+        try:
+            answers.append((name, ctx.clients.shared.once((what, name), lambda n=name: read(n))))
+        except Exception:  # denied, missing or disabled at that level: use the others, name it
+            if name not in unreadable:
+                unreadable.append(name)
+    return answers, unreadable

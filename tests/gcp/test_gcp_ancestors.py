@@ -1,0 +1,83 @@
+"""Settings inherited from folders and the organization (routes/ancestors.json): read once per ancestor and scan.
+
+organizations/800 > folders/810 > inheriting-project, sibling-project (no audit config of their own);
+organizations/800 > folders/820 (denied) > restricted-project.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_gcp.collectors.resourcemanager import audit_attributes
+from posture_gcp.provider import GcpProvider
+
+from posture.checks import Check
+from posture.facts import Fact, FactSet
+from tests.gcp.fake_gcp import FakeGcp
+
+POLICY = "gcp.resourcemanager.iam_policy"
+AUDIT_CHECKS = (f"{POLICY}.admin_read_audit_logs", f"{POLICY}.data_access_audit_logs")
+
+
+def _run(fake: FakeGcp, projects: list[str], fact_types: set[str]) -> FactSet:
+    provider = GcpProvider()
+    options = {"gcp_api_endpoint": fake.url, "gcp_max_retries": 0, "project": projects}
+    outcomes = [provider.collect(u) for u in provider.plan(fact_types, options).units]
+    return FactSet(facts=[f for o in outcomes for f in o.facts], errors=[e for o in outcomes for e in o.errors],
+                   coverage=[c for o in outcomes for c in o.coverage])
+
+
+def _fact(facts: FactSet, fact_type: str, scope: str) -> Fact:
+    return next(f for f in facts.facts if f.type == fact_type and f.scope == scope)
+
+
+def _statuses(checks: dict[str, Check], fact: Fact, ids: tuple[str, ...]) -> dict[str, str]:
+    return {i: checks[i].evaluate(fact, {}).status for i in ids}
+
+
+def test_audit_config_of_the_folder_and_organization_applies_to_the_project(fake_gcp: FakeGcp,
+                                                                            gcp_checks: dict[str, Check]) -> None:
+    """inheriting-project has no auditConfigs; folders/810 enables ADMIN_READ, organizations/800 DATA_READ/WRITE."""
+    facts = _run(fake_gcp, ["inheriting-project"], {POLICY})
+    assert not facts.errors
+    attrs = _fact(facts, POLICY, "inheriting-project").attributes
+    assert attrs["audit_all_services"] == {"log_types": ["ADMIN_READ", "DATA_READ", "DATA_WRITE"],
+                                           "exempted_members": []}
+    assert attrs["audit_inherited_from"] == ["folders/810", "organizations/800"]
+    assert attrs["unreadable_ancestors"] == []
+    assert _statuses(gcp_checks, _fact(facts, POLICY, "inheriting-project"), AUDIT_CHECKS) == dict.fromkeys(
+        AUDIT_CHECKS, "pass")
+
+
+def test_a_denied_folder_is_named_and_the_projects_own_config_still_passes(fake_gcp: FakeGcp,
+                                                                           gcp_checks: dict[str, Check]) -> None:
+    facts = _run(fake_gcp, ["restricted-project"], {POLICY})
+    assert not facts.errors and [c.fact_type for c in facts.coverage] == [POLICY]
+    fact = _fact(facts, POLICY, "restricted-project")
+    assert fact.attributes["unreadable_ancestors"] == ["folders/820"]
+    assert _statuses(gcp_checks, fact, AUDIT_CHECKS) == dict.fromkeys(AUDIT_CHECKS, "pass")
+
+
+def test_exemptions_of_any_level_add_up() -> None:
+    own = {"auditConfigs": [{"service": "allServices", "auditLogConfigs": [{"logType": "DATA_READ"}]}]}
+    org = {"auditConfigs": [{"service": "allServices", "auditLogConfigs": [
+        {"logType": "DATA_READ", "exemptedMembers": ["user:bob@example.com"]}, {"logType": "DATA_WRITE"}]}]}
+    assert audit_attributes([own, org])["audit_all_services"] == {
+        "log_types": ["DATA_READ", "DATA_WRITE"], "exempted_members": ["user:bob@example.com"]}
+
+
+def test_existing_projects_keep_their_results_with_their_ancestors_read(collected: FactSet) -> None:
+    """bad-project (folders/200 > organizations/100) gains no allServices log type from its ancestors."""
+    bad: dict[str, Any] = _fact(collected, POLICY, "bad-project").attributes
+    assert bad["audit_all_services"]["log_types"] == ["DATA_READ", "DATA_WRITE"]
+    assert bad["audit_inherited_from"] == ["organizations/100"] and bad["unreadable_ancestors"] == []
+
+
+def test_ancestor_policies_are_read_once_per_scan_for_all_projects_below(fake_gcp: FakeGcp) -> None:
+    fake_gcp.clear_log()
+    _run(fake_gcp, ["inheriting-project", "sibling-project", "restricted-project"], {POLICY})
+    ancestors = sorted(c.path for c in fake_gcp.calls() if not c.path.startswith("/v3/projects/"))
+    assert ancestors == ["/v3/folders/810", "/v3/folders/810:getIamPolicy", "/v3/folders/820",
+                         "/v3/folders/820:getIamPolicy", "/v3/organizations/800:getIamPolicy"]
+    # per project: projects.get (its parent) and its own getIamPolicy
+    assert len(fake_gcp.calls("/v3/projects/")) == 3 * 2
