@@ -81,3 +81,50 @@ def test_ancestor_policies_are_read_once_per_scan_for_all_projects_below(fake_gc
                          "/v3/folders/820:getIamPolicy", "/v3/organizations/800:getIamPolicy"]
     # per project: projects.get (its parent) and its own getIamPolicy
     assert len(fake_gcp.calls("/v3/projects/")) == 3 * 2
+
+
+# ------------------------------------------------------------------------------ aggregated sinks
+SINKS = "gcp.logging.project"
+EXPORT = f"{SINKS}.export_all_logs"
+
+
+def test_an_aggregated_organization_sink_exports_the_projects_logs(fake_gcp: FakeGcp,
+                                                                   gcp_checks: dict[str, Check]) -> None:
+    """inheriting-project has only _Required/_Default; organizations/800's includeChildren sink has an empty
+    filter. folders/810's includeChildren sink does not count: it has an enabled exclusion."""
+    facts = _run(fake_gcp, ["inheriting-project"], {SINKS})
+    assert not facts.errors
+    fact = _fact(facts, SINKS, "inheriting-project")
+    inherited = {(s["parent"], s["name"], s["enabled_exclusions"] == []) for s in fact.attributes["inherited_sinks"]}
+    assert inherited == {("folders/810", "inherited-no-debug", False), ("organizations/800", "org-all-logs", True)}
+    assert fact.attributes["exports_all_logs"] and gcp_checks[EXPORT].evaluate(fact, {}).status == "pass"
+
+
+def test_ancestor_sinks_without_include_children_or_with_a_filter_do_not_count(collected: FactSet,
+                                                                                gcp_checks: dict[str, Check]) -> None:
+    """bad-project: folders/200's empty-filter sink lacks includeChildren, organizations/100's has a filter."""
+    fact = _fact(collected, SINKS, "bad-project")
+    assert [(s["parent"], s["name"]) for s in fact.attributes["inherited_sinks"]] == [
+        ("organizations/100", "org-audit-to-bq")]
+    assert not fact.attributes["exports_all_logs"] and gcp_checks[EXPORT].evaluate(fact, {}).status == "fail"
+
+
+def test_denied_ancestor_sinks_are_named_and_the_projects_own_sink_still_passes(
+        fake_gcp: FakeGcp, gcp_checks: dict[str, Check]) -> None:
+    facts = _run(fake_gcp, ["restricted-project"], {SINKS})
+    assert not facts.errors and [c.fact_type for c in facts.coverage] == [SINKS]
+    fact = _fact(facts, SINKS, "restricted-project")
+    assert fact.attributes["unreadable_ancestors"] == ["folders/820"] and fact.attributes["inherited_sinks"] == []
+    assert gcp_checks[EXPORT].evaluate(fact, {}).status == "pass"
+
+
+def test_ancestor_sinks_are_listed_once_per_scan_for_all_projects_below(fake_gcp: FakeGcp) -> None:
+    fake_gcp.clear_log()
+    _run(fake_gcp, ["inheriting-project", "sibling-project", "restricted-project"], {SINKS, POLICY})
+    paths = [c.path for c in fake_gcp.calls()]
+    assert sorted(p for p in paths if p.startswith(("/v2/folders/", "/v2/organizations/"))) == [
+        "/v2/folders/810/sinks", "/v2/folders/820/sinks", "/v2/organizations/800/sinks"]
+    # the chain (projects.get, folders.get) is shared with the audit-config reads
+    assert sorted(p for p in paths if p.startswith("/v3/") and not p.endswith(":getIamPolicy")) == [
+        "/v3/folders/810", "/v3/folders/820", "/v3/projects/inheriting-project", "/v3/projects/restricted-project",
+        "/v3/projects/sibling-project"]

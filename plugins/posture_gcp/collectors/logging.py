@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, pages
+from posture_gcp.collectors import CollectorSpec, UnitContext, ancestors, pages
 from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
 
 PROJECT, BUCKET = "gcp.logging.project", "gcp.logging.bucket"
@@ -18,19 +19,33 @@ def _destination_type(destination: str) -> str:
     return "other"
 
 
-def sinks_attributes(sinks: list[dict[str, Any]]) -> dict[str, Any]:
-    """A sink exports everything only with an empty filter and no enabled exclusion (entries matching any
-    enabled exclusion are not exported)."""
-    summary = [{"name": s.get("name"), "destination_type": _destination_type(s.get("destination", "")),
-                "filter_empty": not (s.get("filter") or "").strip(), "disabled": bool(s.get("disabled", False)),
-                "enabled_exclusions": [e.get("name") for e in s.get("exclusions") or [] if not e.get("disabled")]}
-               for s in sinks]
+def _summary(s: dict[str, Any]) -> dict[str, Any]:
+    return {"name": s.get("name"), "destination_type": _destination_type(s.get("destination", "")),
+            "filter_empty": not (s.get("filter") or "").strip(), "disabled": bool(s.get("disabled", False)),
+            "enabled_exclusions": [e.get("name") for e in s.get("exclusions") or [] if not e.get("disabled")]}
+
+
+def _exports_all(s: dict[str, Any]) -> bool:
+    """Everything goes out only with an empty filter and no enabled exclusion (entries matching any enabled
+    exclusion are not exported); ``_Required`` / ``_Default`` route into the resource's own buckets."""
+    return (not str(s["name"]).startswith("_") and s["filter_empty"] and not s["disabled"]
+            and not s["enabled_exclusions"])
+
+
+def sinks_attributes(sinks: list[dict[str, Any]], inherited: Sequence[tuple[str, list[dict[str, Any]]]] = (),
+                     unreadable: Sequence[str] = ()) -> dict[str, Any]:
+    """The project's sinks plus the aggregated sinks (``includeChildren``) of its folders and organization,
+    which receive the project's log entries too."""
+    summary = [_summary(s) for s in sinks]
     user = [s for s in summary if not str(s["name"]).startswith("_")]
+    aggregated = [{**_summary(s), "parent": parent} for parent, found in inherited for s in found
+                  if s.get("includeChildren")]
     return {
         "sinks": summary,
         "export_sink_count": len(user),
-        "exports_all_logs": any(s["filter_empty"] and not s["disabled"] and not s["enabled_exclusions"]
-                                for s in user),
+        "inherited_sinks": aggregated,
+        "unreadable_ancestors": list(unreadable),
+        "exports_all_logs": any(_exports_all(s) for s in summary + aggregated),
     }
 
 
@@ -46,6 +61,14 @@ def bucket_attributes(b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _ancestor_sinks(ctx: UnitContext, name: str) -> list[dict[str, Any]]:
+    """``folders.sinks.list`` / ``organizations.sinks.list``, every page (once per ancestor and scan)."""
+    clients = ctx.clients
+    resource = "organizations" if name.startswith("organizations/") else "folders"
+    return list(pages(clients, lambda token: getattr(clients.discovery("logging", "v2"), resource)().sinks().list(
+        parent=name, pageToken=token), "sinks"))
+
+
 def collect(ctx: UnitContext) -> None:
     project, clients = ctx.project, ctx.clients
     parent = f"projects/{project}"
@@ -53,7 +76,9 @@ def collect(ctx: UnitContext) -> None:
         with ctx.feeding(PROJECT):
             sinks = list(pages(clients, lambda token: clients.discovery("logging", "v2").projects().sinks().list(
                 parent=parent, pageToken=token), "sinks"))
-            ctx.add(PROJECT, f"//logging.googleapis.com/{parent}", project, "global", sinks_attributes(sinks))
+            inherited, unreadable = ancestors.read_each(ctx, "logging-sinks", lambda name: _ancestor_sinks(ctx, name))
+            ctx.add(PROJECT, f"//logging.googleapis.com/{parent}", project, "global",
+                    sinks_attributes(sinks, inherited, unreadable))
     if ctx.wants(BUCKET):
         with ctx.feeding(BUCKET):
             for b in pages(clients, lambda token: clients.discovery("logging", "v2").projects().locations()
