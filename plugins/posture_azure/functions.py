@@ -51,7 +51,7 @@ def deny_covers(deny: Mapping[str, Any], allow: Mapping[str, Any]) -> bool:
     Allow open elsewhere. Unknown or unequal destinations count as not covering, so
     doubt is reported as exposure.
     """
-    if _lower(deny.get("source_ports")) != {"*"}:
+    if not _lower(deny.get("source_ports")) & {"*", "0-65535"}:
         return False
     deny_dest = _lower(deny.get("destinations"))
     if deny_dest & COVERING_DESTINATIONS:

@@ -190,3 +190,27 @@ def test_recently_rotated_storage_keys_pass_and_old_ones_fail_by_the_tier_maximu
     assert check.evaluate(rotated, PARAMS, june).status == P
     assert check.evaluate(rotated, {**PARAMS, "max_access_key_age_days": 14}, Evaluator(
         {**PARAMS, "max_access_key_age_days": 14}, now=datetime(2025, 6, 1, tzinfo=UTC))).status == F
+
+
+@pytest.mark.parametrize(("public_network_access", "expected"), [("Disabled", "pass"), ("disabled", "pass"),
+                                                                 ("Enabled", "fail")])
+def test_key_vault_public_network_access_is_compared_case_insensitively(public_network_access: str,
+                                                                        expected: str) -> None:
+    from posture.facts import Fact
+    from posture.plugins import registry
+
+    check = registry().checks["azure.keyvault.vault.public_network_access_disabled"]
+    fact = Fact("azure", "sub", "global", "azure.keyvault.vault", "/kv", "kv",
+                {"public_network_access": public_network_access, "network_default_action": "Allow"})
+    assert check.evaluate(fact, {}).status == expected
+
+
+def test_a_disk_without_a_network_access_policy_is_exportable_like_the_service_default() -> None:
+    from types import SimpleNamespace
+
+    from posture_azure.collectors.compute import disk_attributes
+
+    disk = SimpleNamespace(encryption=SimpleNamespace(type="EncryptionAtRestWithPlatformKey"),
+                           encryption_settings_collection=None, disk_state="Unattached", managed_by=None,
+                           network_access_policy=None, public_network_access=None, tags=None)
+    assert disk_attributes(disk)["public_export"] is True

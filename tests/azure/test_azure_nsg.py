@@ -61,3 +61,9 @@ def test_rule_without_destination_or_source_port_data_never_hides_an_allow() -> 
     """Facts collected before destinations were recorded: doubt is reported as exposure."""
     deny = {"name": "deny", "priority": 100, "access": "Deny", "protocol": "*", "sources": ["*"], "ports": ["22"]}
     assert internet_exposed_ports([deny, rule("allow", 200, "Allow", ["*"], ["22"])], [22]) == {22: "allow"}
+
+
+def test_deny_for_the_full_source_port_range_written_out_hides_an_allow() -> None:
+    rules = [rule("deny-all-ports", 100, "Deny", ["Internet"], ["3389"], source_ports=("0-65535",)),
+             rule("allow-rdp", 200, "Allow", ["*"], ["3389"])]
+    assert internet_exposed_ports(rules, [3389]) == {}

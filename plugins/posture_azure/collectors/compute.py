@@ -56,8 +56,9 @@ def disk_attributes(disk: Any) -> dict[str, Any]:
         "attached": g(disk, "managed_by") is not None,
         "network_access_policy": enum_str(g(disk, "network_access_policy")),
         "public_network_access": enum_str(g(disk, "public_network_access")),
-        # AllowAll lets anyone holding a SAS export the disk from any network
-        "public_export": enum_str(g(disk, "network_access_policy")) == "AllowAll"
+        # AllowAll (also the service default when the property is absent) lets anyone holding a SAS
+        # export the disk from any network
+        "public_export": (enum_str(g(disk, "network_access_policy")) or "AllowAll") == "AllowAll"
         and enum_str(g(disk, "public_network_access")) != "Disabled",
         "tags": tags(disk),
     }
