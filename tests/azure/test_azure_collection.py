@@ -93,6 +93,17 @@ def test_unreadable_workspace_leaves_its_retention_unknown_but_the_export_fact_s
         ("ws-audit", 365, None), ("ws-central", None, "AuthorizationFailed")]
 
 
+def test_retired_legacy_log_profiles_api_does_not_cost_the_activity_log_fact(azure_options: dict[str, Any],
+                                                                            arm: Any) -> None:
+    path = f"/subscriptions/{SUB_MAIN}/providers/Microsoft.Insights/logprofiles"
+    with arm.override(path, 400, "FeatureNotSupported", "Log profiles have been retired"):
+        [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, {"azure.monitor.activity_log"})
+    assert outcome.errors == []
+    [fact] = outcome.facts
+    assert (fact.attributes["exported"], fact.attributes["retention_days"]) == (True, 365)
+    assert fact.attributes["log_profiles_error"] == "FeatureNotSupported"
+
+
 def test_activity_log_retention_is_the_azure_activity_tables_not_the_workspaces(azure_options: dict[str, Any],
                                                                               arm: Any) -> None:
     """ws-files keeps 365 days, but its AzureActivity table only 30 (per-table retention)."""

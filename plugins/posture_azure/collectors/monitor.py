@@ -73,9 +73,13 @@ def collect(ctx: Context) -> None:
     if isinstance(settings, Failed):
         return
     settings = list(getattr(settings, "value", settings) or [])
-    profiles = ctx.call([ACTIVITY_LOG], lambda: monitor.log_profiles.list())
-    if isinstance(profiles, Failed):
-        return
+    # Legacy log profiles (retired by Azure in September 2026) only add to the diagnostic settings:
+    # when the API fails the export is still judged from the settings, and the code is kept.
+    profiles_error = None
+    try:
+        profiles: Any = list(monitor.log_profiles.list())
+    except Exception as exc:  # noqa: BLE001 - recorded in the fact, never fatal for it
+        profiles, profiles_error = [], error_code(exc)[0]
     arm = ctx.client(ResourceManagementClient)
     workspaces = {ws.lower(): ws for s in settings if (ws := g(s, "workspace_id"))}
 
@@ -103,4 +107,5 @@ def collect(ctx: Context) -> None:
             workspace_days[ws.lower()] = days
     sub_id = f"/subscriptions/{ctx.subscription}"
     ctx.add(ACTIVITY_LOG, sub_id, ctx.subscription, "global",
-            activity_log_attributes(settings, list(profiles), workspace_days, workspace_errors))
+            {**activity_log_attributes(settings, profiles, workspace_days, workspace_errors),
+             "log_profiles_error": profiles_error})
