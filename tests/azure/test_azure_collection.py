@@ -81,6 +81,23 @@ def test_unreadable_backup_retention_keeps_the_databases_tde_result(azure_option
         ("azure.sql.database", "AuthorizationFailed", "sql-bad/db-bad")]
 
 
+def test_unreadable_auditing_policy_keeps_the_servers_other_settings_judged(azure_options: dict[str, Any],
+                                                                           arm: Any) -> None:
+    from posture.plugins import registry
+
+    path = f"/subscriptions/{SUB_MAIN}/resourceGroups/rg-sql/providers/Microsoft.Sql/servers/sql-bad/auditingSettings/default"
+    with arm.override(path, 403, "AuthorizationFailed", "no auditingSettings/read"):
+        [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, {"azure.sql.server"})
+    servers = {f.name: f for f in outcome.facts}
+    assert {"sql-bad", "sql-good"} <= set(servers)
+    bad = servers["sql-bad"]
+    assert bad.attributes["auditing_error"] == "AuthorizationFailed"
+    assert [(e.fact_type, e.code) for e in outcome.errors] == [("azure.sql.server", "AuthorizationFailed")]
+    checks = registry().checks
+    assert checks["azure.sql.server.auditing_enabled"].evaluate(bad, {}).status == "not_applicable"
+    assert checks["azure.sql.server.public_network_access_disabled"].evaluate(bad, {}).status == "fail"
+
+
 def test_unreadable_workspace_leaves_its_retention_unknown_but_the_export_fact_stands(
         azure_options: dict[str, Any], arm: Any) -> None:
     """SUB_MAIN also exports to ws-central in a subscription the scanner cannot read (403)."""

@@ -13,7 +13,9 @@ DATABASE = "azure.sql.database"
 NO_SHORT_TERM_RETENTION = {"FeatureDisabledOnSelectedEdition"}
 
 
-def server_attributes(server: Any, audit: Any) -> dict[str, Any]:
+def server_attributes(server: Any, audit: Any, audit_error: str | None = None) -> dict[str, Any]:
+    """``audit_error``: ARM's code when the auditing policy could not be read; the server's other
+    settings are still judged and the auditing checks do not apply (the read is a collection error)."""
     retention = g(audit, "retention_days")
     return {
         "public_network_access": enum_str(g(server, "public_network_access", "Enabled")),
@@ -24,6 +26,7 @@ def server_attributes(server: Any, audit: Any) -> dict[str, Any]:
         # 0 = keep forever; a Log Analytics / Event Hub target keeps by its own policy
         "auditing_retention_days": retention,
         "auditing_to_log_analytics": bool(g(audit, "is_azure_monitor_target_enabled", False)),
+        "auditing_error": audit_error,
         "tags": tags(server),
     }
 
@@ -41,8 +44,10 @@ def collect(ctx: Context) -> None:
                 resource_group(server.id), server.name), where=server.name)
 
         for server, policy in ctx.fan_out(audit, servers):
-            if not isinstance(policy, Failed):
-                ctx.add(SERVER, server.id, server.name, server.location, server_attributes(server, policy))
+            failed = isinstance(policy, Failed)
+            ctx.add(SERVER, server.id, server.name, server.location,
+                    server_attributes(server, None if failed else policy,
+                                      error_code(policy.exc)[0] if failed else None))
     if ctx.wants(DATABASE):
         def databases(server: Any) -> Any:
             return ctx.call([DATABASE], lambda: client.databases.list_by_server(
