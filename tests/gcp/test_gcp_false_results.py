@@ -116,7 +116,10 @@ def test_a_public_default_object_acl_makes_a_bucket_public(gcp_checks: dict[str,
     calls = fake_gcp.calls()
     assert {c.query.get("projection", [""])[0] for c in calls if c.path == "/storage/v1/b"} == {"full"}
     assert not [c.path for c in calls if c.path.endswith(("/acl", "/defaultObjectAcl"))]
-    assert len(calls) == 2 + 3  # two list pages, the IAM policy of each bucket (none enforces prevention)
+    assert len(calls) == 2 + 3 + 1  # two list pages, the IAM policy of each bucket (none enforces prevention),
+    # and the project's storage.publicAccessPrevention effective policy (read because a bucket is "inherited")
+    assert [c.path for c in calls if not c.path.startswith("/storage/")] == [
+        "/v2/projects/bad-project/policies/storage.publicAccessPrevention:getEffectivePolicy"]
 
 
 @pytest.mark.parametrize(("uniform", "prevention", "flagged"), [

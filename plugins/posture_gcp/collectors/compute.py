@@ -1,11 +1,16 @@
-"""Compute Engine: firewalls, networks, subnetworks (aggregated), instances (aggregated)."""
+"""Compute Engine: firewalls, networks, subnetworks (aggregated), instances (aggregated).
+
+The ``compute.requireOsLogin`` and ``compute.disableSerialPortAccess`` organization policy constraints
+override every instance's metadata; each is read (once per project and scan) only when an instance's own
+metadata does not already satisfy it.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes, short, truthy
+from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes, orgpolicy, short, truthy
 from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
 
 FIREWALL, NETWORK, SUBNET, INSTANCE = (
@@ -70,7 +75,11 @@ def _metadata(items: list[dict[str, Any]] | None) -> dict[str, str]:
     return {i["key"]: str(i.get("value", "")) for i in items or [] if i.get("key") in wanted}
 
 
-def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str]) -> dict[str, Any]:
+def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str],
+                        org: dict[str, bool | None] | None = None, org_errors: dict[str, str] | None = None
+                        ) -> dict[str, Any]:
+    """``org``: the project's constraints (``compute.requireOsLogin``...; None: not read or unknown)."""
+    org = org or {}
     meta = _metadata((inst.get("metadata") or {}).get("items"))
     oslogin_src = "instance" if "enable-oslogin" in meta else ("project" if "enable-oslogin" in project_metadata
                                                                else "default")
@@ -101,6 +110,9 @@ def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str]) 
         "os_login_enabled": oslogin,
         "os_login_source": oslogin_src,
         "serial_port_enabled": serial,
+        "org_policy_require_os_login": org.get(orgpolicy.REQUIRE_OS_LOGIN),
+        "org_policy_disable_serial_port_access": org.get(orgpolicy.DISABLE_SERIAL_PORT),
+        "org_policy_errors": dict(org_errors or {}),
         "block_project_ssh_keys": truthy(meta.get("block-project-ssh-keys", "false")),
         "shielded_vm": {
             "secure_boot": bool(shielded.get("enableSecureBoot", False)),
@@ -177,12 +189,16 @@ def collect(ctx: UnitContext) -> None:
             proj = _as_json(clients.compute("ProjectsClient").get(project=project, retry=clients.retry()))
             project_meta = _metadata((proj.get("commonInstanceMetadata") or {}).get("items"))
             pager = clients.compute("InstancesClient").aggregated_list(project=project, retry=clients.retry())
-            for _scope, scoped in pager:
-                for inst in scoped.instances:
-                    d = _as_json(inst)
-                    attrs = instance_attributes(d, project_meta)
-                    ctx.add(INSTANCE, f"{base}/zones/{attrs['zone']}/instances/{d['name']}", d["name"],
-                            _region_of_zone(attrs["zone"]), attrs)
+            found = [_as_json(inst) for _scope, scoped in pager for inst in scoped.instances]
+            own = [instance_attributes(d, project_meta) for d in found]
+            needed = [c for c, unmet in ((orgpolicy.REQUIRE_OS_LOGIN, any(not a["os_login_enabled"] for a in own)),
+                                         (orgpolicy.DISABLE_SERIAL_PORT, any(a["serial_port_enabled"] for a in own)))
+                      if unmet]
+            org, org_errors = orgpolicy.constraints(ctx, needed)
+            for d in found:
+                attrs = instance_attributes(d, project_meta, org, org_errors)
+                ctx.add(INSTANCE, f"{base}/zones/{attrs['zone']}/instances/{d['name']}", d["name"],
+                        _region_of_zone(attrs["zone"]), attrs)
 
 
 SPEC = CollectorSpec("compute", COLLECTOR_FACT_TYPES["compute"], collect)
