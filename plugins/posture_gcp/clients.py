@@ -48,6 +48,11 @@ class Shared:
             raise value
         return value
 
+    def seed(self, key: Any, value: Any) -> None:
+        """Give ``key`` an answer already learnt elsewhere (e.g. during planning), unless it has one."""
+        with self._lock:
+            self._slots.setdefault(key, (threading.Lock(), [(True, value)]))
+
 
 class Clients:
     def __init__(self, settings: GcpSettings, credentials: CountingCredentials, shared: Shared | None = None) -> None:

@@ -3,6 +3,9 @@
 Projects directly under a parent come from ``projects.search`` (query
 ``parent:folders/N``); sub-folders from ``folders.list``, walked breadth-first.
 A parent that cannot be read becomes a planning error; the others carry on.
+Every parent seen is kept for the scan (``ancestors.remember_parent``): the
+collectors that need a project's ancestors then skip ``projects.get`` /
+``folders.get``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from posture.facts import GLOBAL_REGION, CollectionError
 from posture.provider import Scope
 from posture_gcp.clients import Clients
+from posture_gcp.collectors.ancestors import remember_parent
 from posture_gcp.errors import classify
 
 PROVIDER = "gcp"
@@ -47,10 +51,12 @@ class Discovery:
             try:
                 for p in self.clients.projects().search_projects(query=f"parent:{parent}",
                                                                  retry=self.clients.retry()):
+                    remember_parent(self.clients.shared, f"projects/{p.project_id}", p.parent)
                     if p.state.name == "ACTIVE":
                         found.append(Scope(PROVIDER, p.project_id, p.display_name or p.project_id, "project",
                                            parent))
                 for f in self.clients.folders().list_folders(parent=parent, retry=self.clients.retry()):
+                    remember_parent(self.clients.shared, f.name, f.parent)
                     if f.state.name == "ACTIVE":
                         queue.append(f.name)
             except Exception as exc:  # a denied folder is reported; siblings continue

@@ -128,3 +128,35 @@ def test_ancestor_sinks_are_listed_once_per_scan_for_all_projects_below(fake_gcp
     assert sorted(p for p in paths if p.startswith("/v3/") and not p.endswith(":getIamPolicy")) == [
         "/v3/folders/810", "/v3/folders/820", "/v3/projects/inheriting-project", "/v3/projects/restricted-project",
         "/v3/projects/sibling-project"]
+
+
+# ------------------------------------------------------------------------------ discovered scopes
+def _collect_plan(fake: FakeGcp, options: dict[str, Any], fact_types: set[str]) -> FactSet:
+    provider = GcpProvider()
+    outcomes = [provider.collect(u) for u in provider.plan(fact_types, {"gcp_api_endpoint": fake.url,
+                                                                         "gcp_max_retries": 0, **options}).units]
+    return FactSet(facts=[f for o in outcomes for f in o.facts], errors=[e for o in outcomes for e in o.errors],
+                   coverage=[c for o in outcomes for c in o.coverage])
+
+
+def test_a_discovered_scan_reuses_the_parents_discovery_learnt(fake_gcp: FakeGcp) -> None:
+    """organizations/100 > good-project, folders/200 > bad-project, folders/200 > folders/300 > denied-project:
+    projects.search and folders.list gave every parent, so no projects.get / folders.get is made."""
+    fake_gcp.clear_log()
+    discovered = _collect_plan(fake_gcp, {"organization": ["100"]}, {POLICY, SINKS})
+    gets = [c.path for c in fake_gcp.calls(method="GET") if c.path.startswith(("/v3/projects/", "/v3/folders/"))]
+    assert gets == []
+    explicit = _collect_plan(fake_gcp, {"project": ["good-project", "bad-project", "denied-project"]}, {POLICY, SINKS})
+    for fact_type in (POLICY, SINKS):
+        for scope in ("good-project", "bad-project", "denied-project"):
+            found = [f.attributes for f in discovered.facts if f.type == fact_type and f.scope == scope]
+            assert found == [f.attributes for f in explicit.facts if f.type == fact_type and f.scope == scope]
+
+
+def test_the_root_folder_of_a_discovered_scan_is_still_read(fake_gcp: FakeGcp) -> None:
+    """--folder 200: bad-project's parent comes from the search; folders/200's own parent needs folders.get."""
+    fake_gcp.clear_log()
+    facts = _collect_plan(fake_gcp, {"folder": ["200"]}, {POLICY})
+    gets = [c.path for c in fake_gcp.calls(method="GET") if c.path.startswith(("/v3/projects/", "/v3/folders/"))]
+    assert gets == ["/v3/folders/200"]
+    assert _fact(facts, POLICY, "bad-project").attributes["audit_inherited_from"] == ["organizations/100"]

@@ -7,6 +7,10 @@ below it, so some facts need the project's ancestors. ``projects.get`` / ``folde
 
 An ancestor that cannot be read never makes the project's fact an error: what could be read is used and
 the unreadable ancestors are named (a folder whose parent is unknown ends the chain there).
+
+Scope discovery (``--organization`` / ``--folder``) already learns each project's and folder's parent
+(``projects.search`` / ``folders.list``); it seeds them with :func:`remember_parent`, so a discovered scan
+walks the chain without ``projects.get`` / ``folders.get``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from posture_gcp.clients import Shared
 from posture_gcp.collectors import UnitContext
 
 
@@ -28,6 +33,18 @@ def project(ctx: UnitContext) -> dict[str, Any]:
     return clients.shared.once(("rm-project", ctx.project), get)
 
 
+def remember_parent(shared: Shared, name: str, parent: str) -> None:
+    """Seed the parent of ``projects/ID`` or ``folders/N`` for this scan (learnt while discovering scopes)."""
+    if name.startswith("projects/"):
+        shared.seed(("rm-project-parent", name.split("/", 1)[1]), parent)
+    elif name.startswith("folders/"):
+        shared.seed(("rm-folder-parent", name), parent)
+
+
+def _project_parent(ctx: UnitContext) -> str:
+    return ctx.clients.shared.once(("rm-project-parent", ctx.project), lambda: str(project(ctx).get("parent") or ""))
+
+
 def _folder_parent(ctx: UnitContext, folder: str) -> str:
     clients = ctx.clients
     return clients.shared.once(("rm-folder-parent", folder), lambda: clients.folders().get_folder(
@@ -37,7 +54,7 @@ def _folder_parent(ctx: UnitContext, folder: str) -> str:
 def chain(ctx: UnitContext) -> tuple[list[str], list[str]]:
     """(ancestor names nearest first, ``folders/N`` / ``projects/P`` whose parent could not be read)."""
     try:
-        parent = str(project(ctx).get("parent") or "")
+        parent = _project_parent(ctx)
     except Exception:  # the project itself is unreadable: no ancestor is known
         return [], [f"projects/{ctx.project}"]
     names: list[str] = []
