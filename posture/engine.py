@@ -72,9 +72,11 @@ def _clock(facts: FactSet) -> datetime:
         value = facts.metadata.get(key)
         if value:
             try:
-                return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+                clock = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
             except ValueError:
                 continue
+            # a hand-made fact file may omit the zone: UTC, as posture writes it
+            return clock if clock.tzinfo else clock.replace(tzinfo=UTC)
     return datetime.now(UTC)
 
 
@@ -160,7 +162,10 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
                 continue
             implementing = implementing_by.get((provider, cid), [])
             if not implementing:
-                controls.append(ControlAttainment(cid, "not_assessed"))
+                reason = ctrl.spec.not_applicable.get(provider)
+                # the catalogue says the control has no counterpart on this cloud: n/a, not a gap
+                controls.append(ControlAttainment(cid, "not_applicable", justification=reason) if reason
+                                else ControlAttainment(cid, "not_assessed"))
                 continue
             rs = [r for check_id in implementing for r in scope_results.get(check_id, ())]
             controls.append(ControlAttainment.from_counts(
@@ -220,7 +225,8 @@ def evaluate(
     reported_checks = {c.id for c in selected} | {c.id for c, _, _ in excluded_checks(tier, provider_checks)}
     not_implemented = {
         p: sorted(c.id for c in tier.active_controls()
-                  if not any(p == ch.provider and c.id in ch.controls for ch in checks.values()))
+                  if p not in c.spec.not_applicable
+                  and not any(p == ch.provider and c.id in ch.controls for ch in checks.values()))
         for p in sorted(wanted)
     }
     return Report(

@@ -91,7 +91,8 @@ class TierAttainment:
     ``status`` is ``attained`` (every control passed or is not applicable /
     excluded), ``not_attained`` (some control failed) or ``incomplete`` (no
     failure, but some control could not be assessed: an error, or no check on
-    this provider).
+    this provider; controls the catalogue marks not applicable to the provider
+    count as not applicable).
     """
 
     tier: str

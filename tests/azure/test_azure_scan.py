@@ -66,3 +66,12 @@ def test_sarif_is_valid_for_the_official_schema_and_github(report: Report, tmp_p
     uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for run in log["runs"] for res in run["results"]
             for loc in res["locations"]}
     assert any(u.startswith(f"azure/{SUB_MAIN}/") for u in uris)
+
+
+def test_controls_the_catalogue_marks_not_applicable_on_azure_do_not_block_attainment(report: Report) -> None:
+    """IAM-03 (root access keys) has no Azure counterpart: n/a with the reason, never a coverage gap."""
+    for att in report.attainment:
+        [iam03] = [c for c in att.controls if c.control == "IAM-03"]
+        assert iam03.status == "not_applicable"
+        assert "no root user" in iam03.justification
+    assert "IAM-03" not in report.coverage["not_implemented"]["azure"]

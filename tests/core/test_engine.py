@@ -174,3 +174,12 @@ def test_concurrent_scans_of_one_provider_keep_their_own_plans() -> None:
     assert [e.scope for e in results["a"].errors] == ["a-child"]
     assert [e.scope for e in results["b"].errors] == ["b-child"]
     assert (results["a"].metadata["requests"], results["b"].metadata["requests"]) == (3, 5)
+
+
+def test_a_fact_file_clock_without_a_time_zone_is_read_as_utc() -> None:
+    from datetime import UTC, datetime
+
+    from posture.engine import _clock
+    from posture.facts import FactSet
+
+    assert _clock(FactSet(metadata={"finished_at": "2026-11-30T10:00:00"})) == datetime(2026, 11, 30, 10, tzinfo=UTC)
