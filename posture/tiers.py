@@ -440,8 +440,9 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _did_you_mean(word: str, options: Any) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.75)
+def _did_you_mean(word: Any, options: Any) -> str:
+    # YAML turns keys like 123, true or 2024-01-01 into non-strings: compare their text
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.75)
     return f"; did you mean {close[0]}?" if close else ""
 
 

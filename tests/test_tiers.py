@@ -383,6 +383,13 @@ extends: tier-2
     "top level not a mapping": ("""
 - id: x
 """, 1, "$", "a tier file must be a mapping at the top level, got array"),
+    "a control id YAML reads as a number": ("""
+id: x
+title: X
+controls:
+  IAM-01: {}
+  123: {}
+""", 5, "$.controls[123]", "unknown control '123' (not in the catalogue"),
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from posture.cli.common import plain_row
 from posture.cli.tiers_cmd import console, echo_json, load
 
 
@@ -48,7 +49,7 @@ def list_cmd(tier_name: str | None, providers: tuple[str, ...], as_json: bool) -
     for col in ("check", "provider", "controls", "fact type", "severity", "title"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], r["provider"], ", ".join(r["controls"]), r["fact_type"],
+        plain_row(table, r["id"], r["provider"], ", ".join(r["controls"]), r["fact_type"],
                       r["severity"] or "(control)", r["title"])
     console().print(table)
 
@@ -93,7 +94,7 @@ def coverage_cmd(tier_name: str, providers: tuple[str, ...], fail_on_gap: bool, 
                     cells.append(f"n/a: {matrix.not_applicable[p][cid]}")
                 else:
                     cells.append("not yet implemented")
-            table.add_row(cid, matrix.introduced_by.get(cid, ""), tier.controls[cid].spec.title, *cells)
+            plain_row(table, cid, matrix.introduced_by.get(cid, ""), tier.controls[cid].spec.title, *cells)
         con = console()
         con.print(table)
         gaps = matrix.gap_lines()

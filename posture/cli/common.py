@@ -23,6 +23,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
+def plain_row(table: Any, *cells: Any) -> None:
+    """Add a table row shown as written: names from clouds and tier files are never rich markup."""
+    from rich.text import Text
+
+    table.add_row(*(Text(str(c)) for c in cells))
+
+
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--tier", "-t", default="tier-1", show_default=True, envvar="POSTURE_TIER",

@@ -7,6 +7,8 @@ from collections import Counter
 
 import click
 
+from posture.cli.common import plain_row
+
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -29,14 +31,15 @@ def plugins(as_json: bool) -> None:
         click.echo(json.dumps({"plugins": rows, "problems": problems}, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="posture plugins")
     for col in ("Plugin", "Providers", "Outputs", "Checks"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["plugin"], ", ".join(r["providers"]), ", ".join(r["outputs"]), str(r["checks"]))
+        plain_row(table, r["plugin"], ", ".join(r["providers"]), ", ".join(r["outputs"]), str(r["checks"]))
     console = Console()
     console.print(table)
     for p in problems:
-        console.print(f"[red]failed[/red] {p['plugin']} ({p['stage']}): {p['error']}")
+        console.print(f"[red]failed[/red] {escape(p['plugin'])} ({escape(p['stage'])}): {escape(p['error'])}")

@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 import click
 
+from posture.cli.common import plain_row
+
 EXIT_USAGE = 2
 
 
@@ -77,7 +79,7 @@ def list_cmd(include_extra: bool, as_json: bool) -> None:
     for col in ("id", "title", "extends", "classifications", "controls", "excluded", "path"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], r["title"], r["extends"] or "-", ", ".join(r["classifications"]),
+        plain_row(table, r["id"], r["title"], r["extends"] or "-", ", ".join(r["classifications"]),
                       str(r["controls"]), str(r["excluded"]), r["path"])
     console().print(table)
 
@@ -109,7 +111,7 @@ def show_cmd(tier: str, as_json: bool) -> None:
             + (f" (override: {rc.overrides[n]})" if n in rc.overrides else "")
             for n, v in sorted(rc.parameters.items()))
         status = f"excluded by {rc.excluded_by}: {rc.justification}" if rc.excluded else "active"
-        table.add_row(rc.id, rc.spec.title, rc.spec.severity, rc.introduced_by, params or "-", status)
+        plain_row(table, rc.id, rc.spec.title, rc.spec.severity, rc.introduced_by, params or "-", status)
     con.print(table)
 
 
@@ -125,10 +127,11 @@ def diff_cmd(lower: str, higher: str, as_json: bool) -> None:
     if as_json:
         echo_json(diff)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     con = console()
-    con.print(f"[bold]{diff['from']} -> {diff['to']}[/bold]: {len(diff['added'])} controls added, "
+    con.print(f"[bold]{escape(diff['from'])} -> {escape(diff['to'])}[/bold]: {len(diff['added'])} controls added, "
               f"{len(diff['changed'])} parameters changed, {len(diff['dropped'])} controls dropped")
     if diff["added"]:
         table = Table(title="Controls added")
@@ -136,7 +139,7 @@ def diff_cmd(lower: str, higher: str, as_json: bool) -> None:
             table.add_column(col)
         for c in diff["added"]:
             params = ", ".join(f"{n} = {_fmt(p['value'])}" for n, p in c["parameters"].items())
-            table.add_row(c["id"], c["title"], c["severity"], params or "-")
+            plain_row(table, c["id"], c["title"], c["severity"], params or "-")
         con.print(table)
     if diff["changed"]:
         table = Table(title="Parameters changed")
@@ -144,14 +147,14 @@ def diff_cmd(lower: str, higher: str, as_json: bool) -> None:
             table.add_column(col)
         for c in diff["changed"]:
             direction = "tighter" if c["tighter"] else f"looser (override: {c['override']})"
-            table.add_row(c["control"], c["parameter"], _fmt(c["from"]), _fmt(c["to"]), c["source"], direction)
+            plain_row(table, c["control"], c["parameter"], _fmt(c["from"]), _fmt(c["to"]), c["source"], direction)
         con.print(table)
     if diff["dropped"]:
         table = Table(title="Controls dropped")
         for col in ("control", "title", "excluded by", "justification"):
             table.add_column(col)
         for c in diff["dropped"]:
-            table.add_row(c["id"], c["title"], c["excluded_by"] or "-", c["justification"])
+            plain_row(table, c["id"], c["title"], c["excluded_by"] or "-", c["justification"])
         con.print(table)
 
 

@@ -17,20 +17,22 @@ MAX_FAILURE_ROWS = 40
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = console or Console(stderr=False)
     tier = report.tier
     chain = " -> ".join(tier.get("chain", []))
-    console.print(f"[bold]posture[/bold] {report.tool.get('version', '')}  tier [bold]{tier.get('id')}[/bold]"
-                  f" ({tier.get('title', '')}; {chain})  {len(report.scopes)} scope(s)"
+    # names come from the cloud and from tier files: never rich markup
+    console.print(f"[bold]posture[/bold] {report.tool.get('version', '')}  tier [bold]{escape(str(tier.get('id')))}"
+                  f"[/bold] ({escape(str(tier.get('title', '')))}; {escape(chain)})  {len(report.scopes)} scope(s)"
                   f"  {report.requests} API request(s)")
 
     att = Table(title="Tier attainment", show_lines=False)
     att.add_column("Scope")
     tiers = list(dict.fromkeys(a.tier for a in report.attainment))
     for t in tiers:
-        att.add_column(t, justify="center")
+        att.add_column(escape(t), justify="center")
     scopes = list(dict.fromkeys((a.provider, a.scope) for a in report.attainment))
     by_key = {(a.provider, a.scope, a.tier): a for a in report.attainment}
     for provider, scope in scopes:
@@ -42,7 +44,7 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
                 continue
             style = STATUS_STYLE.get(a.status, "")
             cells.append(f"[{style}]{a.status.replace('_', ' ')}[/{style}] {a.pass_rate:.0%}")
-        att.add_row(f"{provider}:{scope}", *cells)
+        att.add_row(escape(f"{provider}:{scope}"), *cells)
     console.print(att)
 
     summary = report.summary["by_status"]
@@ -57,7 +59,8 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
         failures.sort(key=lambda r: (-SEVERITY_ORDER.get(r.severity, 0), r.check_id, r.resource_name))
         for r in failures[:MAX_FAILURE_ROWS]:
             style = SEVERITY_STYLE.get(r.severity, "")
-            table.add_row(f"[{style}]{r.severity}[/{style}]", r.check_id, r.resource_name, f"{r.scope}/{r.region}")
+            table.add_row(f"[{style}]{r.severity}[/{style}]", escape(r.check_id), escape(r.resource_name),
+                          escape(f"{r.scope}/{r.region}"))
         if len(failures) > MAX_FAILURE_ROWS:
             table.caption = f"... and {len(failures) - MAX_FAILURE_ROWS} more (see the JSON or SARIF output)"
         console.print(table)
@@ -66,9 +69,10 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
     if errors:
         codes = Counter(e["code"] for e in errors)
         console.print(f"[yellow]Not assessed:[/yellow] {len(errors)} fact collection(s) failed ("
-                      + ", ".join(f"{c} x{n}" for c, n in codes.most_common()) + ")")
+                      + escape(", ".join(f"{c} x{n}" for c, n in codes.most_common())) + ")")
     for prob in report.coverage.get("plugin_problems", []):
-        console.print(f"[yellow]Plugin {prob['plugin']} skipped[/yellow] ({prob['stage']}): {prob['error']}")
+        console.print(f"[yellow]Plugin {escape(prob['plugin'])} skipped[/yellow] ({escape(prob['stage'])}): "
+                      f"{escape(prob['error'])}")
 
 
 @hookimpl

@@ -84,3 +84,28 @@ def test_sarif_over_the_github_results_limit_keeps_the_most_severe_and_says_what
     assert note["message"]["text"].startswith(f"{len(failing) - 2} lower-severity results were left out")
     monkeypatch.setenv(sarif.MAX_RESULTS_ENV, "0")
     assert len(sarif.render(report)["runs"][0]["results"]) == len(failing)
+
+
+def test_console_shows_names_with_brackets_as_written(fake_cloud) -> None:
+    import io
+
+    from rich.console import Console
+
+    from posture.outputs import console as console_output
+
+    report = run_scan("tier-2", ["fake"])
+    failing = next(r for r in report.results if r.status == "fail")
+    failing.resource_name = "batch[/tmp] worker [red]prod"
+    out = io.StringIO()
+    console_output.write(report, None, Console(file=out, width=200))
+    assert "batch[/tmp] worker [red]prod" in out.getvalue()
+
+
+def test_strict_completeness_ignores_apis_that_are_simply_not_enabled(fake_cloud) -> None:
+    report = run_scan("tier-2", ["fake"])
+    report.coverage["errors"] = [{"provider": "fake", "scope": "s", "region": "global", "fact_type": "fake.iam.user",
+                                  "code": "SERVICE_DISABLED", "message": "", "not_applicable": True}]
+    report.results = [r for r in report.results if r.status != "error"]
+    assert report.summary["complete"] is True
+    report.coverage["errors"][0]["not_applicable"] = False
+    assert report.summary["complete"] is False
