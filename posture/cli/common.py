@@ -114,18 +114,29 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
         except StoreError as exc:
             fail(str(exc))
 
+    from posture.atomic import WriteError
+
     outputs = registry().outputs
-    written = []
+    written, broken = [], []
     ensure_dir(output_dir)
-    for name in formats:
+    # Files first, terminal last: one output that fails (a plugin bug, an odd name) never costs the others.
+    for name in sorted(formats, key=lambda n: outputs[n].suffix is None):
         out = outputs[name]
         path = output_dir / f"{REPORT_BASENAME}{out.suffix}" if out.suffix else None
-        out.write(report, path, console)
+        try:
+            out.write(report, path, console)
+        except WriteError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported below, the other outputs are still written
+            broken.append(f"output {name!r} failed: {type(exc).__name__}: {exc}")
+            continue
         if path is not None:
             written.append(path)
     for path in written:
         click.echo(f"wrote {path}", err=True)
-    return exit_code(report, fail_on, strict)
+    for problem in broken:
+        click.echo(f"posture: error: {problem}", err=True)
+    return EXIT_USAGE if broken else exit_code(report, fail_on, strict)
 
 
 def exit_code(report: Report, fail_on: str, strict: bool) -> int:

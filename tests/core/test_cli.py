@@ -203,3 +203,20 @@ def test_progress_lines_report_partial_progress_between_intervals(capsys) -> Non
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "collecting aws: 1/4 work units (25%)"
     assert err[1].startswith("collected aws: 4 work units in ")
+
+
+def test_a_failing_output_costs_no_other_output(fake_cloud, tmp_path: Path, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from posture.plugins import registry
+
+    def broken(report, path, console) -> None:
+        raise RuntimeError("terminal on fire")
+
+    outputs = registry().outputs
+    monkeypatch.setitem(outputs, "console", replace(outputs["console"], write=broken))
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "--format", "console,json,sarif",
+                                 "-o", str(tmp_path)])
+    assert r.exit_code == 2, r.output
+    assert "posture: error: output 'console' failed: RuntimeError: terminal on fire" in r.output
+    assert (tmp_path / "posture-report.json").is_file() and (tmp_path / "posture-report.sarif").is_file()
