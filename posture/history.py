@@ -1,7 +1,7 @@
 """Scan history: every scan recorded, the previous one found, drift computed.
 
 ``Store(url)`` keeps each report's full JSON plus one row per result keyed by
-fingerprint (check id + resource id), in SQLite by default or any SQLAlchemy
+fingerprint (provider, scope, check id, resource id), in SQLite by default or any SQLAlchemy
 URL (``postgresql+psycopg://...``). ``fill_baseline`` marks failing results
 ``new`` or ``unchanged`` against the previous scan of the same scopes and tier
 and lists the failures fixed since in ``report.coverage["absent"]``: the

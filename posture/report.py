@@ -41,8 +41,13 @@ class Result:
 
     @property
     def fingerprint(self) -> str:
-        """Stable across runs: the check and the resource, nothing that varies."""
-        return hashlib.sha256(f"{self.check_id}\x00{self.resource_id}".encode()).hexdigest()[:32]
+        """Stable across runs: where (provider, scope), the check and the resource, nothing that varies.
+
+        The scope is part of it because some resource ids are the same in every account (an
+        AWS-managed policy's ARN): two accounts' results must never collapse into one.
+        """
+        key = f"{self.provider}\x00{self.scope}\x00{self.check_id}\x00{self.resource_id}"
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
 
     @property
     def sort_key(self) -> tuple[str, ...]:

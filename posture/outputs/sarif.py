@@ -24,7 +24,8 @@ from posture.report import SECURITY_SEVERITY, SEVERITY_ORDER, Report, Result
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/posture-dev/posture"
-FINGERPRINT_KEY = "postureResource/v1"
+#: v2: the fingerprint includes provider and scope (v1 was check and resource only)
+FINGERPRINT_KEY = "postureResource/v2"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 MAX_TAGS = 20
 #: GitHub code scanning rejects a run with more results than this (and displays the top 5,000 by severity)

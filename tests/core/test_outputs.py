@@ -56,12 +56,12 @@ def test_sarif_fingerprints_are_stable_and_output_byte_identical_across_runs(fak
     assert len({json.dumps(p) for p in prints}) == len(prints)
 
 
-def test_sarif_fingerprint_depends_only_on_check_and_resource(fake_cloud, monkeypatch) -> None:
-    before = {r["partialFingerprints"]["postureResource/v1"]
+def test_sarif_fingerprint_depends_only_on_scope_check_and_resource(fake_cloud, monkeypatch) -> None:
+    before = {r["partialFingerprints"]["postureResource/v2"]
               for r in sarif.render(run_scan("tier-2", ["fake"]))["runs"][0]["results"]}
     world = fake_cloud.WORLD
     world["111111111111"]["fake.storage.bucket"][0][2]["extra"] = "changed"
-    after = {r["partialFingerprints"]["postureResource/v1"]
+    after = {r["partialFingerprints"]["postureResource/v2"]
              for r in sarif.render(run_scan("tier-2", ["fake"]))["runs"][0]["results"]}
     assert before == after
 
@@ -109,3 +109,14 @@ def test_strict_completeness_ignores_apis_that_are_simply_not_enabled(fake_cloud
     assert report.summary["complete"] is True
     report.coverage["errors"][0]["not_applicable"] = False
     assert report.summary["complete"] is False
+
+
+def test_the_same_resource_id_in_two_accounts_gives_two_fingerprints() -> None:
+    from posture.report import Result
+
+    def admin_policy(account: str) -> Result:
+        return Result("aws.iam.policy.no_full_admin", "fail", "aws", account, "global",
+                      "arn:aws:iam::aws:policy/AdministratorAccess", "AdministratorAccess", "aws.iam.policy",
+                      ["PRIV-01"], "high")
+
+    assert admin_policy("111111111111").fingerprint != admin_policy("222222222222").fingerprint
