@@ -173,6 +173,7 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
                 passed=sum(r.status in ("pass", "waived") for r in rs),
                 failed=sum(r.status == "fail" for r in rs),
                 errors=sum(r.status == "error" for r in rs),
+                failing=[r.fingerprint for r in rs if r.status == "fail"],
             ))
         out.append(TierAttainment.from_controls(level.id, provider, scope_id, controls))
     return out

@@ -74,6 +74,9 @@ class ControlAttainment:
     failed: int = 0
     errors: int = 0
     justification: str = ""
+    #: fingerprints of the results that failed when this tier was evaluated (before any waiver), so
+    #: waivers can be applied, and taken back, on every tier of the chain exactly
+    failing: list[str] = field(default_factory=list)
 
     def recount(self) -> None:
         """Status from the counts: any failure fails; else any error; else any pass; else nothing applied."""
@@ -83,8 +86,9 @@ class ControlAttainment:
                        "pass" if self.passed else "not_applicable")
 
     @classmethod
-    def from_counts(cls, control: str, passed: int, failed: int, errors: int) -> ControlAttainment:
-        att = cls(control, "", passed, failed, errors)
+    def from_counts(cls, control: str, passed: int, failed: int, errors: int,
+                    failing: list[str] | None = None) -> ControlAttainment:
+        att = cls(control, "", passed, failed, errors, failing=sorted(failing or []))
         att.recount()
         return att
 

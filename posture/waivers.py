@@ -146,10 +146,16 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
     """Mark failures matched by an unexpired waiver as ``waived``; list expired waivers in coverage.
 
     The first matching waiver (file order) wins. Tier attainment is refreshed
-    the way the engine counts (``waived`` like ``pass``). Idempotent: applying
-    the same waivers twice changes nothing more.
+    the way the engine counts (``waived`` like ``pass``). Results waived
+    earlier are judged again, so applying waivers is idempotent and an expired
+    or removed waiver no longer hides its failure.
     """
     today = today or date.today()
+    # Start from the evaluation's verdicts: a saved report re-rendered with an expired or removed
+    # waiver must show the failure again.
+    for r in report.results:
+        if r.status == "waived":
+            r.status, r.justification, r.waiver = "fail", "", None
     active = [w for w in waivers if not w.expired(today)]
     expired = [w for w in waivers if w.expired(today)]
     would_match = dict.fromkeys((w.id for w in expired), 0)
@@ -177,25 +183,20 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
 
 
 def refresh_attainment(report: Report) -> None:
-    """Recount failures per control after waivers, with the engine's rules.
+    """Recount each tier's controls after waivers, with the engine's rules.
 
-    The selected tier's counts come straight from the results. Looser tiers of
-    the chain were evaluated with their own parameters; their failures are a
-    subset of the selected tier's, so their failure count is capped at the
-    selected tier's unwaived failures.
+    Every tier of the chain keeps the fingerprints that failed when it was
+    evaluated (``ControlAttainment.failing``); a failure counts as passed
+    while its result is waived. Tiers evaluated with other parameters or other
+    exclusions than the selected one are therefore exact too.
     """
-    unwaived: dict[tuple[str, str, str], int] = {}
-    for r in report.results:
-        for c in r.controls:
-            key = (r.provider, r.scope, c)
-            unwaived[key] = unwaived.get(key, 0) + (r.status == "fail")
+    waived = {r.fingerprint for r in report.results if r.status == "waived"}
     for att in report.attainment:
         for ctrl in att.controls:
-            if ctrl.status in ("excluded", "not_assessed"):
-                continue
-            left = unwaived.get((att.provider, att.scope, ctrl.control), 0)
-            if ctrl.failed > left:
-                ctrl.passed += ctrl.failed - left
-                ctrl.failed = left
+            if not ctrl.failing:
+                continue  # nothing failed in this tier (or a report written before failures were kept)
+            still = sum(fp not in waived for fp in ctrl.failing)
+            ctrl.passed += ctrl.failed - still
+            ctrl.failed = still
             ctrl.recount()
         att.recount()

@@ -176,3 +176,56 @@ def test_documented_waiver_example_is_valid(tmp_path: Path) -> None:
     (waiver,) = load_waivers(write(tmp_path, block))
     assert (waiver.id, waiver.check, waiver.scope, waiver.expires) == (
         "RISK-101", "aws.s3.bucket.public_access", "111111111111", date(2025, 6, 30))
+
+
+def _org_excluding_dp01(tmp_path: Path) -> Path:
+    path = tmp_path / "org.yaml"
+    path.write_text("id: org-x\ntitle: Org\nextends: tier-1\nexclude:\n  - control: DP-01\n"
+                    "    justification: the public website bucket\n", encoding="utf-8")
+    return path
+
+
+def _public_bucket_report(tier_path: Path):
+    from posture.checks import load_check_file
+    from posture.engine import evaluate
+    from posture.facts import Fact, FactSet
+    from posture.tiers import load_tier
+
+    checks = {c.id: c for c in load_check_file(Path(__file__).parent / "core" / "fake_checks.yaml")}
+    facts = FactSet(metadata={"started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:00Z"})
+    facts.scopes = [{"provider": "fake", "id": "111", "name": "111", "kind": "account", "parent": ""}]
+    facts.facts.append(Fact("fake", "111", "global", "fake.storage.bucket", "bucket/pub", "pub", {"public": True}))
+    return evaluate(facts, load_tier(tier_path), checks, providers=["fake"])
+
+
+def _dp01(report, tier: str) -> str:
+    [att] = [a for a in report.attainment if a.tier == tier]
+    return next(c.status for c in att.controls if c.control == "DP-01")
+
+
+def test_waivers_leave_an_ancestor_tiers_failures_alone_when_the_selected_tier_excludes_the_control(
+        tmp_path: Path) -> None:
+    report = _public_bucket_report(_org_excluding_dp01(tmp_path))
+    assert _dp01(report, "tier-1") == "fail"
+    apply_waivers(report, [])
+    assert _dp01(report, "tier-1") == "fail"
+    assert next(a for a in report.attainment if a.tier == "tier-1").status == "not_attained"
+
+
+def test_a_waiver_removed_on_re_render_brings_the_failure_back(tmp_path: Path) -> None:
+    report = _public_bucket_report(Path(__file__).parents[1] / "tiers" / "tier-1.yaml")
+    waiver = write(tmp_path, """
+waivers:
+  - id: W-1
+    check: fake.storage.bucket.not_public
+    resource: "bucket/pub"
+    owner: web-team
+    justification: the public website
+    expires: 2099-01-01
+""")
+    apply_waivers(report, load_waivers(waiver))
+    assert status_of(report, "bucket/pub") == "waived" and _dp01(report, "tier-1") == "pass"
+    apply_waivers(report, [])
+    assert status_of(report, "bucket/pub") == "fail" and _dp01(report, "tier-1") == "fail"
+    [result] = [r for r in report.results if r.resource_id == "bucket/pub"]
+    assert (result.waiver, result.justification) == (None, "")
