@@ -223,6 +223,8 @@ class Diff:
     new: list[Result] = field(default_factory=list)
     fixed: list[Result] = field(default_factory=list)
     unchanged: list[Result] = field(default_factory=list)
+    #: old failures the new scan could not assess (its check is an error there): neither fixed nor new
+    unassessed: list[Result] = field(default_factory=list)
     now_status: dict[str, str] = field(default_factory=dict)  # fingerprint of a fixed failure -> its status now
 
     def to_dict(self) -> dict[str, Any]:
@@ -230,22 +232,34 @@ class Diff:
             return [r.to_dict() for r in results]
 
         fixed = [{**r.to_dict(), "status_now": self.now_status.get(r.fingerprint, "absent")} for r in self.fixed]
-        return {"new": rows(self.new), "fixed": fixed, "unchanged": rows(self.unchanged),
-                "counts": {"new": len(self.new), "fixed": len(self.fixed), "unchanged": len(self.unchanged)}}
+        out: dict[str, Any] = {"new": rows(self.new), "fixed": fixed, "unchanged": rows(self.unchanged),
+                               "counts": {"new": len(self.new), "fixed": len(self.fixed),
+                                          "unchanged": len(self.unchanged)}}
+        if self.unassessed:  # only when the new scan had blind spots
+            out["unassessed"] = rows(self.unassessed)
+            out["counts"]["unassessed"] = len(self.unassessed)
+        return out
 
 
 def diff(old: Report, new: Report) -> Diff:
     old_failing = {r.fingerprint: r for r in old.results if r.status in FAILING}
     new_failing = {r.fingerprint: r for r in new.results if r.status in FAILING}
     status_now = {r.fingerprint: r.status for r in new.results}
+    # where the new scan could not look: (provider, scope, check, region) of its error results
+    blind = {(r.provider, r.scope, r.check_id, r.region) for r in new.results if r.status == "error"}
     d = Diff()
     for fp, r in new_failing.items():
         (d.unchanged if fp in old_failing else d.new).append(r)
     for fp, r in old_failing.items():
-        if fp not in new_failing:
-            d.fixed.append(r)
-            d.now_status[fp] = status_now.get(fp, "absent")
-    for lst in (d.new, d.fixed, d.unchanged):
+        if fp in new_failing:
+            continue
+        if fp not in status_now and any((r.provider, scope, r.check_id, region) in blind
+                                        for scope in (r.scope, "*") for region in (r.region, "global", "*")):
+            d.unassessed.append(r)  # a denied or throttled call is not a fix
+            continue
+        d.fixed.append(r)
+        d.now_status[fp] = status_now.get(fp, "absent")
+    for lst in (d.new, d.fixed, d.unchanged, d.unassessed):
         lst.sort(key=lambda r: r.sort_key)
     return d
 
@@ -277,6 +291,8 @@ def fill_baseline(report: Report, previous: Report | None) -> Diff | None:
         "scan_id": previous.metadata.get("scan_id"), "started_at": previous.started_at,
         "new": len(d.new), "unchanged": len(d.unchanged), "absent": len(d.fixed),
     }
+    if d.unassessed:
+        report.coverage["baseline"]["unassessed"] = len(d.unassessed)
     return d
 
 

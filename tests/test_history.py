@@ -147,6 +147,23 @@ def test_resource_that_disappeared_is_fixed_with_status_absent() -> None:
     assert fixed == {BUCKET: "pass", SG: "absent"}
 
 
+def test_a_failure_the_next_scan_could_not_assess_is_not_reported_as_fixed() -> None:
+    from posture.report import Result
+
+    first = aws_org()
+    second = second_scan(first)
+    [sg] = [r for r in second.results if r.resource_id == SG]
+    second.results.remove(sg)  # the security-group call was throttled this time: an error result instead
+    second.results.append(Result(sg.check_id, "error", sg.provider, sg.scope, sg.region,
+                                 f"aws/{sg.scope}/{sg.region}/aws.ec2.security_group", "", "aws.ec2.security_group",
+                                 sg.controls, sg.severity, error_code="Throttling"))
+    d = fill_baseline(second, first)
+    assert [r.resource_id for r in d.unassessed] == [SG]
+    assert SG not in {r.resource_id for r in d.fixed}
+    assert SG not in {a["resource_id"] for a in second.coverage["absent"]}
+    assert second.coverage["baseline"]["unassessed"] == 1
+
+
 def test_track_records_with_baseline(tmp_path: Path) -> None:
     url = str(tmp_path / "h.sqlite")
     first = aws_org()

@@ -85,7 +85,7 @@ def history(store: str | None, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (new, fixed, unchanged) instead of tables.")
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when NEW has failures OLD did not have.")
 def diff(old: str, new: str, store: str | None, as_json: bool, fail_on_new: bool) -> None:
-    """Show new, fixed and unchanged failures between two scans.
+    """Show new, fixed and unchanged failures between two scans (and old ones the new scan could not assess).
 
     OLD and NEW are scan ids from `posture history` or JSON report paths.
     """
@@ -106,7 +106,10 @@ def diff(old: str, new: str, store: str | None, as_json: bool, fail_on_new: bool
 
         console = Console()
         for title, rows, style in (("New failures", d.new, "red"), ("Fixed", d.fixed, "green"),
-                                   ("Unchanged failures", d.unchanged, "yellow")):
+                                   ("Unchanged failures", d.unchanged, "yellow"),
+                                   ("Failing before, not assessed now", d.unassessed, "yellow")):
+            if rows is d.unassessed and not rows:
+                continue
             table = Table(title=f"{title} ({len(rows)})", title_style=style, title_justify="left")
             for col in ("Check", "Severity", "Scope", "Resource", "Now" if rows is d.fixed else "Status"):
                 table.add_column(col)
