@@ -86,7 +86,14 @@ def pseudo_path(result: Result) -> str:
     if len(name) > 120:
         name = name[:80] + "-" + hashlib.sha256(name.encode()).hexdigest()[:12]
     parts = [result.provider, result.scope, result.region or "global", kind, name]
-    return "/".join(quote(p.replace("/", "_"), safe="-_.~@") or "_" for p in parts)
+    return "/".join(_segment(p) for p in parts)
+
+
+def _segment(part: str) -> str:
+    """One path segment: no slash, and never ``.`` or ``..`` (an EC2 Name tag can be), which URI
+    resolution would fold into the parent."""
+    text = quote(part.replace("/", "_"), safe="-_.~@") or "_"
+    return text.replace(".", "%2E") if set(text) == {"."} else text
 
 
 def _result(result: Result, rule_index: int, info: dict[str, Any]) -> dict[str, Any]:

@@ -120,3 +120,12 @@ def test_the_same_resource_id_in_two_accounts_gives_two_fingerprints() -> None:
                       ["PRIV-01"], "high")
 
     assert admin_policy("111111111111").fingerprint != admin_policy("222222222222").fingerprint
+
+
+def test_pseudo_paths_never_contain_dot_segments() -> None:
+    from posture.report import Result
+
+    for name in (".", "..", "a/../b"):
+        r = Result("aws.ec2.instance.imdsv2_required", "fail", "aws", "111122223333", "us-east-1", "i-0abc", name,
+                   "aws.ec2.instance", ["NET-01"], "medium")
+        assert not {".", ".."} & set(sarif.pseudo_path(r).split("/")), sarif.pseudo_path(r)
