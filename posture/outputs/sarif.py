@@ -33,6 +33,19 @@ GITHUB_MAX_RESULTS = 25_000
 MAX_RESULTS_ENV = "POSTURE_SARIF_MAX_RESULTS"
 
 
+OMIT_ENV = "POSTURE_SARIF_OMIT"
+
+
+def omitted() -> set[str]:
+    """``$POSTURE_SARIF_OMIT``: ``absent`` and/or ``waived`` results left out.
+
+    GitHub code scanning closes an alert when its result stops appearing and does
+    not read ``baselineState`` (nor reliably ``suppressions``), so for GitHub
+    uploads a fixed (``absent``) or waived result is better left out than kept open.
+    """
+    return {p.strip().lower() for p in os.environ.get(OMIT_ENV, "").split(",") if p.strip()} & {"absent", "waived"}
+
+
 def max_results() -> int:
     """The results cap: ``$POSTURE_SARIF_MAX_RESULTS`` (0 = no cap, for other SARIF consumers), else GitHub's."""
     raw = os.environ.get(MAX_RESULTS_ENV, "").strip()
@@ -186,9 +199,12 @@ def render(report: Report) -> dict[str, Any]:
     check_ids = sorted(report.checks)
     index = {cid: i for i, cid in enumerate(check_ids)}
     rules = [_rule(cid, report.checks[cid], report.tier.get("id", "")) for cid in check_ids]
-    shown = [r for r in report.results if r.status in ("fail", "waived") and r.check_id in index]
-    fixed = [r for r in (Result.from_dict(a) for a in report.coverage.get("absent", [])
-                         if isinstance(a, dict) and "check_id" in a) if r.check_id in index]
+    omit = omitted()
+    shown = [r for r in report.results if r.check_id in index
+             and (r.status == "fail" or (r.status == "waived" and "waived" not in omit))]
+    fixed = [] if "absent" in omit else [
+        r for r in (Result.from_dict(a) for a in report.coverage.get("absent", [])
+                    if isinstance(a, dict) and "check_id" in a) if r.check_id in index]
     shown, fixed, left_out = _within_limit(shown, fixed, max_results())
     results = [_result(r, index[r.check_id], report.checks[r.check_id]) for r in shown]
     for result in fixed:

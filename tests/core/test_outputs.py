@@ -129,3 +129,17 @@ def test_pseudo_paths_never_contain_dot_segments() -> None:
         r = Result("aws.ec2.instance.imdsv2_required", "fail", "aws", "111122223333", "us-east-1", "i-0abc", name,
                    "aws.ec2.instance", ["NET-01"], "medium")
         assert not {".", ".."} & set(sarif.pseudo_path(r).split("/")), sarif.pseudo_path(r)
+
+
+def test_sarif_can_leave_out_what_github_would_show_as_open_alerts(fake_cloud, monkeypatch) -> None:
+    report = run_scan("tier-2", ["fake"])
+    waived = next(r for r in report.results if r.status == "fail")
+    waived.status, waived.waiver = "waived", {"id": "W-1", "owner": "o", "justification": "j", "expires": "2099-01-01"}
+    fixed = next(r for r in report.results if r.status == "fail").to_dict()
+    report.coverage["absent"] = [{**fixed, "resource_id": "bucket/deleted", "baseline_state": "absent"}]
+    states = [r.get("baselineState") for r in sarif.render(report)["runs"][0]["results"]]
+    assert "absent" in states
+    monkeypatch.setenv(sarif.OMIT_ENV, "absent,waived")
+    results = sarif.render(report)["runs"][0]["results"]
+    assert all("suppressions" not in r and r.get("baselineState") != "absent" for r in results)
+    assert len(results) == sum(r.status == "fail" for r in report.results)
