@@ -214,3 +214,19 @@ def test_a_disk_without_a_network_access_policy_is_exportable_like_the_service_d
                            encryption_settings_collection=None, disk_state="Unattached", managed_by=None,
                            network_access_policy=None, public_network_access=None, tags=None)
     assert disk_attributes(disk)["public_export"] is True
+
+
+def test_only_an_enabled_audit_log_to_a_workspace_exports_sql_audit_events_to_log_analytics() -> None:
+    from posture_azure.collectors.sql import audit_workspaces
+
+    def setting(ws: str | None, *logs: dict[str, Any]) -> dict[str, Any]:
+        return {"properties": {"workspaceId": ws, "storageAccountId": "/st", "logs": list(logs)}}
+
+    assert audit_workspaces([
+        setting("/ws/a", {"category": "SQLSecurityAuditEvents", "enabled": True}),
+        setting("/WS/A", {"categoryGroup": "allLogs", "enabled": True}),  # the same workspace, once
+        setting("/ws/b", {"category": None, "categoryGroup": "audit", "enabled": True}),
+        setting("/ws/c", {"category": "SQLSecurityAuditEvents", "enabled": False}, {"category": "Errors",
+                                                                                    "enabled": True}),
+        setting(None, {"category": "SQLSecurityAuditEvents", "enabled": True}),  # storage only
+    ]) == ["/ws/a", "/ws/b"]

@@ -98,6 +98,59 @@ def test_unreadable_auditing_policy_keeps_the_servers_other_settings_judged(azur
     assert checks["azure.sql.server.public_network_access_disabled"].evaluate(bad, {}).status == "fail"
 
 
+SQL_FILES = f"/subscriptions/{SUB_FILES}/resourceGroups/rg-sql/providers/Microsoft.Sql/servers"
+MASTER_DIAGNOSTICS = "databases/master/providers/Microsoft.Insights/diagnosticSettings"
+WS_FILES = (f"/subscriptions/{SUB_FILES}/resourceGroups/rg-files/providers/Microsoft.OperationalInsights"
+            "/workspaces/ws-files")
+
+
+def sql_audit_retention(fact: Any, min_days: int = 90) -> str:
+    from posture.plugins import registry
+
+    check = registry().checks["azure.sql.server.auditing_retention"]
+    return check.evaluate(fact, {"min_log_retention_days": min_days}).status
+
+
+def test_sql_audit_to_azure_monitor_counts_only_a_master_diagnostic_setting_to_a_workspace(
+        azure_options: dict[str, Any], arm: Any) -> None:
+    """sql-monitor exports SQLSecurityAuditEvents to ws-files (365 days; its AzureActivity table's 30 do not
+    matter), sql-monitor-nodiag has the flag and no setting, sql-storage audits to storage for 90 days."""
+    [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_FILES]}, {"azure.sql.server"})
+    assert outcome.errors == []
+    servers = {f.name: f for f in outcome.facts}
+    keys = ("auditing_to_log_analytics", "auditing_to_storage", "audit_log_analytics_exported",
+            "audit_log_analytics_retention_days", "audit_log_analytics_error")
+    assert {n: tuple(f.attributes[k] for k in keys) for n, f in servers.items()} == {
+        "sql-monitor": (True, False, True, 365, None),
+        "sql-monitor-nodiag": (True, False, False, None, None),
+        "sql-storage": (False, True, False, None, None)}
+    assert {n: sql_audit_retention(f) for n, f in servers.items()} == {
+        "sql-monitor": "pass", "sql-monitor-nodiag": "fail", "sql-storage": "pass"}
+    assert sql_audit_retention(servers["sql-monitor"], 730) == "fail"
+    # API economy: the diagnostic settings only of servers with the flag, the qualifying workspace once
+    assert sorted(r.path.split("/")[8] for r in arm.requests_to(MASTER_DIAGNOSTICS)) == [
+        "sql-monitor", "sql-monitor-nodiag"]
+    assert len(arm.requests_to("workspaces/ws-files")) == 1 and arm.requests_to("ws-central") == []
+    # the servers list, 3 auditing policies, 2 diagnostic settings, 1 workspace (+1: planning's subscription GET)
+    assert outcome.requests == len(arm.requests) - 1 == 1 + 3 + 2 + 1
+
+
+@pytest.mark.parametrize("path", [f"{SQL_FILES}/sql-monitor/{MASTER_DIAGNOSTICS}", WS_FILES])
+def test_unreadable_audit_diagnostic_setting_or_workspace_is_data_and_fails_retention(
+        azure_options: dict[str, Any], arm: Any, path: str) -> None:
+    from posture.plugins import registry
+
+    with arm.override(path, 403, "AuthorizationFailed", "denied"):
+        [outcome] = run(AzureProvider(), {**azure_options, "subscription": [SUB_FILES]}, {"azure.sql.server"})
+    assert outcome.errors == []
+    fact = next(f for f in outcome.facts if f.name == "sql-monitor")
+    exported = None if path.endswith("diagnosticSettings") else True
+    assert (fact.attributes["audit_log_analytics_exported"], fact.attributes["audit_log_analytics_retention_days"],
+            fact.attributes["audit_log_analytics_error"]) == (exported, None, "AuthorizationFailed")
+    assert sql_audit_retention(fact) == "fail"
+    assert registry().checks["azure.sql.server.auditing_enabled"].evaluate(fact, {}).status == "pass"
+
+
 def test_unreadable_workspace_leaves_its_retention_unknown_but_the_export_fact_stands(
         azure_options: dict[str, Any], arm: Any) -> None:
     """SUB_MAIN also exports to ws-central in a subscription the scanner cannot read (403)."""

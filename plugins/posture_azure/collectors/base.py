@@ -88,6 +88,19 @@ class Context:
                 for ft in sorted(self.fact_types - self._failed)]
 
 
+def arm_get(ctx: Context, path: str, api_version: str) -> dict[str, Any]:
+    """GET an ARM path through the context's cached ResourceManagementClient: for APIs the installed
+    SDKs do not model, with the same pipeline (token, retries, request counting); raises on an error status."""
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    resp = ctx.client(ResourceManagementClient).send_request(
+        HttpRequest("GET", f"{path}?api-version={api_version}"))
+    resp.raise_for_status()
+    body = resp.json()
+    return body if isinstance(body, dict) else {}
+
+
 def g(obj: Any, path: str, default: Any = None) -> Any:
     """Attribute path lookup on SDK models (``"encryption.key_source"``), None-safe."""
     cur = obj

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, g
+from posture_azure.collectors.base import Context, Failed, arm_get, g
 from posture_azure.errors import error_code
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
 WORKSPACE_API = "2022-10-01"
 #: the Log Analytics table the activity log is exported to
 ACTIVITY_TABLE = "AzureActivity"
+
+
+def workspace_properties(ctx: Context, path: str) -> dict[str, Any]:
+    """``properties`` of a Log Analytics workspace or of one of its tables (``{ws}/tables/{name}``)."""
+    return arm_get(ctx, path, WORKSPACE_API).get("properties") or {}
+
+
+def workspace_retention(ctx: Context, workspace_id: str) -> Any:
+    """The workspace's ``retentionInDays``, or :class:`Failed` (not a collection error: callers keep
+    the code in the fact, since what is exported is known without it)."""
+    workspace = ctx.call([], lambda: workspace_properties(ctx, workspace_id))
+    return workspace if isinstance(workspace, Failed) else workspace.get("retentionInDays")
 
 
 def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_days: dict[str, int | None],
@@ -64,9 +76,7 @@ def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_
 
 
 def collect(ctx: Context) -> None:
-    from azure.core.rest import HttpRequest
     from azure.mgmt.monitor import MonitorManagementClient
-    from azure.mgmt.resource.resources import ResourceManagementClient
 
     monitor = ctx.client(MonitorManagementClient)
     settings = ctx.call([ACTIVITY_LOG], lambda: monitor.subscription_diagnostic_settings.list())
@@ -80,23 +90,16 @@ def collect(ctx: Context) -> None:
         profiles: Any = list(monitor.log_profiles.list())
     except Exception as exc:  # noqa: BLE001 - recorded in the fact, never fatal for it
         profiles, profiles_error = [], error_code(exc)[0]
-    arm = ctx.client(ResourceManagementClient)
     workspaces = {ws.lower(): ws for s in settings if (ws := g(s, "workspace_id"))}
-
-    def properties(path: str) -> dict[str, Any]:
-        resp = arm.send_request(HttpRequest("GET", f"{path}?api-version={WORKSPACE_API}"))
-        resp.raise_for_status()
-        return resp.json().get("properties") or {}
 
     def retention(ws: str) -> Any:
         """The AzureActivity table's total retention (per-table retention may differ from the
         workspace's, and the table keeps 90 days by default); the workspace's when unavailable."""
         # not a collection error: the export is known without it, the fact records the code
-        table = ctx.call([], lambda: properties(f"{ws}/tables/{ACTIVITY_TABLE}"))
+        table = ctx.call([], lambda: workspace_properties(ctx, f"{ws}/tables/{ACTIVITY_TABLE}"))
         if not isinstance(table, Failed) and table.get("totalRetentionInDays") is not None:
             return table["totalRetentionInDays"]
-        workspace = ctx.call([], lambda: properties(ws))
-        return workspace if isinstance(workspace, Failed) else workspace.get("retentionInDays")
+        return workspace_retention(ctx, ws)
 
     workspace_days: dict[str, int | None] = {}
     workspace_errors: dict[str, str] = {}

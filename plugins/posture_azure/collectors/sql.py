@@ -1,22 +1,76 @@
-"""SQL servers (one list, AAD admin via $expand) with per-server auditing; databases with TDE when asked."""
+"""SQL servers (one list, AAD admin via $expand) with per-server auditing; databases with TDE when asked.
+
+Auditing to Azure Monitor (``isAzureMonitorTargetEnabled``) only reaches Log
+Analytics through a diagnostic setting of the server's ``master`` database, so
+for those servers alone the setting is read, then each distinct workspace once.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, g, resource_group, tags, tls_version
+from posture_azure.collectors.base import (
+    Context,
+    Failed,
+    arm_get,
+    enum_str,
+    g,
+    resource_group,
+    tags,
+    tls_version,
+)
+from posture_azure.collectors.monitor import workspace_retention
 from posture_azure.errors import error_code
 
 SERVER = "azure.sql.server"
 DATABASE = "azure.sql.database"
 #: ARM codes of a database edition (DataWarehouse) that has no short-term backup retention policy
 NO_SHORT_TERM_RETENTION = {"FeatureDisabledOnSelectedEdition"}
+DIAGNOSTIC_SETTINGS_API = "2021-05-01-preview"
+#: the diagnostic log category carrying SQL audit events, and the category groups (lower-cased) including it
+AUDIT_CATEGORY = "sqlsecurityauditevents"
+AUDIT_CATEGORY_GROUPS = {"audit", "alllogs"}
 
 
-def server_attributes(server: Any, audit: Any, audit_error: str | None = None) -> dict[str, Any]:
+def audit_workspaces(settings: list[dict[str, Any]]) -> list[str]:
+    """Workspaces the ``master`` database's diagnostic settings (raw REST shape) send audit events to."""
+    found: dict[str, str] = {}
+    for s in settings:
+        props = s.get("properties") or {}
+        ws = props.get("workspaceId")
+        if ws and any(log.get("enabled") and (str(log.get("category") or "").lower() == AUDIT_CATEGORY
+                                              or str(log.get("categoryGroup") or "").lower() in AUDIT_CATEGORY_GROUPS)
+                      for log in props.get("logs") or []):
+            found.setdefault(ws.lower(), ws)
+    return list(found.values())
+
+
+def log_analytics_attributes(exported: list[str] | Failed | None, days: dict[str, Any]) -> dict[str, Any]:
+    """``exported``: the workspaces receiving audit events (:func:`audit_workspaces`), Failed when the
+    diagnostic settings could not be read, None when the server does not audit to Azure Monitor.
+    ``days``: retention (or Failed) by lower-cased workspace id; the longest readable one counts.
+    An unreadable setting or workspace is null plus ARM's code, never a collection error."""
+    if isinstance(exported, Failed):
+        return {"audit_log_analytics_exported": None, "audit_log_analytics_retention_days": None,
+                "audit_log_analytics_error": error_code(exported.exc)[0]}
+    found = [days.get(ws.lower()) for ws in exported or []]
+    readable = [d for d in found if d is not None and not isinstance(d, Failed)]
+    failed = [d for d in found if isinstance(d, Failed)]
+    return {
+        "audit_log_analytics_exported": bool(found),
+        "audit_log_analytics_retention_days": max(readable) if readable else None,
+        "audit_log_analytics_error": error_code(failed[0].exc)[0] if failed else None,
+    }
+
+
+def server_attributes(server: Any, audit: Any, audit_error: str | None = None,
+                      exported: list[str] | Failed | None = None, workspace_days: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
     """``audit_error``: ARM's code when the auditing policy could not be read; the server's other
-    settings are still judged and the auditing checks do not apply (the read is a collection error)."""
+    settings are still judged and the auditing checks do not apply (the read is a collection error).
+    ``exported``/``workspace_days``: see :func:`log_analytics_attributes`."""
     retention = g(audit, "retention_days")
+    to_monitor = bool(g(audit, "is_azure_monitor_target_enabled", False))
     return {
         "public_network_access": enum_str(g(server, "public_network_access", "Enabled")),
         "minimal_tls_version": tls_version(g(server, "minimal_tls_version")),
@@ -25,8 +79,12 @@ def server_attributes(server: Any, audit: Any, audit_error: str | None = None) -
         "auditing_enabled": enum_str(g(audit, "state")) == "Enabled",
         # 0 = keep forever; a Log Analytics / Event Hub target keeps by its own policy
         "auditing_retention_days": retention,
-        "auditing_to_log_analytics": bool(g(audit, "is_azure_monitor_target_enabled", False)),
+        "auditing_to_log_analytics": to_monitor,
+        # an enabled policy needs a storageEndpoint unless the Azure Monitor target is on, so without that
+        # flag the policy's retention is the storage retention; with it, only when a storage target is set
+        "auditing_to_storage": bool(g(audit, "storage_endpoint")) or not to_monitor,
         "auditing_error": audit_error,
+        **log_analytics_attributes(exported, workspace_days or {}),
         "tags": tags(server),
     }
 
@@ -43,11 +101,24 @@ def collect(ctx: Context) -> None:
             return ctx.call([SERVER], lambda: client.server_blob_auditing_policies.get(
                 resource_group(server.id), server.name), where=server.name)
 
-        for server, policy in ctx.fan_out(audit, servers):
+        policies = ctx.fan_out(audit, servers)
+        monitored = [server for server, policy in policies
+                     if not isinstance(policy, Failed) and g(policy, "is_azure_monitor_target_enabled")]
+
+        def diagnostics(server: Any) -> Any:
+            # not a collection error: the server's other verdicts stand, the fact keeps the code
+            return ctx.call([], lambda: arm_get(ctx, f"{server.id}/databases/master/providers/"
+                                                "microsoft.insights/diagnosticSettings", DIAGNOSTIC_SETTINGS_API))
+
+        exports = {server.id: (found if isinstance(found, Failed) else audit_workspaces(found.get("value") or []))
+                   for server, found in ctx.fan_out(diagnostics, monitored)}
+        distinct = {ws.lower(): ws for found in exports.values() if not isinstance(found, Failed) for ws in found}
+        days = {ws.lower(): d for ws, d in ctx.fan_out(lambda ws: workspace_retention(ctx, ws), distinct.values())}
+        for server, policy in policies:
             failed = isinstance(policy, Failed)
             ctx.add(SERVER, server.id, server.name, server.location,
-                    server_attributes(server, None if failed else policy,
-                                      error_code(policy.exc)[0] if failed else None))
+                    server_attributes(server, None if failed else policy, error_code(policy.exc)[0] if failed else None,
+                                      exports.get(server.id), days))
     if ctx.wants(DATABASE):
         def databases(server: Any) -> Any:
             return ctx.call([DATABASE], lambda: client.databases.list_by_server(
