@@ -31,8 +31,6 @@ MAX_TAGS = 20
 #: GitHub code scanning rejects a run with more results than this (and displays the top 5,000 by severity)
 GITHUB_MAX_RESULTS = 25_000
 MAX_RESULTS_ENV = "POSTURE_SARIF_MAX_RESULTS"
-
-
 OMIT_ENV = "POSTURE_SARIF_OMIT"
 
 
@@ -205,7 +203,8 @@ def render(report: Report) -> dict[str, Any]:
     fixed = [] if "absent" in omit else [
         r for r in (Result.from_dict(a) for a in report.coverage.get("absent", [])
                     if isinstance(a, dict) and "check_id" in a) if r.check_id in index]
-    shown, fixed, left_out = _within_limit(shown, fixed, max_results())
+    cap = max_results()
+    shown, fixed, left_out = _within_limit(shown, fixed, cap)
     results = [_result(r, index[r.check_id], report.checks[r.check_id]) for r in shown]
     for result in fixed:
         item = _result(result, index[result.check_id], report.checks[result.check_id])
@@ -215,9 +214,9 @@ def render(report: Report) -> dict[str, Any]:
     if left_out:
         notifications.append({
             "level": "warning",
-            "message": {"text": f"{left_out} lower-severity results were left out of this SARIF run: GitHub code "
-                                f"scanning rejects a run with more than {GITHUB_MAX_RESULTS:,} results. The JSON "
-                                "report has every result; scanning fewer scopes per upload keeps them all."},
+            "message": {"text": f"{left_out} lower-severity results were left out of this SARIF run, capped at "
+                                f"{cap:,} results ({'GitHub code scanning rejects larger runs' if cap == GITHUB_MAX_RESULTS else MAX_RESULTS_ENV}). "
+                                "The JSON report has every result; scanning fewer scopes per upload keeps them all."},
             "descriptor": {"id": "ResultsLimit"},
         })
     invocation: dict[str, Any] = {
