@@ -27,6 +27,17 @@ COLLECTOR_FACT_TYPES: dict[str, dict[str, str]] = {
         "gcp.compute.image": "A custom disk image and who it is shared with (IAM policy)",
         "gcp.compute.snapshot": "A disk snapshot and who it is shared with (IAM policy)",
     },
+    "compute_project": {
+        "gcp.compute.project": "Compute Engine project-wide metadata: OS Login, serial port, how many project SSH keys",
+    },
+    "dns": {
+        "gcp.dns.managed_zone": "A Cloud DNS zone: visibility, DNSSEC state and key algorithms",
+        "gcp.dns.network": "A VPC network's DNS server policies and whether they log queries",
+    },
+    "monitoring": {
+        "gcp.monitoring.change_alerts": "Which security-relevant changes a log-based metric + alert policy pair "
+                                        "reports (one fact per project)",
+    },
     "sql": {
         "gcp.sql.instance": "A Cloud SQL instance: public IP, authorized networks, SSL, backups, flags",
     },

@@ -88,17 +88,21 @@ def registry() -> dict[str, CollectorSpec]:
     """Collector name -> spec; imported lazily (the SDKs load only when collecting)."""
     from posture_gcp.collectors import (
         compute,
+        compute_project,
         contacts,
+        dns,
         iam,
         kms,
         logging,
+        monitoring,
         resourcemanager,
         securitycenter,
         sql,
         storage,
     )
 
-    specs = [m.SPEC for m in (resourcemanager, iam, storage, compute, sql, kms, logging, contacts, securitycenter)]
+    specs = [m.SPEC for m in (resourcemanager, iam, storage, compute, sql, kms, logging, contacts, securitycenter,
+                              compute_project, dns, monitoring)]
     return {s.name: s for s in specs}
 
 

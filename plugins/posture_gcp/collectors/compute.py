@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes, orgpolicy, short, truthy
+from posture_gcp.collectors import (
+    CollectorSpec,
+    UnitContext,
+    compute_project,
+    label_attributes,
+    orgpolicy,
+    short,
+    truthy,
+)
 from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
 
 FIREWALL, NETWORK, SUBNET, INSTANCE = (
@@ -75,6 +83,14 @@ def _metadata(items: list[dict[str, Any]] | None) -> dict[str, str]:
     return {i["key"]: str(i.get("value", "")) for i in items or [] if i.get("key") in wanted}
 
 
+def disk_attributes(disk: dict[str, Any]) -> dict[str, Any]:
+    """How an attached disk is encrypted: ``csek`` (customer-supplied: the API returns only its SHA-256),
+    ``cmek`` (a Cloud KMS key) or ``google`` (Google-managed)."""
+    key = disk.get("diskEncryptionKey") or {}
+    kind = "csek" if key.get("sha256") else ("cmek" if key.get("kmsKeyName") else "google")
+    return {"device": disk.get("deviceName"), "boot": bool(disk.get("boot", False)), "encryption": kind}
+
+
 def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str],
                         org: dict[str, bool | None] | None = None, org_errors: dict[str, str] | None = None
                         ) -> dict[str, Any]:
@@ -100,6 +116,7 @@ def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str],
         sas.append({"email": email, "is_default": bool(DEFAULT_COMPUTE_SA.match(email)),
                     "full_api_access": FULL_ACCESS_SCOPE in (sa.get("scopes") or [])})
     labels = inst.get("labels") or {}
+    confidential = inst.get("confidentialInstanceConfig") or {}
     return {
         "name": inst.get("name"),
         "zone": short(inst.get("zone")),
@@ -121,7 +138,11 @@ def instance_attributes(inst: dict[str, Any], project_metadata: dict[str, str],
         },
         "service_accounts": sas,
         "default_sa_full_access": any(s["is_default"] and s["full_api_access"] for s in sas),
+        "uses_default_service_account": any(s["is_default"] for s in sas),
         "can_ip_forward": bool(inst.get("canIpForward", False)),
+        "disks": [disk_attributes(d) for d in inst.get("disks") or []],
+        "confidential_computing": bool(confidential.get("enableConfidentialCompute")
+                                       or confidential.get("confidentialInstanceType")),
         "deletion_protection": bool(inst.get("deletionProtection", False)),
         "gke_node": "goog-gke-node" in labels,
         **label_attributes(labels),
@@ -186,7 +207,7 @@ def collect(ctx: UnitContext) -> None:
     if ctx.wants(INSTANCE):
         with ctx.feeding(INSTANCE):
             # One project read gives the project-wide metadata defaults (OS Login, serial port).
-            proj = _as_json(clients.compute("ProjectsClient").get(project=project, retry=clients.retry()))
+            proj = compute_project.read_project(ctx)
             project_meta = _metadata((proj.get("commonInstanceMetadata") or {}).get("items"))
             pager = clients.compute("InstancesClient").aggregated_list(project=project, retry=clients.retry())
             found = [_as_json(inst) for _scope, scoped in pager for inst in scoped.instances]

@@ -12,6 +12,13 @@ PROJECT, POLICY = "gcp.resourcemanager.project", "gcp.resourcemanager.iam_policy
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor"}
 IMPERSONATION_ROLES = {"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator"}
+#: Separation of duties: nobody may hold a role of the first set together with one of the second.
+DUTY_CONFLICTS = {
+    "service_account_role_conflicts": ({"roles/iam.serviceAccountAdmin"}, {"roles/iam.serviceAccountUser"}),
+    "kms_role_conflicts": ({"roles/cloudkms.admin"}, {"roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                                                      "roles/cloudkms.cryptoKeyEncrypter",
+                                                      "roles/cloudkms.cryptoKeyDecrypter"}),
+}
 DEFAULT_SA = re.compile(r"^serviceAccount:(\d+-compute@developer|[a-z0-9-]+@appspot)\.gserviceaccount\.com$")
 HUMAN_PREFIXES = ("user:", "group:", "domain:")
 #: Federated identities: workforce pools hold people (an external IdP's users), workload pools hold workloads.
@@ -47,9 +54,27 @@ def project_attributes(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def is_admin_role(role: str) -> bool:
+    """Owner, Editor, or any role named an administrator (``roles/iam.securityAdmin``, custom ``...Admin``)."""
+    return role in PRIMITIVE_ROLES or "admin" in role.rsplit("/", 1)[-1].lower()
+
+
+def duty_conflicts(bindings: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Members holding both sides of a separated duty (one entry per member, with the roles found)."""
+    roles_of: dict[str, set[str]] = {}
+    for b in bindings:
+        for m in b["members"]:
+            roles_of.setdefault(m, set()).add(b["role"])
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name, (admin, use) in DUTY_CONFLICTS.items():
+        found[name] = [{"member": m, "roles": sorted(roles & (admin | use))} for m, roles in sorted(roles_of.items())
+                       if roles & admin and roles & use]
+    return found
+
+
 def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dict[str, Any]:
     bindings = []
-    public, sa_primitive, human_primitive, default_sa, impersonation = [], [], [], [], []
+    public, sa_primitive, human_primitive, default_sa, impersonation, sa_admin = [], [], [], [], [], []
     for b in policy.get("bindings") or []:
         role, members = b.get("role", ""), list(b.get("members") or [])
         bindings.append({"role": role, "members": members, "conditional": bool(b.get("condition"))})
@@ -67,6 +92,8 @@ def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dic
                     default_sa.append(grant)
             if role in IMPERSONATION_ROLES and not agent:
                 impersonation.append(grant)
+            if is_admin_role(role) and not agent and (m.startswith("serviceAccount:") or WORKLOAD.match(m)):
+                sa_admin.append(grant)
     return {
         "bindings": bindings,
         "public_grants": public,
@@ -74,6 +101,8 @@ def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dic
         "human_primitive_grants": human_primitive,
         "default_service_account_primitive_grants": default_sa,
         "service_account_impersonation_grants": impersonation,
+        "service_account_admin_grants": sa_admin,
+        **duty_conflicts(bindings),
         **audit_attributes([policy]),
     }
 
