@@ -8,7 +8,7 @@ fact set, so ``posture evaluate`` on a saved fact file reproduces the scan).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +81,20 @@ def _clock(facts: FactSet) -> datetime:
 
 
 def _results_for_tier(tier: ResolvedTier, checks: list[Check], facts: FactSet, now: datetime) -> list[Result]:
+    return evaluate_checks(
+        checks, facts, now, params_for=lambda c: check_parameters(tier, c),
+        severity_for=lambda c: check_severity(tier, c),
+        controls_for=lambda c: sorted(x for x in c.controls if x in tier.controls))
+
+
+def evaluate_checks(checks: list[Check], facts: FactSet, now: datetime, *,
+                    params_for: Callable[[Check], dict[str, Any]], severity_for: Callable[[Check], str],
+                    controls_for: Callable[[Check], list[str]]) -> list[Result]:
+    """Every check over the facts of its type: one result per fact, one per collection error.
+
+    Parameters, severity and reported controls come from the caller (a tier, or a framework that
+    demands its own parameter values).
+    """
     by_type: dict[str, list[Any]] = defaultdict(list)
     for f in facts.facts:
         by_type[f.type].append(f)
@@ -90,10 +104,10 @@ def _results_for_tier(tier: ResolvedTier, checks: list[Check], facts: FactSet, n
 
     results: list[Result] = []
     for check in checks:
-        params = check_parameters(tier, check)
+        params = params_for(check)
         evaluator = conditions.Evaluator(params, now=now)
-        severity = check_severity(tier, check)
-        controls = sorted(c for c in check.controls if c in tier.controls)
+        severity = severity_for(check)
+        controls = controls_for(check)
         for fact in by_type.get(check.fact_type, ()):
             if fact.provider != check.provider:
                 continue

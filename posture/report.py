@@ -38,6 +38,8 @@ class Result:
     justification: str = ""
     waiver: dict[str, Any] | None = None
     baseline_state: str = ""  # new | unchanged | absent, filled from scan history
+    #: evaluated only for a framework (``--framework``): not selected by the tier, not in its attainment
+    framework_only: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -58,6 +60,8 @@ class Result:
         d["fingerprint"] = self.fingerprint
         if d["waiver"] is None:
             d.pop("waiver")
+        if not d["framework_only"]:
+            d.pop("framework_only")
         return d
 
     @classmethod
@@ -153,6 +157,8 @@ class Report:
     attainment: list[TierAttainment]
     requests: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: framework sections (``--framework``), see posture.frameworks
+    frameworks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -188,6 +194,7 @@ class Report:
             "checks": self.checks,
             "results": [r.to_dict() for r in self.results],
             "metadata": self.metadata,
+            **({"frameworks": self.frameworks} if self.frameworks else {}),
         }
 
     @classmethod
@@ -207,6 +214,7 @@ class Report:
             attainment=[TierAttainment.from_dict(a) for a in data["attainment"]],
             requests=data.get("requests", 0),
             metadata=data.get("metadata", {}),
+            frameworks=data.get("frameworks", []),
         )
 
 

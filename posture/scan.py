@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from posture import plugins
@@ -22,10 +22,17 @@ class Plan:
     providers: list[Provider]
     checks: list[Any]
     fact_types: set[str]
+    #: frameworks reported on (``--framework``); their checks' fact types are in ``fact_types``
+    frameworks: list[Any] = field(default_factory=list)
 
 
-def plan_scan(tier: str | Any, providers: Iterable[str] | None = None) -> Plan:
-    """Resolve the tier and select checks and fact types, per provider."""
+def plan_scan(tier: str | Any, providers: Iterable[str] | None = None, frameworks: Iterable[Any] = ()) -> Plan:
+    """Resolve the tier and select checks and fact types, per provider.
+
+    Fact types are those of the tier's checks and of the frameworks' checks (collected even when the
+    tier does not select them).
+    """
+    from posture.frameworks import check_mapping, load_framework, needed_checks
     from posture.tiers import load_tier
 
     resolved = load_tier(tier) if isinstance(tier, str) else tier
@@ -36,7 +43,11 @@ def plan_scan(tier: str | Any, providers: Iterable[str] | None = None) -> Plan:
         known = ", ".join(sorted(reg.providers)) or "none installed"
         raise ProviderError(f"unknown provider(s): {', '.join(unknown)} (available: {known})")
     checks = select_checks(resolved, reg.checks, names)
-    return Plan(resolved, [reg.providers[n] for n in names], checks, fact_types_needed(checks))
+    fws = [load_framework(f) if isinstance(f, str) else f for f in frameworks]
+    for fw in fws:
+        check_mapping(fw, reg.checks)
+    needed = fact_types_needed(checks) | fact_types_needed(needed_checks(fws, reg.checks, names))
+    return Plan(resolved, [reg.providers[n] for n in names], checks, needed, fws)
 
 
 def plugin_problems() -> list[dict[str, str]]:
@@ -52,9 +63,20 @@ def collect_facts(plan: Plan, options: dict[str, Any], *, concurrency: int = DEF
 
 def run_scan(tier: str | Any = "tier-1", providers: Iterable[str] | None = None,
              options: dict[str, Any] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY,
-             progress: ProgressCallback | None = None) -> Report:
-    """Collect exactly the facts the tier needs and evaluate them."""
-    plan = plan_scan(tier, providers)
+             progress: ProgressCallback | None = None, frameworks: Iterable[Any] = ()) -> Report:
+    """Collect exactly the facts the tier (and the frameworks) need and evaluate them."""
+    plan = plan_scan(tier, providers, frameworks)
     facts = collect_facts(plan, options or {}, concurrency=concurrency, progress=progress)
-    return evaluate(facts, plan.tier, plugins.registry().checks, providers=[p.name for p in plan.providers],
-                    plugin_problems=plugin_problems())
+    return evaluate_plan(plan, facts)
+
+
+def evaluate_plan(plan: Plan, facts: FactSet) -> Report:
+    """The tier's report over ``facts``, with the plan's framework sections."""
+    checks = plugins.registry().checks
+    report = evaluate(facts, plan.tier, checks, providers=[p.name for p in plan.providers],
+                      plugin_problems=plugin_problems())
+    if plan.frameworks:
+        from posture.frameworks import apply_frameworks
+
+        apply_frameworks(report, plan.frameworks, facts, plan.tier, checks)
+    return report

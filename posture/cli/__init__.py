@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("posture.cli.demo_cmd:demo", "Scan an embedded mock AWS account (no credentials needed)."),
     "tiers": ("posture.cli.tiers_cmd:tiers", "List, show, validate and compare tiers."),
     "checks": ("posture.cli.checks_cmd:checks", "List checks and control coverage."),
+    "frameworks": ("posture.cli.frameworks_cmd:frameworks", "List framework mappings (CIS ...) and their coverage."),
     "plugins": ("posture.cli.plugins_cmd:plugins", "List loaded plugins, providers and outputs."),
     "compare": ("posture.cli.compare_cmd:compare", "Compare reports of several organisations side by side."),
     "report": ("posture.cli.report_cmd:report", "Render a saved JSON report (HTML)."),

@@ -48,10 +48,35 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
                           "records every scan (default: ~/.local/share/posture/history.sqlite) and fills "
                           "SARIF baselineState from the previous scan of the same scopes and tier."),
         click.option("--no-store", is_flag=True, help="Do not record this scan in the history."),
+        framework_option(),
     ]
     for opt in reversed(opts):
         func = opt(func)
     return func
+
+
+def framework_option() -> Any:
+    return click.option(
+        "--framework", "frameworks", multiple=True, metavar="ID",
+        help="Also report against this framework (repeatable), e.g. cis-aws-foundations-7.0: a framework "
+             "section per recommendation (pass / fail / manual / not assessed); its checks are collected even "
+             "when the tier does not select them. `posture frameworks list` shows the ids.")
+
+
+def load_frameworks_or_exit(names: tuple[str, ...] | list[str], checks: Any = None) -> list[Any]:
+    """Load each ``--framework``; a bad id or file (or a mapping to an unknown check) is exit 2."""
+    from posture.frameworks import FrameworkError, check_mapping, load_framework
+
+    out = []
+    for name in dict.fromkeys(names):
+        try:
+            fw = load_framework(name)
+            if checks is not None:
+                check_mapping(fw, checks)
+        except FrameworkError as exc:
+            fail(str(exc))
+        out.append(fw)
+    return out
 
 
 def load_tier_or_exit(tier: str) -> Any:
@@ -104,6 +129,10 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
             apply_waivers(report, load_waivers(waivers))
         except WaiverError as exc:
             fail(str(exc))
+    if report.frameworks:
+        from posture.frameworks import refresh_sections
+
+        refresh_sections(report)
     if store:
         from posture.history import Store, StoreError, fill_baseline
 

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import click
 
-from posture.cli.common import fail, finish, load_tier_or_exit, parse_formats
+from posture.cli.common import (
+    fail,
+    finish,
+    framework_option,
+    load_frameworks_or_exit,
+    load_tier_or_exit,
+    parse_formats,
+)
 
 
 @click.command()
@@ -26,12 +33,16 @@ from posture.cli.common import fail, finish, load_tier_or_exit, parse_formats
               help="Multiply the seeded resources (1 = about 50 resources in 2 regions).")
 @click.option("--fail-on", type=click.Choice(["none", "critical", "high", "medium", "low", "info"]), default="none",
               show_default=True, help="Exit 1 when a failure at or above this severity is found.")
-def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str) -> None:
+@framework_option()
+def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str, frameworks: tuple[str, ...]) -> None:
     """Scan an embedded mock AWS account seeded with compliant and misconfigured resources."""
     from posture.netguard import loopback_only
 
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
+    from posture.plugins import registry
+
+    fws = load_frameworks_or_exit(frameworks, registry().checks)
     try:
         from posture_aws.mock import mock_account
     except ImportError as exc:
@@ -43,7 +54,7 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str) ->
         click.echo(f"posture demo: seeding a mock AWS account on 127.0.0.1 (scale {scale}) ...", err=True)
         with mock_account(scale=scale) as mock, progress_bar(sys.stderr.isatty()) as progress:
             # Only the provider options; the rest of `mock` describes the seeded account.
-            report = run_scan(resolved, ["aws"], {"region": mock["region"]}, progress=progress)
+            report = run_scan(resolved, ["aws"], {"region": mock["region"]}, progress=progress, frameworks=fws)
         report.metadata["demo"] = True
         code = finish(report, names, output_dir, fail_on, False, None, None)
     sys.exit(code)

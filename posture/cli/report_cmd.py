@@ -21,8 +21,11 @@ from posture.cli.common import fail
               help="Write the (re-waived) JSON report here.")
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path),
               help="Apply this waiver file before rendering.")
+@click.option("--framework", "frameworks", multiple=True, metavar="ID",
+              help="Add a framework section computed from the report's results (repeatable); a "
+                   "check the report did not evaluate leaves its recommendations not assessed.")
 def report(report_path: Path, html_out: Path | None, junit_out: Path | None, json_out: Path | None,
-           waivers: Path | None) -> None:
+           waivers: Path | None, frameworks: tuple[str, ...]) -> None:
     """Render a JSON report written by `posture scan --format json`."""
     from posture.cli.compare_cmd import load_reports_or_exit
 
@@ -36,6 +39,15 @@ def report(report_path: Path, html_out: Path | None, junit_out: Path | None, jso
             apply_waivers(rep, load_waivers(waivers))
         except WaiverError as exc:
             fail(str(exc))
+    if frameworks:
+        from posture.cli.common import load_frameworks_or_exit
+        from posture.frameworks import sections_from_results
+
+        sections_from_results(rep, load_frameworks_or_exit(frameworks))
+    if rep.frameworks:
+        from posture.frameworks import refresh_sections
+
+        refresh_sections(rep)
     if html_out is not None:
         from posture.outputs.html import render_report
 

@@ -11,7 +11,16 @@ from typing import Any
 
 import click
 
-from posture.cli.common import fail, finish, load_tier_or_exit, output_options, parse_formats, store_url
+from posture.cli.common import (
+    fail,
+    finish,
+    framework_option,
+    load_frameworks_or_exit,
+    load_tier_or_exit,
+    output_options,
+    parse_formats,
+    store_url,
+)
 from posture.collect import DEFAULT_CONCURRENCY
 
 
@@ -105,8 +114,8 @@ def opt_is_env_only(key: str) -> bool:
     return source is not None and source.name in ("ENVIRONMENT", "DEFAULT", "DEFAULT_MAP")
 
 
-def infer_providers(providers: tuple[str, ...], options: dict[str, Any]) -> list[str]:
-    """The providers to scan: as given, else those whose own options were used."""
+def infer_providers(providers: tuple[str, ...], options: dict[str, Any], frameworks: list[Any] = ()) -> list[str]:
+    """The providers to scan: as given, else those whose own options were used, else the frameworks' ones."""
     if providers:
         return list(providers)
     from posture.plugins import registry
@@ -122,18 +131,22 @@ def infer_providers(providers: tuple[str, ...], options: dict[str, Any]) -> list
     inferred = sorted({next(iter(o)) for k, o in owners.items() if len(o) == 1 and k in used})
     if inferred:
         return inferred
+    from_frameworks = sorted({fw.provider for fw in frameworks if fw.provider in reg.providers})
+    if from_frameworks:
+        return from_frameworks
     if len(reg.providers) == 1:
         return list(reg.providers)
     fail("choose what to scan with --provider (" + "|".join(sorted(reg.providers)) + "), e.g. "
          "`posture scan --provider aws`")
 
 
-def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], concurrency: int) -> Any:
+def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], concurrency: int,
+             frameworks: list[Any] = ()) -> Any:
     from posture.provider import ProviderError
     from posture.scan import collect_facts, plan_scan
 
     try:
-        plan = plan_scan(tier, infer_providers(providers, options))
+        plan = plan_scan(tier, infer_providers(providers, options, frameworks), frameworks)
         with progress_bar(sys.stderr.isatty()) as progress:
             return plan, collect_facts(plan, options, concurrency=concurrency, progress=progress)
     except ProviderError as exc:
@@ -146,8 +159,8 @@ def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], con
 @click.option("--save-facts", type=click.Path(dir_okay=False, path_type=Path),
               help="Also save the collected facts (JSON Lines) for `posture evaluate`.")
 def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, waivers: Path | None,
-         store: str | None, no_store: bool, providers: tuple[str, ...], concurrency: int,
-         save_facts: Path | None, **provider_kwargs: Any) -> None:
+         store: str | None, no_store: bool, frameworks: tuple[str, ...], providers: tuple[str, ...],
+         concurrency: int, save_facts: Path | None, **provider_kwargs: Any) -> None:
     """Collect exactly the facts a tier needs and evaluate them.
 
     \b
@@ -155,20 +168,20 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
       posture scan --provider aws --tier tier-2 --region eu-west-1
       posture scan --provider aws --org --role-name SecurityAudit --fail-on high
       posture scan --provider azure --subscription 0000-... --format sarif,json
+      posture scan --provider aws --tier tier-1 --framework cis-aws-foundations-7.0
     """
     from posture import plugins
-    from posture.engine import evaluate
     from posture.facts import write_fact_file
-    from posture.scan import plugin_problems
+    from posture.scan import evaluate_plan
 
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
-    plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency)
+    fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
+    plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency, fws)
     if save_facts:
         write_fact_file(save_facts, facts)
         click.echo(f"wrote {save_facts}", err=True)
-    report = evaluate(facts, resolved, plugins.registry().checks, providers=[p.name for p in plan.providers],
-                      plugin_problems=plugin_problems())
+    report = evaluate_plan(plan, facts)
     if facts.metadata.get("interrupted"):
         # Partial results are still written (never recorded as a complete scan in the history).
         report.metadata["interrupted"] = True
@@ -183,16 +196,19 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
               "(default: every fact type the providers offer).")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("posture-facts.jsonl"), show_default=True, help="Fact file to write (JSON Lines).")
+@framework_option()
 @scan_options
-def collect(tier: str | None, output: Path, providers: tuple[str, ...], concurrency: int,
-            **provider_kwargs: Any) -> None:
+def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], providers: tuple[str, ...],
+            concurrency: int, **provider_kwargs: Any) -> None:
     """Collect facts and save them, to evaluate later (or against several tiers) offline."""
+    from posture import plugins
     from posture.facts import write_fact_file
 
+    fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
     if tier is None:
         plan, facts = _collect_all(providers, split_options(provider_kwargs), concurrency)
     else:
-        plan, facts = _collect(load_tier_or_exit(tier), providers, split_options(provider_kwargs), concurrency)
+        plan, facts = _collect(load_tier_or_exit(tier), providers, split_options(provider_kwargs), concurrency, fws)
     write_fact_file(output, facts)
     click.echo(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
                f"{facts.metadata.get('requests', 0)} request(s)", err=True)
@@ -223,7 +239,7 @@ def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrenc
 @click.argument("facts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @output_options
 def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool,
-             waivers: Path | None, store: str | None, no_store: bool) -> None:
+             waivers: Path | None, store: str | None, no_store: bool, frameworks: tuple[str, ...]) -> None:
     """Evaluate a saved fact file against a tier, offline (no cloud calls).
 
     Recorded in the scan history only when --store is given.
@@ -235,6 +251,7 @@ def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_o
 
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
+    fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
     try:
         facts = read_fact_file(facts_file)
     except FactFileError as exc:
@@ -243,4 +260,8 @@ def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_o
                                                           | {f.provider for f in facts.facts})
     report = run_evaluate(facts, resolved, plugins.registry().checks, providers=providers,
                           plugin_problems=plugin_problems())
+    if fws:
+        from posture.frameworks import apply_frameworks
+
+        apply_frameworks(report, fws, facts, resolved, plugins.registry().checks)
     sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, False)))

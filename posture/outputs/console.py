@@ -47,6 +47,9 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
         att.add_row(escape(f"{provider}:{scope}"), *cells)
     console.print(att)
 
+    for fw in report.frameworks:
+        console.print(_framework_table(fw))
+
     summary = report.summary["by_status"]
     console.print("Results: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items() if v)
                   if report.results else "Results: none (no resources matched the selected checks)")
@@ -73,6 +76,30 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
     for prob in report.coverage.get("plugin_problems", []):
         console.print(f"[yellow]Plugin {escape(prob['plugin'])} skipped[/yellow] ({escape(prob['stage'])}): "
                       f"{escape(prob['error'])}")
+
+
+REC_STYLE = {"pass": "green", "fail": "red", "not_assessed": "yellow", "manual": "cyan", "not_applicable": "dim"}
+
+
+def _framework_table(fw: dict[str, Any]) -> Any:
+    """Score per framework (and per scope): passed automated recommendations over those that apply."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(f"{fw['title']} {fw['version']} ({fw['id']})"))
+    table.add_column("Scope")
+    for col in ("score", "pass", "fail", "not assessed", "manual", "n/a"):
+        table.add_column(col, justify="right")
+    rows = [("all scopes", fw["summary"])] if len(fw["scopes"]) != 1 else []
+    rows += [(f"{s['provider']}:{s['scope']}", s) for s in fw["scopes"]]
+    for name, c in rows:
+        table.add_row(escape(name), f"{c['score']:.0%}", *(
+            f"[{REC_STYLE[k]}]{c[k]}[/{REC_STYLE[k]}]" if c[k] else "0"
+            for k in ("pass", "fail", "not_assessed", "manual", "not_applicable")))
+    failing = [r["id"] for r in fw["recommendations"] if r["status"] == "fail"]
+    if failing:
+        table.caption = escape("failing: " + ", ".join(failing))
+    return table
 
 
 @hookimpl

@@ -153,6 +153,38 @@ def _attainment_section(report: Report) -> str:
         "No tier attainment in this report.")
 
 
+REC_BADGE = {"pass": "pass", "fail": "fail", "not_assessed": "error", "manual": "excluded",
+             "not_applicable": "not_applicable"}
+
+
+def _frameworks_section(report: Report) -> str:
+    """Per framework: score, then every recommendation with its status and the results behind it."""
+    out = []
+    for fw in report.frameworks:
+        s = fw["summary"]
+        out.append(f'<h2 id="framework-{esc(fw["id"])}">{esc(fw["title"])} {esc(fw["version"])}</h2>'
+                   f'<p>{rate_bar(s["score"])} <b>{s["score"]:.0%}</b> of the automated recommendations that apply '
+                   f'pass: {esc(s["pass"])} pass, {esc(s["fail"])} fail, {esc(s["not_assessed"])} not assessed, '
+                   f'{esc(s["manual"])} manual, {esc(s["not_applicable"])} not applicable. '
+                   f'<span class="muted">{esc(fw["source"])}</span></p>')
+        if len(fw["scopes"]) > 1:
+            out.append(_table(["Scope", "Score", "Pass", "Fail", "Not assessed"], [
+                [esc(c["scope"]), rate_bar(c["score"]), esc(c["pass"]), esc(c["fail"]), esc(c["not_assessed"])]
+                for c in fw["scopes"]]))
+        rows = []
+        for rec in fw["recommendations"]:
+            counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rec["results_by_status"].items())
+            detail = "<br>".join(f'<span class="mono">{esc(c)}</span>' for c in rec["checks"])
+            if rec["reason"]:
+                detail += ("<br>" if detail else "") + f'<span class="muted">{esc(rec["reason"])}</span>'
+            rows.append([esc(rec["id"]), f"L{esc(rec['level'])}", esc(rec["title"]),
+                         badge(REC_BADGE.get(rec["status"], "error"), rec["status"].replace("_", " ")),
+                         detail, esc(counts) or '<span class="muted">no resources</span>'])
+        out.append(f"<details><summary>{len(rows)} recommendations</summary>"
+                   + _table(["Id", "Level", "Recommendation", "Status", "Checks", "Results"], rows) + "</details>")
+    return "".join(out)
+
+
 def _summary_section(report: Report) -> str:
     s = report.summary
     cards = "".join(f'<div class="card"><span class="muted">{esc(k.replace("_", " "))}</span><b>{esc(v)}</b></div>'
@@ -260,7 +292,8 @@ def render_report(report: Report) -> str:
     subtitle = (f"Tier <b>{esc(tier)}</b> ({esc(report.tier.get('id', ''))}) &middot; {esc(scopes)} &middot; "
                 f"{esc(report.started_at)} &ndash; {esc(report.finished_at)} &middot; "
                 f"{esc(report.tool.get('name', 'posture'))} {esc(report.tool.get('version', ''))}")
-    body = (_attainment_section(report) + _summary_section(report) + _failures_section(report)
+    body = (_attainment_section(report) + _frameworks_section(report) + _summary_section(report)
+            + _failures_section(report)
             + _other_results_section(report) + _coverage_section(report))
     return page("posture report", subtitle, body)
 

@@ -65,13 +65,20 @@ def _rule(check_id: str, info: dict[str, Any], tier_id: str) -> dict[str, Any]:
     markdown = [f"**{info.get('title', check_id)}**", ""]
     if info.get("description"):
         markdown += [info["description"], ""]
-    markdown += [f"Controls: {', '.join(controls)} (tier `{tier_id}`)", ""]
+    if info.get("framework_only"):
+        markdown += [f"Controls: {', '.join(controls)} (not selected by tier `{tier_id}`; evaluated for a framework)", ""]
+    else:
+        markdown += [f"Controls: {', '.join(controls)} (tier `{tier_id}`)", ""]
+    if info.get("frameworks"):
+        markdown += ["Framework recommendations: " + ", ".join(f"`{f}`" for f in info["frameworks"]), ""]
     if params:
         markdown += ["Tier parameters: " + ", ".join(f"`{k}` = `{v}`" for k, v in params.items()), ""]
     markdown += ["## Remediation", "", remediation]
     if info.get("references"):
         markdown += ["", "## References", ""] + [f"- {r}" for r in info["references"]]
-    tags = ["security", f"tier:{tier_id}", f"provider:{info.get('provider', '')}"] + [f"control:{c}" for c in controls]
+    scope = "framework-only" if info.get("framework_only") else f"tier:{tier_id}"
+    tags = (["security", scope, f"provider:{info.get('provider', '')}"] + [f"control:{c}" for c in controls]
+            + list(info.get("frameworks") or []))
     rule: dict[str, Any] = {
         "id": check_id,
         "name": _rule_name(check_id),
