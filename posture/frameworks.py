@@ -171,12 +171,20 @@ def load_framework(name_or_path: str | Path, catalogue: Catalogue | None = None)
                      description=(data.get("description") or "").strip())
 
 
-def list_frameworks() -> list[Framework]:
+def list_frameworks(problems: list[FrameworkError] | None = None) -> list[Framework]:
+    """Every framework on the search path; a broken file is appended to ``problems`` (when given) instead of
+    hiding the others, else raised."""
     seen: dict[str, Framework] = {}
     for directory in framework_dirs():
         for path in _framework_files(directory):
-            if path.stem not in seen:
+            if path.stem in seen:
+                continue
+            try:
                 seen[path.stem] = load_framework(path)
+            except FrameworkError as exc:
+                if problems is None:
+                    raise
+                problems.append(exc)
     return [seen[k] for k in sorted(seen)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -36,14 +37,17 @@ def list_cmd(as_json: bool) -> None:
     """The frameworks installed (tiers/frameworks/ and POSTURE_TIERS_PATH/frameworks/)."""
     from posture.frameworks import FrameworkError, coverage, list_frameworks
 
-    try:
-        fws = list_frameworks()
-    except FrameworkError as exc:
-        fail(str(exc))
+    problems: list[FrameworkError] = []
+    fws = list_frameworks(problems)
     checks = _checks()
     rows = [{**coverage(fw, checks), "path": str(fw.path)} for fw in fws]
+    for problem in problems:  # a broken file never hides the others; it still makes the command fail
+        click.echo(f"posture: error: {problem}", err=True)
     if as_json:
-        echo_json([{k: v for k, v in r.items() if k != "gaps"} for r in rows])
+        echo_json([{k: v for k, v in r.items() if k != "gaps"} for r in rows]
+                  + [{"framework": Path(p.file).stem, "path": p.file, "error": str(p)} for p in problems])
+        if problems:
+            raise click.exceptions.Exit(2)
         return
     from rich.table import Table
 
@@ -54,6 +58,8 @@ def list_cmd(as_json: bool) -> None:
         plain_row(table, r["framework"], r["provider"], f"{r['title']} {r['version']}", r["recommendations"],
                   f"{r['automated_covered']}/{r['automated']}", r["manual"])
     console().print(table)
+    if problems:
+        raise click.exceptions.Exit(2)
 
 
 @frameworks.command("show")

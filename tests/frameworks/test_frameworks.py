@@ -161,12 +161,21 @@ def test_coverage_json_counts_automated_covered_and_gaps(fake_framework: Path) -
 def test_frameworks_list_and_show_mark_manual_and_gaps(fake_framework: Path) -> None:
     runner = CliRunner()
     listed = runner.invoke(cli, ["frameworks", "list", "--json"])
-    assert listed.exit_code == 0, listed.output
-    assert {"cis-aws-foundations-7.0", "fake-bench-1.0"} <= {f["framework"] for f in json.loads(listed.output)}
+    assert {"cis-aws-foundations-7.0", "fake-bench-1.0"} <= {f["framework"] for f in json.loads(listed.stdout)
+                                                             if "error" not in f}
     shown = json.loads(runner.invoke(cli, ["frameworks", "show", "fake-bench-1.0", "--json"]).output)
     states = {r["id"]: r["state"] for r in shown["recommendations"]}
     assert states == {"1.1": "covered", "1.2": "covered", "2.1": "covered", "3.1": "covered", "3.2": "gap",
                       "4.1": "manual"}
+
+
+def test_a_broken_framework_file_is_reported_without_hiding_the_others(fake_framework: Path) -> None:
+    (fake_framework / "frameworks" / "broken-1.0.yaml").write_text("id: broken-1.0\ntitle: x\n")
+    r = CliRunner().invoke(cli, ["frameworks", "list", "--json"])
+    assert r.exit_code == 2
+    rows = {f["framework"]: f for f in json.loads(r.stdout)}
+    assert "missing required field" in rows["broken-1.0"]["error"] and "broken-1.0.yaml" in rows["broken-1.0"]["error"]
+    assert "automated_covered" in rows["fake-bench-1.0"]
 
 
 def test_an_unknown_framework_is_a_usage_error_with_the_known_ids(fake_framework: Path, tmp_path: Path) -> None:
