@@ -259,10 +259,24 @@ def evaluate(
                 e.provider, e.scope, e.region, e.fact_type, e.code))],
             "not_implemented": not_implemented,
             "plugin_problems": plugin_problems or [],
+            "collected": _collected(facts),
         },
         attainment=attainment,
         requests=int(facts.metadata.get("requests", 0) or 0),
     )
+
+
+def _collected(facts: FactSet) -> dict[str, dict[str, list[str]]]:
+    """What the scan looked at: ``provider:scope`` -> region -> fact types collected there.
+
+    Part of the scan's identity for drift: a failure in a region or fact type
+    the next scan did not collect is "not assessed now", never fixed.
+    """
+    out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for c in facts.coverage:
+        out[f"{c.provider}:{c.scope}"][c.region].add(c.fact_type)
+    return {scope: {region: sorted(types) for region, types in sorted(regions.items())}
+            for scope, regions in sorted(out.items())}
 
 
 def _check_info(tier: ResolvedTier, check: Check) -> dict[str, Any]:

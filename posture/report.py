@@ -178,8 +178,9 @@ class Report:
         threshold = SEVERITY_ORDER[severity]
         return [r for r in self.results if r.status == "fail" and SEVERITY_ORDER.get(r.severity, 0) >= threshold]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, results: bool = True) -> dict[str, Any]:
+        """The JSON form; ``results=False`` leaves the results out (the history keeps them apart)."""
+        out = {
             "schema": REPORT_SCHEMA_ID,
             "tool": self.tool,
             "tier": self.tier,
@@ -196,6 +197,9 @@ class Report:
             "metadata": self.metadata,
             **({"frameworks": self.frameworks} if self.frameworks else {}),
         }
+        if not results:
+            del out["results"]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:

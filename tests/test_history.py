@@ -57,13 +57,21 @@ def store(request, tmp_path: Path):
     s.drop()
 
 
-def test_record_then_get_round_trips_the_full_report(store: Store) -> None:
+def test_record_keeps_failing_and_error_results_whole_and_every_other_status_packed(store: Store) -> None:
     report = aws_org()
     scan_id = store.record(report)
     got = store.get(scan_id)
     assert got.metadata["scan_id"] == scan_id
-    assert [r.to_dict() for r in got.results] == [r.to_dict() for r in report.results]
-    assert got.attainment == report.attainment
+    kept = [r.to_dict() for r in report.results if r.status in ("fail", "waived", "error")]
+    assert [r.to_dict() for r in got.results] == kept and kept
+    assert got.attainment == report.attainment and got.tier == report.tier and got.scopes == report.scopes
+    statuses = store.statuses(scan_id)
+    others = [r for r in report.results if r.status not in ("fail", "waived", "error")]
+    assert len(statuses) == len(others) and others
+    assert all(statuses.get(r.fingerprint) == r.status for r in others)
+    assert statuses.get("0" * 32) is None
+    # no copy of the whole report: the header has no results
+    assert "results" not in store.headers()[0]
 
 
 def test_previous_is_latest_earlier_scan_of_same_scopes_and_tier(store: Store) -> None:

@@ -119,8 +119,6 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
     """Apply waivers and history, write every requested output, return the exit code."""
     from rich.console import Console
 
-    from posture.plugins import registry
-
     console = console or Console()
     if waivers is not None:
         from posture.waivers import WaiverError, apply_waivers, load_waivers
@@ -133,17 +131,44 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
         from posture.frameworks import refresh_sections
 
         refresh_sections(report)
+    db = scan_id = None
     if store:
+        # Baseline and reserve an id now (SARIF and JSON carry them); record only once the outputs exist.
         from posture.history import Store, StoreError, fill_baseline
 
         try:
             db = Store(store)
-            fill_baseline(report, db.previous(report))
-            db.record(report)
+            previous = db.previous(report)
+            status_of = db.statuses(previous.metadata["scan_id"]).get if previous else None
+            fill_baseline(report, previous, status_of)
+            scan_id = db.begin(report)
         except StoreError as exc:
             fail(str(exc))
 
+    try:
+        written, broken = _write_outputs(report, formats, output_dir, console)
+    except BaseException:
+        if db is not None and scan_id is not None:  # an unwritable path, Ctrl-C: no half-recorded scan
+            db.abandon(scan_id)
+        raise
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
+    for problem in broken:
+        click.echo(f"posture: error: {problem}", err=True)
+    if db is not None and scan_id is not None:
+        if broken:
+            db.abandon(scan_id)
+            click.echo(f"posture: scan not recorded in the history: {len(broken)} output(s) failed", err=True)
+        else:
+            db.commit(scan_id, report)
+        db.engine.dispose()
+    return EXIT_USAGE if broken else exit_code(report, fail_on, strict)
+
+
+def _write_outputs(report: Report, formats: list[str], output_dir: Path, console: Any) -> tuple[list[Path], list[str]]:
+    """Every requested output, files first; returns (files written, problems of outputs that failed)."""
     from posture.atomic import WriteError
+    from posture.plugins import registry
 
     outputs = registry().outputs
     written, broken = [], []
@@ -156,16 +181,12 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
             out.write(report, path, console)
         except WriteError:
             raise
-        except Exception as exc:  # noqa: BLE001 - reported below, the other outputs are still written
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, the other outputs are still written
             broken.append(f"output {name!r} failed: {type(exc).__name__}: {exc}")
             continue
         if path is not None:
             written.append(path)
-    for path in written:
-        click.echo(f"wrote {path}", err=True)
-    for problem in broken:
-        click.echo(f"posture: error: {problem}", err=True)
-    return EXIT_USAGE if broken else exit_code(report, fail_on, strict)
+    return written, broken
 
 
 def exit_code(report: Report, fail_on: str, strict: bool) -> int:

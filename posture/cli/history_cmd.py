@@ -24,22 +24,29 @@ def open_store(url: str | None) -> Any:
         fail(str(exc))
 
 
-def load_scan(ref: str, store_url: str | None, store_cache: dict[str, Any]) -> Any:
-    """A scan id from the store, or a JSON report path."""
+def load_scan(ref: str, store_url: str | None, store_cache: dict[str, Any]) -> tuple[Any, Any]:
+    """A scan id from the store, or a JSON report path -> (report, status lookup for results it omits)."""
     from posture.history import StoreError
 
     if Path(ref).is_file():
         from posture.cli.compare_cmd import load_reports_or_exit
 
-        return load_reports_or_exit((Path(ref),))[0]
+        return load_reports_or_exit((Path(ref),))[0], None
     if not ref.isdigit():
         fail(f"{ref}: neither a report file nor a scan id")
     if "store" not in store_cache:
         store_cache["store"] = open_store(store_url)
     try:
-        return store_cache["store"].get(int(ref))
+        store = store_cache["store"]
+        return store.get(int(ref)), store.statuses(int(ref)).get
     except StoreError as exc:
         fail(str(exc))
+
+
+def _scan_meta(ref: str, report: Any) -> dict[str, Any]:
+    return {"ref": ref, "scan_id": report.metadata.get("scan_id"), "started_at": report.started_at,
+            "finished_at": report.finished_at, "tier": report.tier.get("id"),
+            "scopes": [f"{s.get('provider', '')}:{s.get('id', '')}" for s in report.scopes]}
 
 
 @click.command()
@@ -84,27 +91,39 @@ def history(store: str | None, limit: int, as_json: bool) -> None:
 @click.option("--store", envvar="POSTURE_STORE", help=STORE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (new, fixed, unchanged) instead of tables.")
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when NEW has failures OLD did not have.")
-def diff(old: str, new: str, store: str | None, as_json: bool, fail_on_new: bool) -> None:
+@click.option("--force", is_flag=True, help="Compare scans of different tiers or scopes anyway (failures in "
+                                            "scopes the new scan left out are 'not assessed now').")
+def diff(old: str, new: str, store: str | None, as_json: bool, fail_on_new: bool, force: bool) -> None:
     """Show new, fixed and unchanged failures between two scans (and old ones the new scan could not assess).
 
-    OLD and NEW are scan ids from `posture history` or JSON report paths.
+    OLD and NEW are scan ids from `posture history` or JSON report paths. Scans of different tiers or
+    scopes are refused without --force: their difference is not drift.
     """
+    from posture.history import coverage_gaps, differences
     from posture.history import diff as compute
 
     cache: dict[str, Any] = {}
-    old_report, new_report = load_scan(old, store, cache), load_scan(new, store, cache)
-    d = compute(old_report, new_report)
+    (old_report, _), (new_report, status_of) = load_scan(old, store, cache), load_scan(new, store, cache)
+    unlike = differences(old_report, new_report)
+    if unlike and not force:
+        fail(f"scans {old} and {new} are not the same scan: {'; '.join(unlike)}; use --force to compare anyway")
+    d = compute(old_report, new_report, status_of)
+    gaps = coverage_gaps(old_report, new_report)
     if as_json:
-        out = {"old": {"ref": old, "started_at": old_report.started_at, "tier": old_report.tier.get("id")},
-               "new": {"ref": new, "started_at": new_report.started_at, "tier": new_report.tier.get("id")},
-               **d.to_dict()}
+        out = {"scans": {"old": _scan_meta(old, old_report), "new": _scan_meta(new, new_report)},
+               "differences": unlike, "not_collected_now": gaps, **d.to_dict()}
         click.echo(json.dumps(out, indent=2))
     else:
         from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
+        from rich.text import Text
 
         console = Console()
+        for line in unlike:
+            console.print(Text(f"warning: {line} (--force)", style="yellow"))
+        for line in gaps:
+            console.print(Text(f"not assessed now: {line}", style="yellow"))
         for title, rows, style in (("New failures", d.new, "red"), ("Fixed", d.fixed, "green"),
                                    ("Unchanged failures", d.unchanged, "yellow"),
                                    ("Failing before, not assessed now", d.unassessed, "yellow")):
