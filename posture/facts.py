@@ -2,7 +2,10 @@
 
 A fact is what a provider observed about one resource (or one scope-wide
 setting), with secret *values* already removed: facts carry names and
-booleans, never keys, passwords or tokens.
+booleans, never keys, passwords or tokens. Building a :class:`Fact` passes its
+attributes through :func:`posture.secrets.redact_attributes`, so a tag,
+label, metadata or setting value that looks secret is a marker in every
+output whichever plugin collected it.
 
 The fact file is JSON Lines so that it can be written while a scan runs and
 read back without loading everything at once. Each line is an object with a
@@ -54,6 +57,13 @@ class Fact:
     id: str
     name: str
     attributes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The one door every fact passes (collectors, the collection merge, fact-file readers):
+        # secret-looking values in tags, labels, metadata, env and settings become a marker here.
+        from posture.secrets import redact_attributes
+
+        object.__setattr__(self, "attributes", redact_attributes(self.attributes))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

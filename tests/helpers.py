@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,33 @@ def github_sarif_problems(path: Path) -> str | None:
     proc = subprocess.run([sys.executable, str(SHARED_VALIDATOR), str(path)], capture_output=True, text=True,
                           timeout=60)
     return None if proc.returncode == 0 else proc.stdout + proc.stderr
+
+
+EVERY_FORMAT = "console,json,sarif,html,junit"
+
+
+def scan_writing_every_file(cli_args: list[str], out: Path) -> Any:
+    """Run ``posture scan`` writing every output posture has: the five formats, a fact file and a
+    history database, all under ``out``. Returns the click result (its output is the scan's log)."""
+    from click.testing import CliRunner
+
+    from posture import plugins
+    from posture.cli import cli
+
+    plugins.reset()
+    try:
+        return CliRunner().invoke(cli, ["scan", *cli_args, "--format", EVERY_FORMAT, "-o", str(out / "reports"),
+                                        "--save-facts", str(out / "facts.jsonl"),
+                                        "--store", str(out / "history.sqlite")])
+    finally:
+        plugins.reset()
+
+
+def assert_no_secret_in_any_file(out: Path, logs: str, secrets: Iterable[str]) -> list[Path]:
+    """No planted secret in any file under ``out`` (read as bytes: the SQLite file too) nor in the logs."""
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    for secret in secrets:
+        assert secret not in logs, f"planted secret {secret!r} in the console/log output"
+        for path in files:
+            assert secret.encode() not in path.read_bytes(), f"planted secret {secret!r} in {path.name}"
+    return files

@@ -131,7 +131,7 @@ def test_a_runtime_is_deprecated_from_its_date_on() -> None:
     ("LOG_LEVEL", "info", False),
 ])
 def test_secret_like_names_judge_name_and_value_but_return_only_names(name: str, value: str, secret: bool) -> None:
-    from posture_aws.secrets import secret_like_names
+    from posture.secrets import secret_like_names
 
     assert secret_like_names({name: value}) == ([name] if secret else [])
 

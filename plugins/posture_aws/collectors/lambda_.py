@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from posture.secrets import secret_like_names
 from posture_aws.context import UnitContext
 from posture_aws.runtimes import deprecation_date, is_deprecated
-from posture_aws.secrets import secret_like_names
 
 FT = "aws.lambda.function"
 
