@@ -213,3 +213,13 @@ def for_classification_cmd(level: str, as_json: bool) -> None:
                    "description": lvl.description})
         return
     click.echo(lvl.tier)
+
+
+def _add_equivalence() -> None:
+    """Registered from its own module (NIST baseline mapping is its own job)."""
+    from posture.cli.equivalence_cmd import equivalence_cmd
+
+    tiers.add_command(equivalence_cmd)
+
+
+_add_equivalence()

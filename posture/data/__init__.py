@@ -1,0 +1,1 @@
+"""Reference data shipped with posture (a package so that wheels carry its files)."""
