@@ -193,6 +193,15 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
     return out
 
 
+def attainment_for(level: ResolvedTier, checks: Mapping[str, Any], results: list[Result],
+                   scopes: list[dict[str, Any]]) -> list[TierAttainment]:
+    """Attainment of one tier level from results, with the engine's rules (``posture verify`` recomputes it).
+
+    ``checks`` maps check ids to objects with ``id``, ``provider`` and ``controls``.
+    """
+    return _attainment(level, checks, results, scopes)
+
+
 def evaluate(
     facts: FactSet,
     tier: ResolvedTier,

@@ -29,6 +29,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("posture.cli.report_cmd:report", "Render a saved JSON report (HTML)."),
     "history": ("posture.cli.history_cmd:history", "List scans recorded in the history store."),
     "diff": ("posture.cli.history_cmd:diff", "Show new, fixed and unchanged failures between two scans."),
+    "keys": ("posture.cli.keys_cmd:keys", "Generate signing keys for attested results."),
+    "attest": ("posture.cli.attest_cmd:attest", "Sign a JSON report (in-toto statement in a DSSE envelope)."),
+    "verify": ("posture.cli.attest_cmd:verify", "Verify an attestation against its report, tier and key."),
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
