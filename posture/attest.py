@@ -338,3 +338,53 @@ def verify(envelope: dict[str, Any], report_bytes: bytes, keys: list[PublicKey],
         v.problems.append(f"collection window: signed {predicate.get('collection')}, report {window}")
     v.verified = not v.problems
     return v
+
+
+# ---------------------------------------------------------------------------- compare
+def _payload_statement(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The statement an envelope carries, *unverified*: only to match it to a report and find its tier."""
+    import base64
+
+    try:
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        return statement if isinstance(statement, dict) else {}
+    except (KeyError, TypeError, ValueError):
+        return {}
+
+
+def resolve_attested_tier(envelope: dict[str, Any]) -> ResolvedTier | None:
+    """The tier the statement names, found on the tier search path (None when it is not there)."""
+    from posture.tiers import TierError, load_tier
+
+    tier_id = (_payload_statement(envelope).get("predicate") or {}).get("tier", {}).get("id")
+    if not tier_id:
+        return None
+    try:
+        return load_tier(tier_id)
+    except (TierError, FileNotFoundError):
+        return None
+
+
+def verify_for_compare(report_path: Path, keys: list[PublicKey], envelopes: list[tuple[Path, dict[str, Any]]],
+                       label: str | None) -> dict[str, Any]:
+    """Verify one report for ``posture compare``: its attestation is the ``--attestation`` whose subject is
+    the report's digest, else ``REPORT.intoto.json`` beside it; an explicit label must be the attested one."""
+    report_bytes = _read(report_path, "report")
+    digest = sha256_bytes(report_bytes)
+    chosen = next(((p, e) for p, e in envelopes if subject_digest(_payload_statement(e), "report") == digest), None)
+    sibling = report_path.with_name(report_path.name + ATTESTATION_SUFFIX)
+    if chosen is None and sibling.is_file():
+        chosen = (sibling, read_envelope(sibling))
+    if chosen is None:
+        return {"status": "unverified", "problems": [f"no attestation for {report_path.name} (expected "
+                                                     f"{sibling.name} beside it, or --attestation FILE)"]}
+    path, envelope = chosen
+    outcome = verify(envelope, report_bytes, keys, resolve_attested_tier(envelope), report_name=report_path.name)
+    organisation = outcome.predicate.get("organisation") if outcome.keyid else None
+    if outcome.verified and label and organisation != label:
+        outcome.problems.append(f"label {label!r} is not the attested organisation {organisation!r}")
+        outcome.verified = False
+    out = {**outcome.to_dict(), "attestation": str(path)}
+    if organisation:
+        out["organisation"] = organisation
+    return out

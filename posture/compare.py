@@ -85,8 +85,12 @@ def _rows(reports: Sequence[Report], labels: Sequence[str | None], group_by: str
 
 def compare(reports: Sequence[Report], labels: Sequence[str | None] | None = None, *,
             group_by: str = "organisation", salt: str | bytes | None = None,
-            now: datetime | None = None) -> dict[str, Any]:
-    """Build the comparison matrix: rows x tiers (attainment) and controls x rows (result counts)."""
+            now: datetime | None = None, verifications: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Build the comparison matrix: rows x tiers (attainment) and controls x rows (result counts).
+
+    ``verifications`` (one per report, from ``posture.attest.verify_for_compare``) marks each row
+    verified when every report in it carries a valid attestation by a trusted key.
+    """
     if group_by not in ("organisation", "scope"):
         raise ValueError(f"group_by must be 'organisation' or 'scope', not {group_by!r}")
     if not reports:
@@ -98,6 +102,8 @@ def compare(reports: Sequence[Report], labels: Sequence[str | None] | None = Non
         raise ValueError(f"{len(labels)} labels for {len(reports)} reports")
     pseudo = Pseudonymiser(salt) if salt is not None else None
     rows = _rows(reports, labels, group_by, pseudo)
+    verified_by = ({id(r): v for r, v in zip(reports, verifications, strict=True)}
+                   if verifications is not None else None)
 
     tier_order: list[str] = []
     for r in reports:
@@ -142,6 +148,8 @@ def compare(reports: Sequence[Report], labels: Sequence[str | None] | None = Non
             "tiers": sorted({_tier_name(r.tier.get("id", ""), pseudo) for r, _ in parts}),
             "scanned_at": max((r.started_at for r, _ in parts), default=""),
             "summary": summary,
+            **({"verification": _verification([verified_by[id(r)] for r, _ in parts], pseudo)}
+               if verified_by is not None else {}),
         })
         for tier in tier_order:
             entries = [a for r, keys in parts for a in r.attainment
@@ -192,6 +200,14 @@ def compare(reports: Sequence[Report], labels: Sequence[str | None] | None = Non
         "attainment": attainment,
         "controls": controls,
     }
+
+
+def _verification(entries: list[dict[str, Any]], pseudo: Pseudonymiser | None) -> dict[str, Any]:
+    """A row is verified when every report in it is; anonymised, only the statuses are kept."""
+    status = "verified" if entries and all(e["status"] == "verified" for e in entries) else "unverified"
+    reports = [{"status": e["status"]} if pseudo else
+               {k: e[k] for k in ("status", "problems", "keyid", "organisation") if k in e} for e in entries]
+    return {"status": status, "reports": reports}
 
 
 def _control_sort_key(cid: str) -> tuple[str, int, str]:

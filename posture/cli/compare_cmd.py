@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from posture.atomic import write_text_atomic
+from posture.cli import EXIT_FINDINGS
 from posture.cli.common import fail
+
+
+def verify_reports(reports: tuple[Path, ...], labels: list[str | None], trusted_keys: Path,
+                   attestations: tuple[Path, ...]) -> list[dict[str, Any]]:
+    """One verification per report (``posture.attest.verify_for_compare``); unreadable keys exit 2."""
+    from posture.attest import AttestationError, read_envelope, verify_for_compare
+    from posture.signing import SigningError, load_trusted_keys
+
+    try:
+        keys = load_trusted_keys(trusted_keys)
+        envelopes = [(p, read_envelope(p)) for p in attestations]
+        return [verify_for_compare(p, keys, envelopes, lab) for p, lab in zip(reports, labels, strict=True)]
+    except (SigningError, AttestationError) as exc:
+        fail(str(exc))
 
 
 def load_reports_or_exit(paths: tuple[Path, ...]) -> list[Any]:
@@ -52,16 +68,23 @@ def print_console(comparison: dict[str, Any]) -> None:
     att = {(a["organisation"], a["tier"]): a for a in comparison["attainment"]}
     t = Table(title="Tier attainment", title_justify="left")
     t.add_column(comparison["group_by"].capitalize())
+    signed = {o["label"]: o["verification"]["status"] for o in comparison["organisations"] if "verification" in o}
+    if signed:
+        t.add_column("Signed")
     for tier in comparison["tiers"]:
         t.add_column(tier)
     for org in orgs:
-        cells = []
+        cells = [f"[{'green' if signed[org] == 'verified' else 'red'}]{signed[org]}[/]"] if signed else []
         for tier in comparison["tiers"]:
             a = att[(org, tier)]
             rate = "" if a["pass_rate"] is None else f" {a['pass_rate']:.0%}"
             cells.append(f"[{styles[a['status']]}]{a['status'].replace('_', ' ')}[/]{rate}")
         t.add_row(_plain(org), *cells)
     console.print(t)
+    for o in comparison["organisations"]:
+        for entry in o.get("verification", {}).get("reports", []):
+            for problem in entry.get("problems", []):
+                console.print(f"unverified {_plain(o['label'])}: {_plain(problem)}", highlight=False)
     c = Table(title="Controls (pass/fail/error/excluded)", title_justify="left")
     c.add_column("Control")
     c.add_column("Sev.")
@@ -97,8 +120,16 @@ def _plain(text: str) -> str:
               help="Replace organisation and scope identifiers with HMAC-SHA256 pseudonyms.")
 @click.option("--salt-env", metavar="VAR", help="Environment variable holding the anonymisation salt "
               "(otherwise prompted; there is no default).")
+@click.option("--trusted-keys", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of trusted public keys (*.pub, *.pem): mark each organisation verified or "
+                   "unverified from its reports' attestations (REPORT.intoto.json, or --attestation).")
+@click.option("--attestation", "attestations", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Attestation file (repeatable); matched to its report by the report's SHA-256.")
+@click.option("--require-signed", is_flag=True,
+              help="Refuse (exit 1, nothing written) when any report is not verified with --trusted-keys.")
 def compare(reports: tuple[Path, ...], labels: tuple[str, ...], group_by: str, json_out: Path | None,
-            html_out: Path | None, anonymise: bool, salt_env: str | None) -> None:
+            html_out: Path | None, anonymise: bool, salt_env: str | None, trusted_keys: Path | None,
+            attestations: tuple[Path, ...], require_signed: bool) -> None:
     """Compare JSON reports of several organisations side by side.
 
     Rows are organisations (or scopes with --by scope); the matrices give tier
@@ -112,9 +143,25 @@ def compare(reports: tuple[Path, ...], labels: tuple[str, ...], group_by: str, j
         fail(f"{len(labels)} --label values for {len(reports)} reports")
     if salt_env and not anonymise:
         fail("--salt-env is only used with --anonymise")
+    if (require_signed or attestations) and trusted_keys is None:
+        fail("--require-signed and --attestation need --trusted-keys DIR")
     loaded = load_reports_or_exit(reports)
+    label_list: list[str | None] = [*labels, *[None] * (len(reports) - len(labels))]
+    verifications = None
+    if trusted_keys is not None:
+        verifications = verify_reports(reports, label_list, trusted_keys, attestations)
+        unverified = [(p, v) for p, v in zip(reports, verifications, strict=True) if v["status"] != "verified"]
+        if require_signed and unverified:
+            for p, v in unverified:
+                click.echo(f"posture: error: {p}: not verified: {'; '.join(v['problems'])}", err=True)
+            click.echo(f"posture: error: --require-signed: {len(unverified)} of {len(reports)} report(s) not "
+                       "verified; nothing written", err=True)
+            sys.exit(EXIT_FINDINGS)
+        # a verified report is shown under the organisation its attestation names
+        label_list = [lab or (v.get("organisation") if v["status"] == "verified" else None)
+                      for lab, v in zip(label_list, verifications, strict=True)]
     salt = _salt(salt_env) if anonymise else None
-    comparison = build(loaded, list(labels), group_by=group_by, salt=salt)
+    comparison = build(loaded, label_list, group_by=group_by, salt=salt, verifications=verifications)
     if json_out is not None:
         text = json.dumps(comparison, indent=2, sort_keys=False) + "\n"
         if str(json_out) == "-":

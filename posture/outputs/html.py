@@ -306,8 +306,10 @@ def render_compare(comparison: dict[str, Any]) -> str:
     att = {(a["organisation"], a["tier"]): a for a in comparison["attainment"]}
     rows = []
     for o in comparison["organisations"]:
+        signed = o.get("verification", {}).get("status")
         cells = [f'{esc(o["label"])}<br><span class="muted">{esc(", ".join(o["providers"]))} &middot; '
-                 f'{len(o["scopes"])} scope(s)</span>']
+                 f'{len(o["scopes"])} scope(s)</span>'
+                 + (f'<br>{badge("attained" if signed == "verified" else "not_attained", signed)}' if signed else "")]
         for t in tiers:
             a = att.get((o["label"], t))
             if a is None or a["status"] == "not_evaluated":
