@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("posture.cli.keys_cmd:keys", "Generate signing keys for attested results."),
     "attest": ("posture.cli.attest_cmd:attest", "Sign a JSON report (in-toto statement in a DSSE envelope)."),
     "verify": ("posture.cli.attest_cmd:verify", "Verify an attestation against its report, tier and key."),
-    "oscal": ("posture.cli.oscal_cmd:oscal", "Write OSCAL documents: catalog, tier profiles, components, results."),
+    "oscal": ("posture.cli.oscal_cmd:oscal", "Write OSCAL catalog, profiles, components and results."),
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
