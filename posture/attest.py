@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from posture.engine import attainment_for
 from posture.report import Report, TierAttainment
 from posture.signing import PublicKey, SigningError, sign_envelope, verify_envelope
 from posture.tiers import ResolvedTier
@@ -205,11 +206,7 @@ def subject_digest(statement: dict[str, Any], role: str) -> str | None:
 
 def recompute_attainment(report: Report, tier: ResolvedTier) -> list[TierAttainment]:
     """The selected tier's attainment from the report's results, with the engine's rules."""
-    from posture.engine import attainment_for
-
-    checks = {cid: _CheckRef(cid, info.get("provider", ""), tuple(info.get("controls", [])))
-              for cid, info in report.checks.items()}
-    return attainment_for(tier, checks, report.results, report.scopes)
+    return attainment_for(tier, _check_refs(report), report.results, report.scopes)
 
 
 @dataclass(frozen=True)
@@ -221,46 +218,81 @@ class _CheckRef:
     controls: tuple[str, ...]
 
 
-def _attainment_problems(report: Report, tier: ResolvedTier) -> list[str]:
+def _check_refs(report: Report) -> dict[str, _CheckRef]:
+    return {cid: _CheckRef(cid, info.get("provider", ""), tuple(info.get("controls", [])))
+            for cid, info in report.checks.items()}
+
+
+def _comparable_controls(report: Report, tier: ResolvedTier, level: ResolvedTier) -> set[str]:
+    """Controls of an ancestor level whose results the report holds: active in the selected tier too, and
+    every check assessing them has the same parameters (of all its controls) at both levels."""
+    same = set()
+    for cid, ctrl in level.controls.items():
+        selected = tier.controls.get(cid)
+        if selected is None or selected.excluded:
+            continue
+        if ctrl.excluded:
+            same.add(cid)
+            continue
+        for info in (i for i in report.checks.values() if cid in i.get("controls", [])):
+            # every parameter of every control the check implements (function checks do not declare theirs)
+            if any(_params(level, other) != _params(tier, other) for other in info.get("controls", [])):
+                break
+        else:
+            same.add(cid)
+    return same
+
+
+def _params(tier: ResolvedTier, control: str) -> str:
+    ctrl = tier.controls.get(control)
+    return json.dumps(None if ctrl is None or ctrl.excluded else ctrl.parameters, sort_keys=True)
+
+
+def _control_problems(where: str, recorded: TierAttainment, fresh: TierAttainment, only: set[str] | None
+                      ) -> list[str]:
     problems = []
+    old_controls = {c.control: c for c in recorded.controls}
+    for c in fresh.controls:
+        if only is not None and c.control not in only:
+            continue
+        o = old_controls.get(c.control)
+        if o is None or (o.status, o.passed, o.failed, o.errors) != (c.status, c.passed, c.failed, c.errors):
+            was = "absent" if o is None else f"{o.status} {o.passed}/{o.failed}/{o.errors}"
+            problems.append(f"{where}: control {c.control} is {was} in the report, its results give "
+                            f"{c.status} {c.passed}/{c.failed}/{c.errors} (pass/fail/error)")
+    return problems
+
+
+def _attainment_problems(report: Report, tier: ResolvedTier) -> list[str]:
+    """The selected tier's attainment recomputed from the results; each ancestor tier's controls recomputed
+    where its parameters equal the selected tier's, the rest checked against its own counts."""
+    problems = []
+    checks = _check_refs(report)
     recorded = {(a.tier, a.provider, a.scope): a for a in report.attainment}
-    for fresh in recompute_attainment(report, tier):
-        key = (fresh.tier, fresh.provider, fresh.scope)
-        where = f"attainment of {fresh.tier} for {fresh.provider}/{fresh.scope}"
-        old = recorded.get(key)
-        if old is None:
-            problems.append(f"{where}: missing from the report")
-            continue
-        if (old.status, old.pass_rate) != (fresh.status, fresh.pass_rate):
-            problems.append(f"{where}: the report says {old.status} ({old.pass_rate:.2%}), its results give "
-                            f"{fresh.status} ({fresh.pass_rate:.2%})")
-        old_controls = {c.control: c for c in old.controls}
-        for c in fresh.controls:
-            o = old_controls.get(c.control)
-            if o is None or (o.status, o.passed, o.failed, o.errors) != (c.status, c.passed, c.failed, c.errors):
-                was = "absent" if o is None else f"{o.status} {o.passed}/{o.failed}/{o.errors}"
-                problems.append(f"{where}: control {c.control} is {was} in the report, its results give "
-                                f"{c.status} {c.passed}/{c.failed}/{c.errors} (pass/fail/error)")
-    # ancestor tiers were evaluated with their own parameters: their results are not in the report, so check that
-    # each is consistent with its counts and has exactly the controls of that tier level
-    by_level = {level.id: level for level in (tier.levels or [tier])}
-    for att in report.attainment:
-        if att.tier == tier.id:
-            continue
-        level = by_level.get(att.tier)
-        where = f"attainment of {att.tier} for {att.provider}/{att.scope}"
-        if level is None:
-            problems.append(f"{where}: {att.tier} is not in the tier's chain {' -> '.join(tier.chain)}")
-            continue
-        if sorted(c.control for c in att.controls) != sorted(level.controls):
-            problems.append(f"{where}: its controls are not those of tier {att.tier}")
-        copy = TierAttainment.from_dict(att.to_dict())
-        for c in copy.controls:
-            c.recount()
-        copy.recount()
-        if (copy.status, copy.pass_rate) != (att.status, att.pass_rate):
-            problems.append(f"{where}: the report says {att.status} ({att.pass_rate:.2%}), its control counts give "
-                            f"{copy.status} ({copy.pass_rate:.2%})")
+    for level in tier.levels or [tier]:
+        only = None if level.id == tier.id else _comparable_controls(report, tier, level)
+        for fresh in attainment_for(level, checks, report.results, report.scopes):
+            where = f"attainment of {fresh.tier} for {fresh.provider}/{fresh.scope}"
+            old = recorded.pop((fresh.tier, fresh.provider, fresh.scope), None)
+            if old is None:
+                problems.append(f"{where}: missing from the report")
+                continue
+            if sorted(c.control for c in old.controls) != sorted(level.controls):
+                problems.append(f"{where}: its controls are not those of tier {level.id}")
+            problems.extend(_control_problems(where, old, fresh, only))
+            # the tier status follows from the control statuses (for ancestors: from the recorded counts)
+            expected = fresh if only is None else TierAttainment.from_dict(old.to_dict())
+            if only is not None:
+                for c in expected.controls:
+                    c.recount()
+                expected.recount()
+            if (old.status, old.pass_rate) != (expected.status, expected.pass_rate):
+                source = "its results" if only is None else "its control counts"
+                problems.append(f"{where}: the report says {old.status} ({old.pass_rate:.2%}), {source} give "
+                                f"{expected.status} ({expected.pass_rate:.2%})")
+    for tier_id, provider, scope in sorted(recorded):
+        problems.append(f"attainment of {tier_id} for {provider}/{scope}: not a tier of the chain "
+                        f"{' -> '.join(tier.chain)} or not a scope of the report")
     return problems
 
 

@@ -186,3 +186,16 @@ def test_unreadable_attestation_is_a_usage_error(assessed: dict[str, Path]) -> N
     bad.write_text("{}")
     r = run("verify", bad, "--report", assessed["report"], "--public-key", assessed["pub"])
     assert r.exit_code == 2 and "not a DSSE envelope" in r.output
+
+
+def test_an_ancestor_tiers_counts_are_recomputed_where_its_parameters_are_the_same(
+        assessed: dict[str, Path]) -> None:
+    report = json.loads(assessed["report"].read_text())
+    tier1 = next(a for a in report["attainment"] if a["tier"] == "tier-1" and any(
+        c["control"] == "IAM-01" and c["failed"] for c in a["controls"]))
+    iam01 = next(c for c in tier1["controls"] if c["control"] == "IAM-01")
+    iam01.update(passed=iam01["passed"] + iam01["failed"], failed=0, status="pass", failing=[])
+    assessed["report"].write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    r = verify(assessed, attest(assessed))
+    assert r.exit_code == 1
+    assert f"attainment of tier-1 for fake/{tier1['scope']}: control IAM-01 is pass" in r.output
