@@ -115,3 +115,10 @@ def test_anonymised_comparison_keeps_only_the_verification_status(orgs: dict[str
     jsonschema.Draft202012Validator(SCHEMA).validate(comparison)
     assert comparison["organisations"][0]["verification"] == {"status": "verified", "reports": [{"status": "verified"}]}
     assert "ACME" not in text
+
+
+def test_a_private_key_in_the_trusted_keys_directory_is_refused_without_printing_it(orgs: dict[str, Path]) -> None:
+    key = orgs["dir"] / "acme-keys" / "posture-signing.key"
+    shutil.copy(key, orgs["trusted"] / "oops.pem")
+    r = run("compare", orgs["acme"], "--trusted-keys", orgs["trusted"], code=2)
+    assert "is a private key" in r.output and key.read_text().splitlines()[1] not in r.output
