@@ -206,7 +206,7 @@ def subject_digest(statement: dict[str, Any], role: str) -> str | None:
 
 def recompute_attainment(report: Report, tier: ResolvedTier) -> list[TierAttainment]:
     """The selected tier's attainment from the report's results, with the engine's rules."""
-    return attainment_for(tier, _check_refs(report), report.results, report.scopes)
+    return attainment_for(tier, _check_refs(report), _tier_results(report), report.scopes)
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,11 @@ class _CheckRef:
     id: str
     provider: str
     controls: tuple[str, ...]
+
+
+def _tier_results(report: Report) -> list[Any]:
+    """Results the tier's attainment counts (a ``--framework`` adds results that never count)."""
+    return [r for r in report.results if not getattr(r, "framework_only", False)]
 
 
 def _check_refs(report: Report) -> dict[str, _CheckRef]:
@@ -271,7 +276,7 @@ def _attainment_problems(report: Report, tier: ResolvedTier) -> list[str]:
     recorded = {(a.tier, a.provider, a.scope): a for a in report.attainment}
     for level in tier.levels or [tier]:
         only = None if level.id == tier.id else _comparable_controls(report, tier, level)
-        for fresh in attainment_for(level, checks, report.results, report.scopes):
+        for fresh in attainment_for(level, checks, _tier_results(report), report.scopes):
             where = f"attainment of {fresh.tier} for {fresh.provider}/{fresh.scope}"
             old = recorded.pop((fresh.tier, fresh.provider, fresh.scope), None)
             if old is None:
