@@ -62,6 +62,7 @@ def _observation(report: Report, r: Result) -> dict[str, Any]:
         "props": props(prop("check-id", r.check_id), prop("status", r.status), prop("severity", r.severity),
                        prop("fingerprint", r.fingerprint), *(prop("control", c) for c in r.controls),
                        prop("error-code", r.error_code),
+                       prop("framework-only", "true" if getattr(r, "framework_only", False) else ""),
                        prop("waiver", (r.waiver or {}).get("id", ""), remarks=r.justification or None)),
         "methods": ["TEST"],
         "types": ["finding"] if r.status in ("fail", "error") else ["control-objective"],
@@ -120,8 +121,9 @@ def _result(report: Report, att: TierAttainment, selected: bool) -> dict[str, An
         obs = _observation(report, r)
         observations.append(obs)
         items.setdefault(obs["subjects"][0]["subject-uuid"], _inventory_item(r))
-        for cid in r.controls:
-            by_control[cid].append(obs["uuid"])
+        if not getattr(r, "framework_only", False):  # a --framework result never counts for the tier
+            for cid in r.controls:
+                by_control[cid].append(obs["uuid"])
     if selected:
         observations += [_error_observation(report, e) for e in report.coverage.get("errors", [])
                          if (e.get("provider"), e.get("scope")) == (att.provider, att.scope)]
