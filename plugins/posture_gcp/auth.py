@@ -1,5 +1,7 @@
 """Credentials: Application Default Credentials, wrapped to count HTTP requests.
 
+The count goes to the unit running in the current context (:func:`posture.collecting.count_request`).
+
 Every HTTP transport the Google clients use (``requests`` AuthorizedSession for
 google-cloud-* REST clients and Cloud Storage, ``httplib2`` AuthorizedHttp for
 discovery clients) calls ``credentials.before_request`` exactly once per HTTP
@@ -9,11 +11,12 @@ door that counts requests for every client alike.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import google.auth
 import google.auth.credentials
+
+from posture.collecting import count_request
 
 #: Read calls only; some APIs (Cloud SQL Admin, Essential Contacts) accept no narrower scope.
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
@@ -31,18 +34,10 @@ class CountingCredentials(google.auth.credentials.Credentials):
     def __init__(self, inner: google.auth.credentials.Credentials) -> None:
         super().__init__()
         self._inner = inner
-        self._lock = threading.Lock()
-        self._count = 0
-
-    @property
-    def requests(self) -> int:
-        with self._lock:
-            return self._count
 
     # -- the counting hook
     def before_request(self, request: Any, method: str, url: str, headers: Any) -> None:
-        with self._lock:
-            self._count += 1
+        count_request()
         self._inner.before_request(request, method, url, headers)
 
     # -- plain delegation

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from posture_gcp.auth import CountingCredentials
 from posture_gcp.errors import is_retryable
 from posture_gcp.settings import GcpSettings
+
+if TYPE_CHECKING:
+    from posture_gcp.auth import CountingCredentials
 
 TIMEOUT = 60.0
 

@@ -1,4 +1,4 @@
-"""Turn any Google client exception into (code, message, not_applicable).
+"""Turn any Google client exception into a :class:`~posture.collecting.Failure` (code, message, not_applicable).
 
 Google APIs answer errors as ``{"error": {"code": 403, "status":
 "PERMISSION_DENIED", "message": ..., "details": [{"@type":
@@ -12,8 +12,9 @@ this module reads the response body itself whenever one is available.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from posture.collecting import Failure
 
 #: Reasons meaning "this API is not enabled in this project": the feature is absent.
 DISABLED_REASONS = {"SERVICE_DISABLED", "accessNotConfigured", "API_DISABLED"}
@@ -31,14 +32,6 @@ HTTP_TO_STATUS = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
-
-
-@dataclass(frozen=True)
-class ApiFailure:
-    code: str
-    message: str
-    not_applicable: bool = False
-    http_status: int | None = None
 
 
 def _payload_of(exc: BaseException) -> tuple[int | None, dict[str, Any]]:
@@ -85,22 +78,22 @@ def reasons(error: dict[str, Any]) -> list[str]:
     return found
 
 
-def classify(exc: BaseException) -> ApiFailure:
-    """Map an exception from any Google client to a CollectionError's code/message."""
+def classify(exc: BaseException) -> Failure:
+    """The plugin's classifier: an exception from any Google client as the API's own code and message."""
     import google.auth.exceptions
 
     if isinstance(exc, google.auth.exceptions.GoogleAuthError):
-        return ApiFailure("UNAUTHENTICATED", f"{type(exc).__name__}: {exc}")
+        return Failure("UNAUTHENTICATED", f"{type(exc).__name__}: {exc}")
     status, error = _payload_of(exc)
     if status is None and not error.get("status"):
-        return ApiFailure(type(exc).__name__, str(exc) or type(exc).__name__)
+        return Failure(type(exc).__name__, str(exc) or type(exc).__name__)
     code = str(error.get("status") or HTTP_TO_STATUS.get(status or 0) or f"HTTP_{status}")
     message = str(error.get("message") or exc)
     why = reasons(error)
     disabled = [r for r in why if r in DISABLED_REASONS]
     if disabled:
-        return ApiFailure(disabled[0], f"API not enabled: {message}", not_applicable=True, http_status=status)
-    return ApiFailure(code, message, http_status=status)
+        return Failure(disabled[0], f"API not enabled: {message}", not_applicable=True)
+    return Failure(code, message)
 
 
 def is_retryable(exc: BaseException) -> bool:

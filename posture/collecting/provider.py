@@ -47,6 +47,14 @@ class Discovery:
     errors: list[CollectionError] = field(default_factory=list)
 
 
+class _FactTypes:
+    """``Provider.fact_types`` read from the collector registry, on the class as on an instance
+    (the core and tests read ``SomeProvider.fact_types`` without making a provider)."""
+
+    def __get__(self, obj: object, owner: type[CloudProvider]) -> dict[str, str]:
+        return owner.collectors.fact_types()
+
+
 class CloudProvider:
     """A :class:`posture.provider.Provider` built from discovery, clients, a classifier and collectors."""
 
@@ -61,6 +69,8 @@ class CloudProvider:
     region_level: ClassVar[str] = "region"
     #: how many scans' state (sessions, clients, shared answers) stay cached
     cached_scans: ClassVar[int] = 8
+
+    fact_types = _FactTypes()  # type: ignore[assignment]
 
     def __init__(self) -> None:
         self._scans: BoundedCache[Any] = BoundedCache(self.cached_scans)
@@ -83,10 +93,7 @@ class CloudProvider:
         raise NotImplementedError
 
     # -- what the base provides ------------------------------------------------------------------
-    @property
-    def fact_types(self) -> dict[str, str]:  # type: ignore[override]
-        """Fact type -> description, from the registered collectors (no SDK is imported)."""
-        return self.collectors.fact_types()
+    #: fact type -> description, from the registered collectors (no SDK is imported)
 
     def scan_state(self, scan: str, make: Callable[[], S]) -> S:
         """Per-scan state (sessions, clients, answers shared by units), made on first use.

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from posture_gcp.clients import Shared
-from posture_gcp.collectors import UnitContext
+from posture_gcp.collectors import GcpContext
 
 
-def project(ctx: UnitContext) -> dict[str, Any]:
+def project(ctx: GcpContext) -> dict[str, Any]:
     """The project (``projects.get`` as REST JSON), shared by the units of the scan."""
     clients = ctx.clients
 
@@ -41,17 +41,17 @@ def remember_parent(shared: Shared, name: str, parent: str) -> None:
         shared.seed(("rm-folder-parent", name), parent)
 
 
-def _project_parent(ctx: UnitContext) -> str:
+def _project_parent(ctx: GcpContext) -> str:
     return ctx.clients.shared.once(("rm-project-parent", ctx.project), lambda: str(project(ctx).get("parent") or ""))
 
 
-def _folder_parent(ctx: UnitContext, folder: str) -> str:
+def _folder_parent(ctx: GcpContext, folder: str) -> str:
     clients = ctx.clients
     return clients.shared.once(("rm-folder-parent", folder), lambda: clients.folders().get_folder(
         name=folder, retry=clients.retry()).parent)
 
 
-def chain(ctx: UnitContext) -> tuple[list[str], list[str]]:
+def chain(ctx: GcpContext) -> tuple[list[str], list[str]]:
     """(ancestor names nearest first, ``folders/N`` / ``projects/P`` whose parent could not be read)."""
     try:
         parent = _project_parent(ctx)
@@ -69,7 +69,7 @@ def chain(ctx: UnitContext) -> tuple[list[str], list[str]]:
     return names, []
 
 
-def read_each(ctx: UnitContext, what: str, read: Callable[[str], Any]) -> tuple[list[tuple[str, Any]], list[str]]:
+def read_each(ctx: GcpContext, what: str, read: Callable[[str], Any]) -> tuple[list[tuple[str, Any]], list[str]]:
     """``read(name)`` on every ancestor, once per scan and ancestor: ([(name, answer)], unreadable names)."""
     names, unreadable = chain(ctx)
     answers: list[tuple[str, Any]] = []

@@ -11,15 +11,14 @@ import re
 from typing import Any
 
 from posture_gcp.collectors import (
-    CollectorSpec,
-    UnitContext,
+    GcpContext,
+    collector,
     compute_project,
     label_attributes,
     orgpolicy,
     short,
     truthy,
 )
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
 
 FIREWALL, NETWORK, SUBNET, INSTANCE = (
     "gcp.compute.firewall", "gcp.compute.network", "gcp.compute.subnetwork", "gcp.compute.instance")
@@ -162,7 +161,7 @@ def shared_attributes(item: dict[str, Any], policy: dict[str, Any]) -> dict[str,
             **label_attributes(item.get("labels"))}
 
 
-def _collect_shared(ctx: UnitContext, fact_type: str) -> None:
+def _collect_shared(ctx: GcpContext, fact_type: str) -> None:
     """Images / snapshots: one list, then each one's IAM policy (sharing is IAM-only in GCP)."""
     kind, path = SHAREABLE[fact_type]
     project, clients = ctx.project, ctx.clients
@@ -178,7 +177,15 @@ def _region_of_zone(zone: str) -> str:
     return zone.rsplit("-", 1)[0] if zone.count("-") >= 2 else zone
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("compute", level="project", facts={
+    "gcp.compute.firewall": 'A VPC firewall rule',
+    "gcp.compute.network": 'A VPC network (default / legacy)',
+    "gcp.compute.subnetwork": 'A subnetwork (flow logs, private Google access)',
+    "gcp.compute.instance": 'A VM instance: public IPs, OS Login, serial port, Shielded VM, service account',
+    "gcp.compute.image": 'A custom disk image and who it is shared with (IAM policy)',
+    "gcp.compute.snapshot": 'A disk snapshot and who it is shared with (IAM policy)',
+})
+def collect(ctx: GcpContext) -> None:
     project, clients = ctx.project, ctx.clients
     base = CAI.format(project=project)
     if ctx.wants(FIREWALL):
@@ -220,6 +227,3 @@ def collect(ctx: UnitContext) -> None:
                 attrs = instance_attributes(d, project_meta, org, org_errors)
                 ctx.add(INSTANCE, f"{base}/zones/{attrs['zone']}/instances/{d['name']}", d["name"],
                         _region_of_zone(attrs["zone"]), attrs)
-
-
-SPEC = CollectorSpec("compute", COLLECTOR_FACT_TYPES["compute"], collect)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, orgpolicy, truthy
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, orgpolicy, truthy
 
 PROJECT = "gcp.compute.project"
 SSH_KEY_ITEMS = ("ssh-keys", "sshKeys")
 
 
-def read_project(ctx: UnitContext) -> dict[str, Any]:
+def read_project(ctx: GcpContext) -> dict[str, Any]:
     """``projects.get`` of Compute Engine in its REST JSON shape, once per project and scan."""
     clients, project = ctx.clients, ctx.project
 
@@ -45,7 +44,10 @@ def project_attributes(proj: dict[str, Any], org: dict[str, bool | None] | None 
     }
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("compute_project", level="project", facts={
+    "gcp.compute.project": 'Compute Engine project-wide metadata: OS Login, serial port, how many project SSH keys',
+})
+def collect(ctx: GcpContext) -> None:
     with ctx.feeding(PROJECT):
         proj = read_project(ctx)
         own = project_attributes(proj)
@@ -54,6 +56,3 @@ def collect(ctx: UnitContext) -> None:
         org, org_errors = orgpolicy.constraints(ctx, needed)
         ctx.add(PROJECT, f"//compute.googleapis.com/projects/{ctx.project}", ctx.project, "global",
                 project_attributes(proj, org, org_errors))
-
-
-SPEC = CollectorSpec("compute_project", COLLECTOR_FACT_TYPES["compute_project"], collect)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, pages
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, pages
 
 CONTACTS = "gcp.essentialcontacts.project"
 
@@ -22,7 +21,10 @@ def contacts_attributes(contacts: list[dict[str, Any]]) -> dict[str, Any]:
             "categories": categories}
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("essentialcontacts", level="project", facts={
+    "gcp.essentialcontacts.project": "A project's essential contacts (categories only, no addresses)",
+})
+def collect(ctx: GcpContext) -> None:
     project, clients = ctx.project, ctx.clients
     with ctx.feeding(CONTACTS):
         contacts = list(pages(clients, lambda token: clients.discovery("essentialcontacts", "v1").projects()
@@ -30,6 +32,3 @@ def collect(ctx: UnitContext) -> None:
                                                   pageToken=token), "contacts"))
         ctx.add(CONTACTS, f"//essentialcontacts.googleapis.com/projects/{project}", project, "global",
                 contacts_attributes(contacts))
-
-
-SPEC = CollectorSpec("essentialcontacts", COLLECTOR_FACT_TYPES["essentialcontacts"], collect)

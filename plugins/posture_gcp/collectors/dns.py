@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, pages, short
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, pages, short
 
 ZONE, NETWORK = "gcp.dns.managed_zone", "gcp.dns.network"
 
@@ -38,7 +37,11 @@ def network_attributes(network: str, policies: list[dict[str, Any]]) -> dict[str
             "query_logging": any(bool(p.get("enableLogging")) for p in attached)}
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("dns", level="project", facts={
+    "gcp.dns.managed_zone": 'A Cloud DNS zone: visibility, DNSSEC state and key algorithms',
+    "gcp.dns.network": "A VPC network's DNS server policies and whether they log queries",
+})
+def collect(ctx: GcpContext) -> None:
     project, clients = ctx.project, ctx.clients
     if ctx.wants(ZONE):
         with ctx.feeding(ZONE):
@@ -53,6 +56,3 @@ def collect(ctx: UnitContext) -> None:
             for net in clients.compute("NetworksClient").list(project=project, retry=clients.retry()):
                 ctx.add(NETWORK, f"//compute.googleapis.com/projects/{project}/global/networks/{net.name}", net.name,
                         "global", network_attributes(net.name, policies))
-
-
-SPEC = CollectorSpec("dns", COLLECTOR_FACT_TYPES["dns"], collect)

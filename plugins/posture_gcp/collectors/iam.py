@@ -10,11 +10,9 @@ project has a user-managed key, one paged Policy Analyzer activity query
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, pages
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, pages
 
 SERVICE_ACCOUNT = "gcp.iam.service_account"
 SERVICE_ACCOUNT_KEY = "gcp.iam.service_account_key"
@@ -77,7 +75,7 @@ def _join_key(full_resource_name: str) -> tuple[str, str]:
         return "", ""
 
 
-def last_authentications(ctx: UnitContext) -> dict[tuple[str, str], dict[str, Any]]:
+def last_authentications(ctx: GcpContext) -> dict[tuple[str, str], dict[str, Any]]:
     """Policy Analyzer ``serviceAccountKeyLastAuthentication`` activities of the project, by (email, key id)."""
     clients = ctx.clients
     parent = f"projects/{ctx.project}/locations/global/activityTypes/{KEY_ACTIVITY}"
@@ -89,7 +87,7 @@ def last_authentications(ctx: UnitContext) -> dict[tuple[str, str], dict[str, An
     return found
 
 
-def _list_accounts(ctx: UnitContext) -> list[tuple[dict[str, Any], Any]]:
+def _list_accounts(ctx: GcpContext) -> list[tuple[dict[str, Any], Any]]:
     """Every service account with its user-managed keys (or the exception listing them raised)."""
     project, clients = ctx.project, ctx.clients
     accounts = list(pages(
@@ -98,31 +96,32 @@ def _list_accounts(ctx: UnitContext) -> list[tuple[dict[str, Any], Any]]:
             name=f"projects/{project}", pageToken=token, pageSize=100),
         "accounts"))
 
-    def keys_of(sa: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    def keys_of(sa: dict[str, Any]) -> Any:
         try:
             req = clients.discovery("iam", "v1").projects().serviceAccounts().keys().list(
                 name=sa["name"], keyTypes="USER_MANAGED")
-            return sa, clients.execute(req).get("keys", [])
+            return clients.execute(req).get("keys", [])
         except Exception as exc:  # recorded per account by the caller
-            return sa, exc
+            return exc
 
-    with ThreadPoolExecutor(max_workers=clients.settings.max_workers) as pool:
-        return list(pool.map(keys_of, accounts))
+    return ctx.fan_out(keys_of, accounts)
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("iam", level="project", facts={
+    "gcp.iam.service_account": 'A service account and its user-managed keys (ids, ages; never key material)',
+    "gcp.iam.service_account_key": 'A user-managed service account key and when it last authenticated (Policy Analyzer activity)',
+})
+def collect(ctx: GcpContext) -> None:
     wanted = [ft for ft in (SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY) if ctx.wants(ft)]
     try:
         listed = _list_accounts(ctx)
     except Exception as exc:  # the account list itself failed: nothing of this unit is known
-        for ft in wanted:
-            ctx.error(ft, exc)
+        ctx.fail(wanted, exc)
         return
     readable: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     for sa, keys in listed:
         if isinstance(keys, BaseException):
-            for ft in wanted:
-                ctx.error(ft, keys, what=f"keys of {sa.get('email')}")
+            ctx.fail(wanted, keys, where=f"keys of {sa.get('email')}")
             continue
         readable.append((sa, [k for k in keys if k.get("keyType", "USER_MANAGED") == "USER_MANAGED"]))
     if ctx.wants(SERVICE_ACCOUNT):
@@ -134,13 +133,13 @@ def collect(ctx: UnitContext) -> None:
         _collect_keys(ctx, readable)
 
 
-def _collect_keys(ctx: UnitContext, readable: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+def _collect_keys(ctx: GcpContext, readable: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
     """Key facts joined with Policy Analyzer; the activity query runs only when a key exists."""
     if any(keys for _, keys in readable):
         try:
             activity = last_authentications(ctx)
         except Exception as exc:
-            ctx.error(SERVICE_ACCOUNT_KEY, exc, what="Policy Analyzer activity query", required=ACTIVITY_HINT)
+            ctx.fail([SERVICE_ACCOUNT_KEY], exc, where="Policy Analyzer activity query", hint=ACTIVITY_HINT)
             return
     else:
         activity = {}
@@ -151,6 +150,3 @@ def _collect_keys(ctx: UnitContext, readable: list[tuple[dict[str, Any], list[di
                 kid = key_id(key.get("name", ""))
                 ctx.add(SERVICE_ACCOUNT_KEY, f"//iam.googleapis.com/{key['name']}", f"{email}/{kid}", "global",
                         key_attributes(sa, key, activity.get((email, kid))))
-
-
-SPEC = CollectorSpec("iam", COLLECTOR_FACT_TYPES["iam"], collect)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, label_attributes
 
 KEY = "gcp.kms.crypto_key"
 
@@ -31,7 +29,10 @@ def key_attributes(k: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("kms", level="project", facts={
+    "gcp.kms.crypto_key": 'A Cloud KMS key: purpose, rotation period',
+})
+def collect(ctx: GcpContext) -> None:
     from google.cloud.location import locations_pb2
 
     project, clients = ctx.project, ctx.clients
@@ -57,11 +58,7 @@ def collect(ctx: UnitContext) -> None:
                                                    use_integers_for_enums=False))
             return found
 
-        with ThreadPoolExecutor(max_workers=clients.settings.max_workers) as pool:
-            for location, keys in zip(locations, pool.map(keys_in, locations), strict=True):
-                for k in keys:
-                    ctx.add(KEY, f"//cloudkms.googleapis.com/{k['name']}", k["name"].rsplit("/", 1)[-1],
-                            location, key_attributes(k))
-
-
-SPEC = CollectorSpec("kms", COLLECTOR_FACT_TYPES["kms"], collect)
+        for location, keys in ctx.fan_out(keys_in, locations):
+            for k in keys:
+                ctx.add(KEY, f"//cloudkms.googleapis.com/{k['name']}", k["name"].rsplit("/", 1)[-1],
+                        location, key_attributes(k))

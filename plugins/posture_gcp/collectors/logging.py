@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, ancestors, pages
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, ancestors, collector, pages
 
 PROJECT, BUCKET = "gcp.logging.project", "gcp.logging.bucket"
 
@@ -61,7 +60,7 @@ def bucket_attributes(b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _ancestor_sinks(ctx: UnitContext, name: str) -> list[dict[str, Any]]:
+def _ancestor_sinks(ctx: GcpContext, name: str) -> list[dict[str, Any]]:
     """``folders.sinks.list`` / ``organizations.sinks.list``, every page (once per ancestor and scan)."""
     clients = ctx.clients
     resource = "organizations" if name.startswith("organizations/") else "folders"
@@ -69,7 +68,11 @@ def _ancestor_sinks(ctx: UnitContext, name: str) -> list[dict[str, Any]]:
         parent=name, pageToken=token), "sinks"))
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("logging", level="project", facts={
+    "gcp.logging.project": "A project's log sinks (one fact per project)",
+    "gcp.logging.bucket": 'A log bucket: retention, lock',
+})
+def collect(ctx: GcpContext) -> None:
     project, clients = ctx.project, ctx.clients
     parent = f"projects/{project}"
     if ctx.wants(PROJECT):
@@ -86,6 +89,3 @@ def collect(ctx: UnitContext) -> None:
                 attrs = bucket_attributes(b)
                 ctx.add(BUCKET, f"//logging.googleapis.com/{b['name']}", attrs["bucket_id"], attrs["location"],
                         attrs)
-
-
-SPEC = CollectorSpec("logging", COLLECTOR_FACT_TYPES["logging"], collect)

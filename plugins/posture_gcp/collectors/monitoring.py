@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, pages
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, pages
 
 ALERTS = "gcp.monitoring.change_alerts"
 #: change -> fragments a filter must contain (normalised: lower case, no white space, ':"' read as '="')
@@ -76,7 +75,10 @@ def alert_attributes(metrics: list[dict[str, Any]], policies: list[dict[str, Any
     }
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("monitoring", level="project", facts={
+    "gcp.monitoring.change_alerts": 'Which security-relevant changes a log-based metric + alert policy pair reports (one fact per project)',
+})
+def collect(ctx: GcpContext) -> None:
     project, clients = ctx.project, ctx.clients
     with ctx.feeding(ALERTS):
         metrics = list(pages(clients, lambda token: clients.discovery("logging", "v2").projects().metrics().list(
@@ -85,6 +87,3 @@ def collect(ctx: UnitContext) -> None:
                               .alertPolicies().list(name=f"projects/{project}", pageToken=token), "alertPolicies"))
         ctx.add(ALERTS, f"//monitoring.googleapis.com/projects/{project}", project, "global",
                 alert_attributes(metrics, policies))
-
-
-SPEC = CollectorSpec("monitoring", COLLECTOR_FACT_TYPES["monitoring"], collect)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_gcp.collectors import UnitContext
+from posture_gcp.collectors import GcpContext
 from posture_gcp.errors import classify
 
 PUBLIC_ACCESS_PREVENTION = "storage.publicAccessPrevention"
@@ -33,7 +33,7 @@ def enforced_by(policy: dict[str, Any]) -> bool:
     return any(r.get("enforce") is True and not r.get("condition") for r in rules)
 
 
-def constraint(ctx: UnitContext, name: str) -> tuple[bool | None, str | None]:
+def constraint(ctx: GcpContext, name: str) -> tuple[bool | None, str | None]:
     """(enforced, None), or (None, error code) when the effective policy cannot be read."""
     clients = ctx.clients
 
@@ -48,7 +48,7 @@ def constraint(ctx: UnitContext, name: str) -> tuple[bool | None, str | None]:
     return clients.shared.once(("orgpolicy", ctx.project, name), read)
 
 
-def constraints(ctx: UnitContext, names: list[str]) -> tuple[dict[str, bool | None], dict[str, str]]:
+def constraints(ctx: GcpContext, names: list[str]) -> tuple[dict[str, bool | None], dict[str, str]]:
     """({constraint: enforced or None}, {constraint: error code}) for ``names``."""
     values: dict[str, bool | None] = {}
     errors: dict[str, str] = {}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, ancestors, label_attributes
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, ancestors, collector, label_attributes
 
 PROJECT, POLICY = "gcp.resourcemanager.project", "gcp.resourcemanager.iam_policy"
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
@@ -123,7 +122,7 @@ def audit_attributes(policies: list[dict[str, Any]]) -> dict[str, Any]:
             "audited_services": sorted({c.get("service") for c in configs})}
 
 
-def inherited_audit(ctx: UnitContext, own: dict[str, Any]) -> dict[str, Any]:
+def inherited_audit(ctx: GcpContext, own: dict[str, Any]) -> dict[str, Any]:
     """Audit attributes including the folders' and organization's policies (one read per ancestor and
     scan); unreadable ancestors are named, never an error."""
     from google.protobuf.json_format import MessageToDict
@@ -140,7 +139,11 @@ def inherited_audit(ctx: UnitContext, own: dict[str, Any]) -> dict[str, Any]:
             "unreadable_ancestors": unreadable}
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("resourcemanager", level="project", facts={
+    "gcp.resourcemanager.project": 'A project: state, parent, labels',
+    "gcp.resourcemanager.iam_policy": "A project's IAM policy: bindings, public/primitive grants, audit configs",
+})
+def collect(ctx: GcpContext) -> None:
     from google.protobuf.json_format import MessageToDict
 
     project, clients = ctx.project, ctx.clients
@@ -156,6 +159,3 @@ def collect(ctx: UnitContext) -> None:
                 retry=clients.retry()))
             attrs = policy_attributes(policy, project)
             ctx.add(POLICY, resource_id, project, "global", {**attrs, **inherited_audit(ctx, policy)})
-
-
-SPEC = CollectorSpec("resourcemanager", COLLECTOR_FACT_TYPES["resourcemanager"], collect)

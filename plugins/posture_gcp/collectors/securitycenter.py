@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, pages
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, pages
 
 FINDINGS = "gcp.securitycenter.identity_findings"
 MFA_CATEGORY = "MFA_NOT_ENFORCED"
@@ -27,7 +26,7 @@ HINT = ("MFA cannot be assessed: activate Security Command Center (standard tier
         "Verification is enforced in Cloud Identity / Workspace")
 
 
-def organization_of(ctx: UnitContext) -> str | None:
+def organization_of(ctx: GcpContext) -> str | None:
     """``organizations/N`` the project belongs to (through any folders), or None."""
     clients = ctx.clients
     ancestry = clients.execute(clients.discovery("cloudresourcemanager", "v1").projects().getAncestry(
@@ -39,7 +38,7 @@ def organization_of(ctx: UnitContext) -> str | None:
     return None
 
 
-def list_findings(ctx: UnitContext, parent: str) -> list[dict[str, Any]]:
+def list_findings(ctx: GcpContext, parent: str) -> list[dict[str, Any]]:
     """Every active MFA finding under ``parent`` (``organizations/N`` or ``projects/P``), all pages."""
     clients = ctx.clients
     resource = parent.split("/", 1)[0]
@@ -64,17 +63,17 @@ def findings_attributes(parent: str, results: list[dict[str, Any]]) -> dict[str,
     }
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("securitycenter", level="project", facts={
+    "gcp.securitycenter.identity_findings": "Active Security Health Analytics identity findings (MFA_NOT_ENFORCED) for a project's organization (counts only)",
+})
+def collect(ctx: GcpContext) -> None:
     clients = ctx.clients
     try:
         parent = organization_of(ctx) or f"projects/{ctx.project}"
         results = clients.shared.once(("scc-findings", parent, FILTER), lambda: list_findings(ctx, parent))
     except Exception as exc:  # not activated, disabled or denied: not assessable, never a pass
-        ctx.error(FINDINGS, exc, what="Security Command Center findings", required=HINT)
+        ctx.fail([FINDINGS], exc, where="Security Command Center findings", hint=HINT)
         return
     with ctx.feeding(FINDINGS):
         ctx.add(FINDINGS, f"//securitycenter.googleapis.com/projects/{ctx.project}", ctx.project, "global",
                 findings_attributes(parent, results))
-
-
-SPEC = CollectorSpec("securitycenter", COLLECTOR_FACT_TYPES["securitycenter"], collect)

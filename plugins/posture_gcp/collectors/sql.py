@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes, pages
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, label_attributes, pages
 
 SQL = "gcp.sql.instance"
 SSL_ENFORCED_MODES = {"ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"}
@@ -40,13 +39,13 @@ def sql_attributes(inst: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("sql", level="project", facts={
+    "gcp.sql.instance": 'A Cloud SQL instance: public IP, authorized networks, SSL, backups, flags',
+})
+def collect(ctx: GcpContext) -> None:
     project, clients = ctx.project, ctx.clients
     with ctx.feeding(SQL):
         for inst in pages(clients, lambda token: clients.discovery("sqladmin", "v1beta4").instances().list(
                 project=project, pageToken=token), "items"):
             ctx.add(SQL, f"//sqladmin.googleapis.com/projects/{project}/instances/{inst['name']}", inst["name"],
                     inst.get("region") or "global", sql_attributes(inst))
-
-
-SPEC = CollectorSpec("sql", COLLECTOR_FACT_TYPES["sql"], collect)

@@ -13,11 +13,9 @@ and when enforced, no bucket IAM policy is fetched either.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from posture_gcp.collectors import CollectorSpec, UnitContext, label_attributes, orgpolicy
-from posture_gcp.facttypes import COLLECTOR_FACT_TYPES
+from posture_gcp.collectors import GcpContext, collector, label_attributes, orgpolicy
 
 BUCKET = "gcp.storage.bucket"
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
@@ -62,7 +60,10 @@ def bucket_attributes(b: Any, bindings: list[dict[str, Any]] | None, org_enforce
     }
 
 
-def collect(ctx: UnitContext) -> None:
+@collector("storage", level="project", facts={
+    "gcp.storage.bucket": 'A Cloud Storage bucket: IAM exposure, uniform access, versioning, retention, logging',
+})
+def collect(ctx: GcpContext) -> None:
     project, clients = ctx.project, ctx.clients
     with ctx.feeding(BUCKET):
         client = clients.storage(project)
@@ -73,24 +74,20 @@ def collect(ctx: UnitContext) -> None:
             org, org_errors = orgpolicy.constraints(ctx, [orgpolicy.PUBLIC_ACCESS_PREVENTION])
         org_enforced = org[orgpolicy.PUBLIC_ACCESS_PREVENTION]
 
-        def policy_of(b: Any) -> tuple[Any, Any]:
+        def policy_of(b: Any) -> Any:
             if org_enforced or str(b.iam_configuration.public_access_prevention) == "enforced":
-                return b, None
+                return None
             try:
                 policy = b.get_iam_policy(requested_policy_version=3, retry=clients.retry(), timeout=60)
-                return b, [{"role": x["role"], "members": set(x.get("members") or [])} for x in policy.bindings]
+                return [{"role": x["role"], "members": set(x.get("members") or [])} for x in policy.bindings]
             except Exception as exc:  # recorded per bucket below
-                return b, exc
+                return exc
 
-        with ThreadPoolExecutor(max_workers=clients.settings.max_workers) as pool:
-            for b, bindings in pool.map(policy_of, buckets):
-                if isinstance(bindings, BaseException):
-                    ctx.error(BUCKET, bindings, region=(b.location or "global").lower(),
-                              what=f"IAM policy of bucket {b.name}")
-                    continue
-                attrs = bucket_attributes(b, bindings, org_enforced, org_errors)
-                ctx.add(BUCKET, f"//storage.googleapis.com/projects/_/buckets/{b.name}", b.name,
-                        attrs["location"] or "global", attrs)
-
-
-SPEC = CollectorSpec("storage", COLLECTOR_FACT_TYPES["storage"], collect)
+        for b, bindings in ctx.fan_out(policy_of, buckets):
+            if isinstance(bindings, BaseException):
+                ctx.fail([BUCKET], bindings, region=(b.location or "global").lower(),
+                          where=f"IAM policy of bucket {b.name}")
+                continue
+            attrs = bucket_attributes(b, bindings, org_enforced, org_errors)
+            ctx.add(BUCKET, f"//storage.googleapis.com/projects/_/buckets/{b.name}", b.name,
+                    attrs["location"] or "global", attrs)
