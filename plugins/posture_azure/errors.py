@@ -1,8 +1,8 @@
-"""Turn azure-core exceptions into the cloud's own error code and a short message."""
+"""The plugin's classifier: azure-core exceptions as ARM's own error code and a short message."""
 
 from __future__ import annotations
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+from posture.collecting import Failure
 
 #: ARM codes meaning "this feature/resource type is not there", not "denied".
 NOT_APPLICABLE_CODES = {"SubscriptionNotRegistered", "MissingSubscriptionRegistration", "FeatureNotSupported",
@@ -16,8 +16,16 @@ def credential_summary(message: str) -> str:
     return (lines[0] if lines else "no credential") + (" Tried: " + "; ".join(tried) + "." if tried else "")
 
 
-def error_code(exc: BaseException) -> tuple[str, str]:
-    """(ARM error code, message) for an SDK exception; never includes tokens."""
+def classify(exc: BaseException) -> Failure:
+    """ARM's error code and message for any exception (never a token); codes in
+    :data:`NOT_APPLICABLE_CODES` mean the feature is not there."""
+    code, message = _code_and_message(exc)
+    return Failure(code, message, not_applicable=code in NOT_APPLICABLE_CODES)
+
+
+def _code_and_message(exc: BaseException) -> tuple[str, str]:
+    from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+
     if isinstance(exc, ClientAuthenticationError) and exc.response is None:
         # Raised by the credential itself, before any request reached ARM.
         return "CredentialUnavailable", credential_summary(str(exc))[:1500]

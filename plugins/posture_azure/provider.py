@@ -9,9 +9,10 @@ import uuid
 from dataclasses import fields
 from typing import Any
 
-from posture.facts import CollectionError, Coverage
-from posture.provider import Option, Plan, ProviderError, Scope, UnitOutcome, WorkUnit
-from posture_azure.facttypes import COLLECTOR_FACT_TYPES, FACT_TYPES
+from posture.collecting import CloudProvider, Discovery, Failure, Target, UnitContext
+from posture.facts import CollectionError
+from posture.provider import Option, ProviderError, Scope, WorkUnit
+from posture_azure.collectors import registry
 from posture_azure.settings import (
     ENV_ARM_ENDPOINT,
     ENV_AUDIENCE,
@@ -54,16 +55,18 @@ def settings_from_unit(unit: WorkUnit) -> AzureSettings:
     return AzureSettings(**values)
 
 
-class AzureProvider:
+class AzureProvider(CloudProvider):
     """Microsoft Azure via Azure Resource Manager (read-only: Reader + Security Reader)."""
 
     name = PROVIDER
     title = "Microsoft Azure"
-    fact_types = FACT_TYPES
     options = OPTIONS
+    collectors = registry
+    scope_level = "subscription"
 
     def __init__(self, credential: Any = None) -> None:
         """``credential``: an azure-core TokenCredential to use instead of DefaultAzureCredential."""
+        super().__init__()
         self._credential_name: str | None = None
         if credential is not None:
             from posture_azure.session import register_credential
@@ -79,41 +82,40 @@ class AzureProvider:
             opts["azure_credential"] = self._credential_name
         return resolve(opts)
 
-    # -------------------------------------------------------------------- plan
-    def plan(self, fact_types: set[str], options: dict[str, Any]) -> Plan:
-        """Subscriptions to scan, then one unit per (subscription, collector) producing ``fact_types``.
+    def classify(self, exc: BaseException) -> Failure:
+        from posture_azure.errors import classify
 
-        A subscription that cannot be read is an error for every requested fact type in it.
-        """
+        return classify(exc)
+
+    def _clients(self, scan: str) -> Any:
+        from posture_azure.session import client_cache
+
+        return self.scan_state(scan, client_cache)
+
+    # -------------------------------------------------------------------- plan
+    def discover(self, fact_types: set[str], options: dict[str, Any], scan: str) -> Discovery:
+        """Subscriptions to scan; a subscription that cannot be read is an error for every requested
+        fact type in it."""
         settings = self.settings(options)
-        scopes, denied, requests = self._subscriptions(settings, options)
+        scopes, denied = self._subscriptions(settings, self._clients(scan), options)
         unit_options = settings_options(settings)
-        units = []
-        for scope in scopes:
-            for collector, produced in COLLECTOR_FACT_TYPES.items():
-                wanted = tuple(sorted(ft for ft in produced if ft in fact_types))
-                if wanted:
-                    units.append(WorkUnit(PROVIDER, scope.id, "global", collector, wanted, unit_options))
         errors = [CollectionError(PROVIDER, sid, "global", ft, code, message)
                   for sid, code, message in denied for ft in sorted(fact_types)]
-        return Plan(scopes, units, errors, requests)
+        return Discovery(scopes, [Target(scope, (), unit_options) for scope in scopes], errors)
 
     @staticmethod
-    def _subscriptions(settings: AzureSettings, options: dict[str, Any]
-                       ) -> tuple[list[Scope], list[tuple[str, str, str]], int]:
-        """(readable subscriptions, denied ones as (id, code, message), requests made)."""
+    def _subscriptions(settings: AzureSettings, clients: Any, options: dict[str, Any]
+                       ) -> tuple[list[Scope], list[tuple[str, str, str]]]:
+        """(readable subscriptions, denied ones as (id, code, message))."""
         from posture_azure import scopes as discovery
-        from posture_azure.session import RequestCounter, counting
 
-        count = RequestCounter()
-        with counting(count):
-            subs = [s for s in (options.get("subscription") or ()) if s]
-            if subs:
-                found, denied = discovery.explicit(settings, subs)
-            elif options.get("management_group"):
-                found, denied = discovery.under_management_group(settings, str(options["management_group"]))
-            else:
-                found, denied = discovery.visible(settings)
+        subs = [s for s in (options.get("subscription") or ()) if s]
+        if subs:
+            found, denied = discovery.explicit(settings, clients, subs)
+        elif options.get("management_group"):
+            found, denied = discovery.under_management_group(settings, clients, str(options["management_group"]))
+        else:
+            found, denied = discovery.visible(settings, clients)
         if not found and denied and all(code == "CredentialUnavailable" for _, code, _ in denied):
             raise ProviderError(
                 f"azure: no usable Azure credential: {denied[0][2]} Sign in with `az login`, set AZURE_TENANT_ID, "
@@ -123,20 +125,10 @@ class AzureProvider:
             detail = "; ".join(f"{sid}: {code}" for sid, code, _ in denied)
             raise ProviderError(f"azure: no subscription could be read ({detail})")
         scopes = [Scope(PROVIDER, s["id"], s.get("name", ""), "subscription", s.get("parent", "")) for s in found]
-        return scopes, denied, count.value
+        return scopes, denied
 
     # ----------------------------------------------------------------- collect
-    def collect(self, unit: WorkUnit) -> UnitOutcome:
-        from posture_azure.collectors import collector
-        from posture_azure.collectors.base import Context
-        from posture_azure.session import RequestCounter, counting
+    def context(self, unit: WorkUnit) -> UnitContext:
+        from posture_azure.collectors.base import AzureContext
 
-        ctx = Context(settings_from_unit(unit), unit.scope, unit.fact_types)
-        count = RequestCounter()
-        with counting(count):
-            try:
-                collector(unit.collector)(ctx)
-            except Exception as exc:  # noqa: BLE001 - a collector bug becomes data, the scan goes on
-                ctx.fail(unit.fact_types, exc)
-        coverage: list[Coverage] = ctx.coverage()
-        return UnitOutcome(unit, ctx.facts, ctx.errors, coverage, count.value)
+        return AzureContext(unit, self.classify, settings_from_unit(unit), self._clients(unit.option("scan", "")))

@@ -1,55 +1,47 @@
-"""Credentials, SDK clients and request counting, shared per process.
+"""Credentials, SDK clients and request counting.
 
-Units are picklable descriptions; live objects (credential, clients) are
-built lazily in whichever process runs the unit and cached per
-(settings, subscription, client class), so concurrent units of one
-subscription share one client (azure-core clients are thread-safe).
+Units are picklable descriptions; live objects are built lazily in whichever
+process runs the unit. Credentials are cached per process (they hold the
+token cache); clients per scan and (settings, subscription, client class) in
+the scan's bounded cache, so concurrent units of one subscription share one
+client (azure-core clients are thread-safe). Every HTTP attempt is counted
+for the running unit (:func:`posture.collecting.count_request`).
 """
 
 from __future__ import annotations
 
-import contextvars
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-from posture.provider import ProviderError, RequestCounter
+from posture.collecting import BoundedCache, count_request
+from posture.provider import ProviderError
 from posture_azure.settings import AzureSettings
 
-_current_count: contextvars.ContextVar[RequestCounter | None] = contextvars.ContextVar(
-    "posture_azure_request_count", default=None
-)
+#: clients kept per scan: (client class x subscription) pairs; an evicted one is simply rebuilt
+CLIENTS_PER_SCAN = 512
 
 
 class CountRequestsPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
-    """Per-retry policy: every HTTP attempt adds one to the active :class:`RequestCounter`."""
+    """Per-retry policy: every HTTP attempt is counted for the running unit."""
 
     def on_request(self, request: Any) -> None:
-        count = _current_count.get()
-        if count is not None:
-            count.add()
-
-
-@contextmanager
-def counting(count: RequestCounter) -> Iterator[RequestCounter]:
-    """Attribute requests made in this context (and contexts copied from it) to ``count``."""
-    token = _current_count.set(count)
-    try:
-        yield count
-    finally:
-        _current_count.reset(token)
+        count_request()
 
 
 _POLICY = CountRequestsPolicy()
 _lock = threading.Lock()
 _credentials: dict[tuple[Any, ...], Any] = {}
-_clients: dict[tuple[Any, ...], Any] = {}
 _injected: dict[str, Any] = {}
+
+
+def client_cache() -> BoundedCache[Any]:
+    """The clients of one scan."""
+    return BoundedCache(CLIENTS_PER_SCAN)
 
 
 def register_credential(name: str, credential: Any) -> None:
@@ -119,22 +111,19 @@ def client_kwargs(settings: AzureSettings) -> dict[str, Any]:
     return kwargs
 
 
-def client(settings: AzureSettings, factory: Callable[..., Any], subscription_id: str | None) -> Any:
-    """One SDK client per (settings, client class, subscription), built on first use."""
-    key = (settings, factory, subscription_id)
-    with _lock:
-        cached = _clients.get(key)
-    if cached is not None:
-        return cached
-    cred = credential_for(settings)
-    kwargs = client_kwargs(settings)
-    made = factory(cred, **kwargs) if subscription_id is None else factory(cred, subscription_id, **kwargs)
-    with _lock:
-        return _clients.setdefault(key, made)
+def client(settings: AzureSettings, factory: Callable[..., Any], subscription_id: str | None,
+           cache: BoundedCache[Any]) -> Any:
+    """One SDK client per (settings, client class, subscription) in ``cache``, built on first use."""
+
+    def make() -> Any:
+        cred = credential_for(settings)
+        kwargs = client_kwargs(settings)
+        return factory(cred, **kwargs) if subscription_id is None else factory(cred, subscription_id, **kwargs)
+
+    return cache.get((settings, factory, subscription_id), make)
 
 
 def reset() -> None:
-    """Forget cached clients and credentials (tests switching endpoints)."""
+    """Forget cached credentials (tests switching endpoints); clients live and die with their scan."""
     with _lock:
-        _clients.clear()
         _credentials.clear()

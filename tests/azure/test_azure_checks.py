@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from posture_azure import plugin
-from posture_azure.facttypes import FACT_TYPES
 from posture_azure.provider import AzureProvider
 
 from posture.checks import Check
 from posture.facts import Fact
 from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN, SUB_PARTIAL
+
+FACT_TYPES = AzureProvider.fact_types
 
 # tier-1 values of the parameters Azure checks read
 PARAMS = {"min_tls_version": "1.2", "admin_ports": [22, 3389], "min_log_retention_days": 90,

@@ -9,11 +9,12 @@ import time
 from typing import Any
 
 import pytest
-from posture_azure.facttypes import FACT_TYPES
 from posture_azure.provider import AzureProvider
 
 from posture.provider import ProviderError, UnitOutcome
 from tests.azure.fake_arm import SUB_DENIED, SUB_FILES, SUB_MAIN, SUB_PARTIAL, StaticCredential
+
+FACT_TYPES = AzureProvider.fact_types
 
 
 def run(provider: AzureProvider, options: dict[str, Any], fact_types: set[str]) -> list[UnitOutcome]:

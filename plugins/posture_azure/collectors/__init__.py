@@ -1,18 +1,11 @@
-"""Collector registry: collector name -> (fact types it produces, module with ``collect(ctx)``)."""
+"""Azure collectors: one module per resource provider, each registering itself with ``@collector``.
+
+A unit is one subscription x one collector (see :mod:`posture.collecting`).
+"""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any
+from posture.collecting import CollectorRegistry
 
-from posture_azure.facttypes import COLLECTOR_FACT_TYPES
-
-
-def fact_type_collectors() -> dict[str, str]:
-    """fact type -> collector name."""
-    return {ft: name for name, fts in COLLECTOR_FACT_TYPES.items() for ft in fts}
-
-
-def collector(name: str) -> Callable[[Any], None]:
-    return importlib.import_module(f"posture_azure.collectors.{name}").collect
+registry = CollectorRegistry(__name__)
+collector = registry.collector

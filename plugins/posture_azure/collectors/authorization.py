@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, g
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, enum_str, g
 
 ASSIGNMENT = "azure.authorization.role_assignment"
 DEFINITION = "azure.authorization.role_definition"
@@ -46,27 +47,32 @@ def assignment_attributes(a: Any, roles: dict[str, str], subscription: str) -> d
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("authorization", level="subscription", facts={
+    "azure.authorization.role_assignment": 'Role assignment visible in a subscription: role, principal type, scope',
+    "azure.authorization.role_definition": 'Custom role definition: actions and assignable scopes',
+    "azure.authorization.subscription": 'Subscription-level authorization: classic (co-)administrators',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.authorization import AuthorizationManagementClient
 
     client = ctx.client(AuthorizationManagementClient)
     sub_scope = f"/subscriptions/{ctx.subscription}"
     if ctx.wants(ASSIGNMENT, DEFINITION):
-        definitions = ctx.call([ASSIGNMENT, DEFINITION], lambda: client.role_definitions.list(sub_scope))
+        definitions = ctx.attempt([ASSIGNMENT, DEFINITION], lambda: client.role_definitions.list(sub_scope))
         if not isinstance(definitions, Failed):
             roles = {str(d.name).lower(): d.role_name for d in definitions}
             for d in definitions:
                 if d.role_type == "CustomRole":
                     ctx.add(DEFINITION, d.id, d.role_name, "global", definition_attributes(d))
             if ctx.wants(ASSIGNMENT):
-                assignments = ctx.call([ASSIGNMENT], lambda: client.role_assignments.list_for_subscription())
+                assignments = ctx.attempt([ASSIGNMENT], lambda: client.role_assignments.list_for_subscription())
                 if not isinstance(assignments, Failed):
                     for a in assignments:
                         attrs = assignment_attributes(a, roles, ctx.subscription)
                         ctx.add(ASSIGNMENT, a.id, f"{attrs['role_name'] or a.name} -> {a.principal_id}", "global",
                                 attrs)
     if ctx.wants(SUBSCRIPTION):
-        admins = ctx.call([SUBSCRIPTION], lambda: client.classic_administrators.list())
+        admins = ctx.attempt([SUBSCRIPTION], lambda: client.classic_administrators.list())
         if not isinstance(admins, Failed):
             roles_seen = [str(g(a, "role", "")) for a in admins]
             ctx.add(SUBSCRIPTION, sub_scope, ctx.subscription, "global", {

@@ -1,94 +1,59 @@
-"""What every collector gets: one subscription, the wanted fact types, helpers.
+"""What every collector gets: one subscription, the wanted fact types, its clients, helpers.
 
-A collector is ``fn(ctx: Context) -> None``: it lists with subscription-wide
-calls, adds facts, and reports failures per fact type (errors are data).
+A collector is ``fn(ctx: AzureContext) -> None`` registered with ``@collector(...)``: it lists with
+subscription-wide calls (``ctx.attempt``), adds facts, and its failures become errors for the fact
+types each call feeds (errors are data). A fact type is covered unless one of its calls failed.
 """
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from posture.facts import CollectionError, Coverage, Fact
-from posture_azure import session
-from posture_azure.errors import NOT_APPLICABLE_CODES, error_code
+from posture.collecting import BoundedCache, Failed, Failure, UnitContext
+from posture.provider import WorkUnit
 from posture_azure.settings import AzureSettings
 
 PROVIDER = "azure"
 T = TypeVar("T")
-R = TypeVar("R")
-#: bound on concurrent per-resource calls inside one unit
-FAN_OUT = 8
+__all__ = ["AzureContext", "Failed"]
 
 
-class Failed:
-    """Marks a call that raised; the error is already recorded."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-class Context:
+class AzureContext(UnitContext):
     """Collection state of one unit (subscription x collector)."""
 
-    def __init__(self, settings: AzureSettings, subscription: str, fact_types: Iterable[str]) -> None:
-        self.settings = settings
-        self.subscription = subscription
-        self.fact_types = frozenset(fact_types)
-        self.facts: list[Fact] = []
-        self.errors: list[CollectionError] = []
-        self._failed: set[str] = set()
+    #: per-resource reads (one per vault, server, app) report a fact type's first failure only
+    one_error_per_fact_type = True
+    #: collectors use ``attempt`` only: what did not fail was read completely
+    cover_unfailed = True
 
-    def wants(self, *fact_types: str) -> bool:
-        return any(ft in self.fact_types for ft in fact_types)
+    def __init__(self, unit: WorkUnit, classify: Callable[[BaseException], Failure], settings: AzureSettings,
+                 clients: BoundedCache[Any]) -> None:
+        super().__init__(unit, classify)
+        self.settings = settings
+        self._clients = clients
+
+    @property
+    def subscription(self) -> str:
+        return self.unit.scope
 
     def client(self, factory: Callable[..., Any], per_subscription: bool = True) -> Any:
-        return session.client(self.settings, factory, self.subscription if per_subscription else None)
+        from posture_azure import session
 
-    def add(self, fact_type: str, resource_id: str, name: str, region: str | None, attributes: dict[str, Any]
-            ) -> None:
-        if fact_type in self.fact_types:
-            self.facts.append(Fact(PROVIDER, self.subscription, (region or "global").lower(), fact_type,
-                                   resource_id, name, attributes))
+        return session.client(self.settings, factory, self.subscription if per_subscription else None,
+                              self._clients)
 
-    def fail(self, fact_types: Iterable[str], exc: BaseException, where: str = "") -> None:
-        code, message = error_code(exc)
-        if where:
-            message = f"{where}: {message}"
-        for ft in fact_types:
-            if ft in self.fact_types and ft not in self._failed:
-                self._failed.add(ft)
-                self.errors.append(CollectionError(PROVIDER, self.subscription, "global", ft, code, message,
-                                                   not_applicable=code in NOT_APPLICABLE_CODES))
+    def add(self, fact_type: str, id: str, name: str, region: str | None, attributes: dict[str, Any]) -> None:
+        """ARM spells locations in any case (``WestEurope``, ``westeurope``): facts use lower case."""
+        super().add(fact_type, id, name, (region or "global").lower(), attributes)
 
-    def call(self, fact_types: Iterable[str], fn: Callable[[], T], where: str = "") -> T | Failed:
-        """Run one SDK call (materialising pages); a cloud error becomes data."""
-        fact_types = tuple(fact_types)
-        try:
-            result = fn()
-            return list(result) if hasattr(result, "by_page") else result
-        except Exception as exc:  # noqa: BLE001 - every SDK/transport error is reported, never raised
-            self.fail(fact_types, exc, where)
-            return Failed(exc)
-
-    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> list[tuple[T, R]]:
-        """Per-resource calls that cannot be avoided, concurrently and bounded."""
-        items = list(items)
-        if not items:
-            return []
-        with ThreadPoolExecutor(max_workers=min(FAN_OUT, len(items))) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, fn, item) for item in items]
-            return [(item, fut.result()) for item, fut in zip(items, futures, strict=True)]
-
-    def coverage(self) -> list[Coverage]:
-        return [Coverage(PROVIDER, self.subscription, "global", ft)
-                for ft in sorted(self.fact_types - self._failed)]
+    def settle(self, result: T) -> T:
+        """ARM list calls return lazy pagers: read every page inside the attempt."""
+        return list(result) if hasattr(result, "by_page") else result  # type: ignore[return-value]
 
 
-def arm_get(ctx: Context, path: str, api_version: str) -> dict[str, Any]:
+def arm_get(ctx: AzureContext, path: str, api_version: str) -> dict[str, Any]:
     """GET an ARM path through the context's cached ResourceManagementClient: for APIs the installed
     SDKs do not model, with the same pipeline (token, retries, request counting); raises on an error status."""
     from azure.core.rest import HttpRequest

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, g, tags
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, enum_str, g, tags
 
 VM = "azure.compute.vm"
 DISK = "azure.compute.disk"
@@ -64,22 +65,26 @@ def disk_attributes(disk: Any) -> dict[str, Any]:
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("compute", level="subscription", facts={
+    "azure.compute.vm": 'Virtual machine: public IP addresses, managed disks, encryption at host, secure boot',
+    "azure.compute.disk": 'Managed disk: encryption type and key, network export policy',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.network import NetworkManagementClient
 
     compute = ctx.client(ComputeManagementClient)
     if ctx.wants(VM):
         network = ctx.client(NetworkManagementClient)
-        vms = ctx.call([VM], lambda: compute.virtual_machines.list_all())
-        nics = ctx.call([VM], lambda: network.network_interfaces.list_all()) if not isinstance(vms, Failed) else vms
-        ips = ctx.call([VM], lambda: network.public_ip_addresses.list_all()) if not isinstance(nics, Failed) else nics
+        vms = ctx.attempt([VM], lambda: compute.virtual_machines.list_all())
+        nics = ctx.attempt([VM], lambda: network.network_interfaces.list_all()) if not isinstance(vms, Failed) else vms
+        ips = ctx.attempt([VM], lambda: network.public_ip_addresses.list_all()) if not isinstance(nics, Failed) else nics
         if not isinstance(ips, Failed):
             nic_ips = public_ips_by_nic(nics, ips)  # type: ignore[arg-type]
             for vm in vms:  # type: ignore[union-attr]
                 ctx.add(VM, vm.id, vm.name, vm.location, vm_attributes(vm, nic_ips))
     if ctx.wants(DISK):
-        disks = ctx.call([DISK], lambda: compute.disks.list())
+        disks = ctx.attempt([DISK], lambda: compute.disks.list())
         if not isinstance(disks, Failed):
             for disk in disks:
                 ctx.add(DISK, disk.id, disk.name, disk.location, disk_attributes(disk))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, g, iso, resource_group, tags
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, enum_str, g, iso, resource_group, tags
 
 VAULT = "azure.keyvault.vault"
 KEY = "azure.keyvault.key"
@@ -49,11 +50,16 @@ def secret_attributes(secret: Any) -> dict[str, Any]:
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("keyvault", level="subscription", facts={
+    "azure.keyvault.vault": 'Key vault: soft delete, purge protection, RBAC authorization, network access',
+    "azure.keyvault.key": 'Key vault key metadata: enabled, expiry, rotation policy',
+    "azure.keyvault.secret": 'Key vault secret metadata (never the value): enabled, expiry',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
     client = ctx.client(KeyVaultManagementClient)
-    vaults = ctx.call([VAULT, KEY, SECRET], lambda: client.vaults.list_by_subscription())
+    vaults = ctx.attempt([VAULT, KEY, SECRET], lambda: client.vaults.list_by_subscription())
     if isinstance(vaults, Failed):
         return
     for vault in vaults:
@@ -63,7 +69,7 @@ def collect(ctx: Context) -> None:
             continue
 
         def list_items(vault: Any, fact_type: str = fact_type, op: Any = op) -> Any:
-            return ctx.call([fact_type], lambda: op.list(resource_group(vault.id), vault.name), where=vault.name)
+            return ctx.attempt([fact_type], lambda: op.list(resource_group(vault.id), vault.name), where=vault.name)
 
         for vault, items in ctx.fan_out(list_items, vaults):
             if isinstance(items, Failed):

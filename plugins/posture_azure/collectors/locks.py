@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, tags
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, enum_str, tags
 
 CRITICAL = "azure.resources.critical_resource"
 CRITICAL_TYPES = (
@@ -27,18 +28,21 @@ def locks_covering(resource_id: str, locks: list[tuple[str, str]]) -> list[str]:
     return sorted({level for scope, level in locks if rid == scope or rid.startswith(scope.rstrip("/") + "/")})
 
 
-def collect(ctx: Context) -> None:
+@collector("locks", level="subscription", facts={
+    "azure.resources.critical_resource": 'Critical resource (key vault, storage account, SQL server, recovery vault) and its locks',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.resource.locks import ManagementLockClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
     lock_client = ctx.client(ManagementLockClient)
-    found = ctx.call([CRITICAL], lambda: lock_client.management_locks.list_at_subscription_level())
+    found = ctx.attempt([CRITICAL], lambda: lock_client.management_locks.list_at_subscription_level())
     if isinstance(found, Failed):
         return
     locks = [(lock_scope(lk.id), str(enum_str(lk.level))) for lk in found]
     flt = " or ".join(f"resourceType eq '{t}'" for t in CRITICAL_TYPES)
     arm = ctx.client(ResourceManagementClient)
-    resources = ctx.call([CRITICAL], lambda: arm.resources.list(filter=flt))
+    resources = ctx.attempt([CRITICAL], lambda: arm.resources.list(filter=flt))
     if isinstance(resources, Failed):
         return
     for res in resources:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, arm_get, g
-from posture_azure.errors import error_code
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, arm_get, g
+from posture_azure.errors import classify
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
 WORKSPACE_API = "2022-10-01"
@@ -19,15 +20,15 @@ WORKSPACE_API = "2022-10-01"
 ACTIVITY_TABLE = "AzureActivity"
 
 
-def workspace_properties(ctx: Context, path: str) -> dict[str, Any]:
+def workspace_properties(ctx: AzureContext, path: str) -> dict[str, Any]:
     """``properties`` of a Log Analytics workspace or of one of its tables (``{ws}/tables/{name}``)."""
     return arm_get(ctx, path, WORKSPACE_API).get("properties") or {}
 
 
-def workspace_retention(ctx: Context, workspace_id: str) -> Any:
+def workspace_retention(ctx: AzureContext, workspace_id: str) -> Any:
     """The workspace's ``retentionInDays``, or :class:`Failed` (not a collection error: callers keep
     the code in the fact, since what is exported is known without it)."""
-    workspace = ctx.call([], lambda: workspace_properties(ctx, workspace_id))
+    workspace = ctx.attempt([], lambda: workspace_properties(ctx, workspace_id))
     return workspace if isinstance(workspace, Failed) else workspace.get("retentionInDays")
 
 
@@ -75,11 +76,14 @@ def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("monitor", level="subscription", facts={
+    "azure.monitor.activity_log": 'Subscription activity log export: categories, destinations, retention',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.monitor import MonitorManagementClient
 
     monitor = ctx.client(MonitorManagementClient)
-    settings = ctx.call([ACTIVITY_LOG], lambda: monitor.subscription_diagnostic_settings.list())
+    settings = ctx.attempt([ACTIVITY_LOG], lambda: monitor.subscription_diagnostic_settings.list())
     if isinstance(settings, Failed):
         return
     settings = list(getattr(settings, "value", settings) or [])
@@ -89,14 +93,14 @@ def collect(ctx: Context) -> None:
     try:
         profiles: Any = list(monitor.log_profiles.list())
     except Exception as exc:  # noqa: BLE001 - recorded in the fact, never fatal for it
-        profiles, profiles_error = [], error_code(exc)[0]
+        profiles, profiles_error = [], classify(exc).code
     workspaces = {ws.lower(): ws for s in settings if (ws := g(s, "workspace_id"))}
 
     def retention(ws: str) -> Any:
         """The AzureActivity table's total retention (per-table retention may differ from the
         workspace's, and the table keeps 90 days by default); the workspace's when unavailable."""
         # not a collection error: the export is known without it, the fact records the code
-        table = ctx.call([], lambda: workspace_properties(ctx, f"{ws}/tables/{ACTIVITY_TABLE}"))
+        table = ctx.attempt([], lambda: workspace_properties(ctx, f"{ws}/tables/{ACTIVITY_TABLE}"))
         if not isinstance(table, Failed) and table.get("totalRetentionInDays") is not None:
             return table["totalRetentionInDays"]
         return workspace_retention(ctx, ws)
@@ -105,7 +109,7 @@ def collect(ctx: Context) -> None:
     workspace_errors: dict[str, str] = {}
     for ws, days in ctx.fan_out(retention, list(workspaces.values())):
         if isinstance(days, Failed):
-            workspace_errors[ws.lower()] = error_code(days.exc)[0]
+            workspace_errors[ws.lower()] = days.code
         else:
             workspace_days[ws.lower()] = days
     sub_id = f"/subscriptions/{ctx.subscription}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, tags
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, enum_str, tags
 
 NSG = "azure.network.nsg"
 
@@ -46,11 +47,14 @@ def nsg_attributes(nsg: Any) -> dict[str, Any]:
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("network", level="subscription", facts={
+    "azure.network.nsg": 'Network security group with its inbound rules (custom and default)',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.network import NetworkManagementClient
 
     client = ctx.client(NetworkManagementClient)
-    groups = ctx.call([NSG], lambda: client.network_security_groups.list_all())
+    groups = ctx.attempt([NSG], lambda: client.network_security_groups.list_all())
     if isinstance(groups, Failed):
         return
     for nsg in groups:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from posture_azure.assessments import identity_attributes
-from posture_azure.collectors.base import Context, Failed, enum_str, g
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, enum_str, g
 
 PRICING = "azure.security.pricing"
 CONTACTS = "azure.security.contacts"
@@ -25,12 +26,17 @@ def contacts_attributes(contacts: list[Any]) -> dict[str, Any]:
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("security", level="subscription", facts={
+    "azure.security.pricing": 'Defender for Cloud plan of one resource type: pricing tier',
+    "azure.security.contacts": 'Defender for Cloud security contacts of a subscription (presence, not addresses)',
+    "azure.security.identity_assessments": 'Defender for Cloud identity recommendations of a subscription: MFA, guest and blocked accounts',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.security import SecurityCenter
 
     client = ctx.client(SecurityCenter)
     if ctx.wants(PRICING):
-        pricings = ctx.call([PRICING], lambda: client.pricings.list(scope_id=f"subscriptions/{ctx.subscription}"))
+        pricings = ctx.attempt([PRICING], lambda: client.pricings.list(scope_id=f"subscriptions/{ctx.subscription}"))
         if not isinstance(pricings, Failed):
             for p in getattr(pricings, "value", pricings) or []:
                 ctx.add(PRICING, p.id, p.name, "global", {
@@ -39,12 +45,12 @@ def collect(ctx: Context) -> None:
                     "deprecated": bool(g(p, "deprecated", False)),
                 })
     if ctx.wants(CONTACTS):
-        contacts = ctx.call([CONTACTS], lambda: client.security_contacts.list())
+        contacts = ctx.attempt([CONTACTS], lambda: client.security_contacts.list())
         if not isinstance(contacts, Failed):
             ctx.add(CONTACTS, f"/subscriptions/{ctx.subscription}/providers/Microsoft.Security/securityContacts",
                     ctx.subscription, "global", contacts_attributes(list(contacts)))
     if ctx.wants(IDENTITY):
-        found = ctx.call([IDENTITY], lambda: client.assessments.list(scope=f"subscriptions/{ctx.subscription}"))
+        found = ctx.attempt([IDENTITY], lambda: client.assessments.list(scope=f"subscriptions/{ctx.subscription}"))
         if not isinstance(found, Failed):
             ctx.add(IDENTITY, f"/subscriptions/{ctx.subscription}/providers/Microsoft.Security/assessments",
                     ctx.subscription, "global",

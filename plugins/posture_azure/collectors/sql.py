@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from posture_azure.collectors import collector
 from posture_azure.collectors.base import (
-    Context,
+    AzureContext,
     Failed,
     arm_get,
     enum_str,
@@ -20,7 +21,6 @@ from posture_azure.collectors.base import (
     tls_version,
 )
 from posture_azure.collectors.monitor import workspace_retention
-from posture_azure.errors import error_code
 
 SERVER = "azure.sql.server"
 DATABASE = "azure.sql.database"
@@ -52,14 +52,14 @@ def log_analytics_attributes(exported: list[str] | Failed | None, days: dict[str
     An unreadable setting or workspace is null plus ARM's code, never a collection error."""
     if isinstance(exported, Failed):
         return {"audit_log_analytics_exported": None, "audit_log_analytics_retention_days": None,
-                "audit_log_analytics_error": error_code(exported.exc)[0]}
+                "audit_log_analytics_error": exported.code}
     found = [days.get(ws.lower()) for ws in exported or []]
     readable = [d for d in found if d is not None and not isinstance(d, Failed)]
     failed = [d for d in found if isinstance(d, Failed)]
     return {
         "audit_log_analytics_exported": bool(found),
         "audit_log_analytics_retention_days": max(readable) if readable else None,
-        "audit_log_analytics_error": error_code(failed[0].exc)[0] if failed else None,
+        "audit_log_analytics_error": failed[0].code if failed else None,
     }
 
 
@@ -89,16 +89,20 @@ def server_attributes(server: Any, audit: Any, audit_error: str | None = None,
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("sql", level="subscription", facts={
+    "azure.sql.server": 'Azure SQL logical server: public network access, TLS, Entra ID admin, auditing',
+    "azure.sql.database": 'Azure SQL database: transparent data encryption, backup retention',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.sql import SqlManagementClient
 
     client = ctx.client(SqlManagementClient)
-    servers = ctx.call([SERVER, DATABASE], lambda: client.servers.list(expand="administrators/activedirectory"))
+    servers = ctx.attempt([SERVER, DATABASE], lambda: client.servers.list(expand="administrators/activedirectory"))
     if isinstance(servers, Failed):
         return
     if ctx.wants(SERVER):
         def audit(server: Any) -> Any:
-            return ctx.call([SERVER], lambda: client.server_blob_auditing_policies.get(
+            return ctx.attempt([SERVER], lambda: client.server_blob_auditing_policies.get(
                 resource_group(server.id), server.name), where=server.name)
 
         policies = ctx.fan_out(audit, servers)
@@ -107,7 +111,7 @@ def collect(ctx: Context) -> None:
 
         def diagnostics(server: Any) -> Any:
             # not a collection error: the server's other verdicts stand, the fact keeps the code
-            return ctx.call([], lambda: arm_get(ctx, f"{server.id}/databases/master/providers/"
+            return ctx.attempt([], lambda: arm_get(ctx, f"{server.id}/databases/master/providers/"
                                                 "microsoft.insights/diagnosticSettings", DIAGNOSTIC_SETTINGS_API))
 
         exports = {server.id: (found if isinstance(found, Failed) else audit_workspaces(found.get("value") or []))
@@ -117,11 +121,11 @@ def collect(ctx: Context) -> None:
         for server, policy in policies:
             failed = isinstance(policy, Failed)
             ctx.add(SERVER, server.id, server.name, server.location,
-                    server_attributes(server, None if failed else policy, error_code(policy.exc)[0] if failed else None,
+                    server_attributes(server, None if failed else policy, policy.code if failed else None,
                                       exports.get(server.id), days))
     if ctx.wants(DATABASE):
         def databases(server: Any) -> Any:
-            return ctx.call([DATABASE], lambda: client.databases.list_by_server(
+            return ctx.attempt([DATABASE], lambda: client.databases.list_by_server(
                 resource_group(server.id), server.name), where=server.name)
 
         dbs = [(server, db) for server, found in ctx.fan_out(databases, servers) if not isinstance(found, Failed)
@@ -130,13 +134,13 @@ def collect(ctx: Context) -> None:
         def settings(pair: tuple[Any, Any]) -> tuple[Any, Any]:
             server, db = pair
             rg, where = resource_group(server.id), f"{server.name}/{db.name}"
-            tde = ctx.call([DATABASE], lambda: client.transparent_data_encryptions.get(
+            tde = ctx.attempt([DATABASE], lambda: client.transparent_data_encryptions.get(
                 rg, server.name, db.name, "current"), where=where)
             # reported below: an edition without short-term retention is not a collection error
-            backup = ctx.call([], lambda: client.backup_short_term_retention_policies.get(
+            backup = ctx.attempt([], lambda: client.backup_short_term_retention_policies.get(
                 rg, server.name, db.name, "default"))
-            if isinstance(backup, Failed) and error_code(backup.exc)[0] not in NO_SHORT_TERM_RETENTION:
-                ctx.fail([DATABASE], backup.exc, where)
+            if isinstance(backup, Failed) and backup.code not in NO_SHORT_TERM_RETENTION:
+                ctx.fail([DATABASE], backup.exc, where=where)
             return tde, backup
 
         # TDE is judged even when the backup policy cannot be read (DataWarehouse has none)
@@ -146,7 +150,7 @@ def collect(ctx: Context) -> None:
                     "tde_enabled": enum_str(g(state, "state")) == "Enabled",
                     "backup_retention_days": None if isinstance(backup, Failed) else g(backup, "retention_days"),
                     # ARM's code when the policy could not be read; the backup check does not apply then
-                    "backup_retention_error": error_code(backup.exc)[0] if isinstance(backup, Failed) else None,
+                    "backup_retention_error": backup.code if isinstance(backup, Failed) else None,
                     "server": server.name,
                     "tags": tags(db),
                 })

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, g, iso, resource_group, tags, tls_version
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import (
+    AzureContext,
+    Failed,
+    enum_str,
+    g,
+    iso,
+    resource_group,
+    tags,
+    tls_version,
+)
 
 ACCOUNT = "azure.storage.account"
 BLOB_SERVICE = "azure.storage.blob_service"
@@ -39,11 +49,15 @@ def has_blob_service(acc: Any) -> bool:
     return str(enum_str(acc.kind) or "").lower() != "filestorage"
 
 
-def collect(ctx: Context) -> None:
+@collector("storage", level="subscription", facts={
+    "azure.storage.account": 'Storage account: public access, HTTPS, TLS, shared key and key age, network, encryption',
+    "azure.storage.blob_service": 'Blob service of a storage account: soft delete and versioning',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.storage import StorageManagementClient
 
     client = ctx.client(StorageManagementClient)
-    accounts = ctx.call([ACCOUNT, BLOB_SERVICE], lambda: client.storage_accounts.list())
+    accounts = ctx.attempt([ACCOUNT, BLOB_SERVICE], lambda: client.storage_accounts.list())
     if isinstance(accounts, Failed):
         return
     for acc in accounts:
@@ -52,7 +66,7 @@ def collect(ctx: Context) -> None:
         return
 
     def blob_props(acc: Any) -> Any:
-        return ctx.call([BLOB_SERVICE], lambda: client.blob_services.get_service_properties(
+        return ctx.attempt([BLOB_SERVICE], lambda: client.blob_services.get_service_properties(
             resource_group(acc.id), acc.name), where=acc.name)
 
     # one account's failure is an error for the fact type, but the other accounts' facts are kept

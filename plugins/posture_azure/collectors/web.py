@@ -2,7 +2,7 @@
 
 The list response carries only a partial ``siteConfig`` (no TLS, FTP or
 runtime fields), so the per-app ``config/web`` GET cannot be avoided; it runs
-concurrently and bounded (``Context.fan_out``) and feeds every attribute.
+concurrently and bounded (``AzureContext.fan_out``) and feeds every attribute.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from posture_azure.collectors.base import Context, Failed, enum_str, g, resource_group, tags, tls_version
+from posture_azure.collectors import collector
+from posture_azure.collectors.base import AzureContext, Failed, enum_str, g, resource_group, tags, tls_version
 from posture_azure.runtimes import assess, site_runtimes
 
 APP = "azure.web.app"
@@ -39,16 +40,19 @@ def app_attributes(site: Any, config: Any, today: Any = None) -> dict[str, Any]:
     }
 
 
-def collect(ctx: Context) -> None:
+@collector("web", level="subscription", facts={
+    "azure.web.app": 'App Service / Functions app: HTTPS only, minimum TLS, FTP state, language runtime',
+})
+def collect(ctx: AzureContext) -> None:
     from azure.mgmt.web import WebSiteManagementClient
 
     client = ctx.client(WebSiteManagementClient)
-    sites = ctx.call([APP], lambda: client.web_apps.list())
+    sites = ctx.attempt([APP], lambda: client.web_apps.list())
     if isinstance(sites, Failed):
         return
 
     def config(site: Any) -> Any:
-        return ctx.call([APP], lambda: client.web_apps.get_configuration(resource_group(site.id), site.name),
+        return ctx.attempt([APP], lambda: client.web_apps.get_configuration(resource_group(site.id), site.name),
                         where=site.name)
 
     for site, conf in ctx.fan_out(config, sites):
