@@ -199,3 +199,21 @@ def test_an_ancestor_tiers_counts_are_recomputed_where_its_parameters_are_the_sa
     r = verify(assessed, attest(assessed))
     assert r.exit_code == 1
     assert f"attainment of tier-1 for fake/{tier1['scope']}: control IAM-01 is pass" in r.output
+
+
+def test_a_report_with_waived_failures_verifies(fake_cloud, tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("version: 1\nwaivers:\n  - id: RISK-1\n    check: fake.storage.bucket.not_public\n"
+                       "    resource: \"bucket/public-site\"\n    owner: web@acme.example\n"
+                       "    justification: Public website bucket.\n    expires: 2099-12-31\n")
+    out = tmp_path / "out"
+    r = run("scan", "-p", "fake", "--tier", "tier-2", "--format", "json", "-o", out, "--waivers", waivers,
+            "--no-store")
+    assert r.exit_code == 0, r.output
+    report = out / "posture-report.json"
+    assert any(x["status"] == "waived" for x in json.loads(report.read_text())["results"])
+    assert run("keys", "generate", "-o", tmp_path / "k").exit_code == 0
+    assert run("attest", report, "--key", tmp_path / "k" / "posture-signing.key").exit_code == 0
+    r = run("verify", out / "posture-report.json.intoto.json", "--report", report, "--public-key",
+            tmp_path / "k" / "posture-signing.pub")
+    assert r.exit_code == 0, r.output
