@@ -28,6 +28,19 @@ def ensure_dir(path: Path) -> Path:
     return Path(path)
 
 
+def check_writable_dir(path: Path) -> Path:
+    """Create ``path`` and prove a file can be written in it, before any long work (a scan) starts."""
+    import tempfile
+
+    ensure_dir(path)
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".posture-write-test-"):
+            pass
+    except OSError as exc:
+        raise WriteError(f"cannot write in directory {path}: {exc.strerror or exc}") from None
+    return Path(path)
+
+
 @contextmanager
 def atomic_open(path: Path) -> Iterator[IO[str]]:
     """A text stream that replaces ``path`` only when the ``with`` block completes (parents are created)."""

@@ -108,6 +108,12 @@ def _collect_provider(provider: Provider, wanted: set[str], options: dict[str, A
         if not plan.scopes:
             why = f": {plan.errors[0].message}" if plan.errors else " (check credentials and scope options)"
             raise ProviderError(f"{provider.name}: no scope to scan{why}")
+    except KeyboardInterrupt:
+        # Ctrl-C while planning (the first second of a scan): partial results, not a crash.
+        result.errors.extend(CollectionError(provider.name, "*", "*", ft, INTERRUPTED, "not collected: the scan "
+                                             "was interrupted while planning") for ft in sorted(wanted))
+        result.metadata["interrupted"] = True
+        return None
     except ProviderError as exc:
         # One provider that cannot start (no credentials) must not stop the others.
         result.errors.extend(

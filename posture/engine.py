@@ -7,6 +7,7 @@ fact set, so ``posture evaluate`` on a saved fact file reproduces the scan).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -226,6 +227,8 @@ def evaluate(
     now = _clock(facts)
 
     selected = select_checks(tier, checks, wanted)
+    needed = {c.id: c for level in tier.levels for c in select_checks(level, checks, wanted)}
+    facts = with_uncollected(facts, [*selected, *needed.values()], scopes)
     results = _results_for_tier(tier, selected, facts, now)
     for check, cid, justification in excluded_checks(tier, {c.id: c for c in checks.values() if c.provider in wanted}):
         for scope in scopes:
@@ -273,6 +276,30 @@ def evaluate(
         attainment=attainment,
         requests=int(facts.metadata.get("requests", 0) or 0),
     )
+
+
+NOT_COLLECTED = "NotCollected"
+
+
+def with_uncollected(facts: FactSet, checks: Iterable[Check], scopes: list[dict[str, Any]]) -> FactSet:
+    """``facts`` plus a ``NotCollected`` error for each fact type the checks need that was never looked at.
+
+    A fact file collected for tier-1 and evaluated against tier-3 lacks fact types tier-3 needs; with
+    no facts, no coverage and no error for them, their checks would silently produce no results and
+    the scan would look complete. They are "not assessed" instead (``--strict`` exits 3).
+    """
+    seen = ({(f.provider, f.type) for f in facts.facts} | {(c.provider, c.fact_type) for c in facts.coverage}
+            | {(e.provider, e.fact_type) for e in facts.errors})
+    missing = sorted({(c.provider, c.fact_type) for c in checks} - seen)
+    if not missing:
+        return facts
+    source = facts.metadata.get("tier")
+    hint = (f"the facts were collected for {source}; collect again for this tier (or without --tier)"
+            if source else "collect again for this tier (or without --tier)")
+    errors = [CollectionError(provider, s["id"], "*", fact_type, NOT_COLLECTED,
+                              f"fact type {fact_type} was never collected: {hint}")
+              for provider, fact_type in missing for s in scopes if s["provider"] == provider]
+    return dataclasses.replace(facts, errors=[*facts.errors, *errors])
 
 
 def _collected(facts: FactSet) -> dict[str, dict[str, list[str]]]:

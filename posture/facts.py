@@ -61,8 +61,14 @@ class Fact:
     def __post_init__(self) -> None:
         # The one door every fact passes (collectors, the collection merge, fact-file readers):
         # secret-looking values in tags, labels, metadata, env and settings become a marker here.
+        # Names and ids are capped here too: one 50 MB name must not be copied into every output.
         from posture.secrets import redact_attributes
+        from posture.textsafe import cap
 
+        for key in ("scope", "region", "type", "id", "name"):
+            value = getattr(self, key)
+            if isinstance(value, str) and len(value) > 256:
+                object.__setattr__(self, key, cap(value))
         object.__setattr__(self, "attributes", redact_attributes(self.attributes))
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +101,14 @@ class CollectionError:
     #: enabled, a service not offered in the region): checks become
     #: ``not_applicable`` with this reason instead of ``error``.
     not_applicable: bool = False
+
+    def __post_init__(self) -> None:
+        from posture.textsafe import MAX_MESSAGE, cap
+
+        for key, limit in (("scope", None), ("region", None), ("message", MAX_MESSAGE)):
+            value = getattr(self, key)
+            if isinstance(value, str) and len(value) > 256:
+                object.__setattr__(self, key, cap(value, limit) if limit else cap(value))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -67,7 +67,10 @@ def run_scan(tier: str | Any = "tier-1", providers: Iterable[str] | None = None,
     """Collect exactly the facts the tier (and the frameworks) need and evaluate them."""
     plan = plan_scan(tier, providers, frameworks)
     facts = collect_facts(plan, options or {}, concurrency=concurrency, progress=progress)
-    return evaluate_plan(plan, facts)
+    report = evaluate_plan(plan, facts)
+    if facts.metadata.get("interrupted"):  # Ctrl-C: partial results, and the caller must say so (exit 130)
+        report.metadata["interrupted"] = True
+    return report
 
 
 def evaluate_plan(plan: Plan, facts: FactSet) -> Report:

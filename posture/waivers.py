@@ -9,6 +9,7 @@ the failures come back and the waiver is listed in
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
@@ -95,8 +96,13 @@ def _line_of(root: yaml.Node | None, path: list[Any]) -> int | None:
     return line
 
 
-def load_waivers(path: str | Path) -> list[Waiver]:
-    """Load and validate a YAML waiver file (schema ``posture/schemas/waivers.schema.json``)."""
+def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
+                 known_controls: Iterable[str] | None = None) -> list[Waiver]:
+    """Load and validate a YAML waiver file (schema ``posture/schemas/waivers.schema.json``).
+
+    With ``known_checks`` / ``known_controls`` a waiver naming a check or control that does not
+    exist is an error with a did-you-mean: it would otherwise match nothing, silently, forever.
+    """
     import jsonschema
 
     path = Path(path)
@@ -134,12 +140,30 @@ def load_waivers(path: str | Path) -> list[Waiver]:
             line = _line_of(root, ["waivers", i, "id"])
             raise WaiverError(f"{where}.id (line {line}): duplicate waiver id {item['id']!r}")
         seen.add(item["id"])
+        for key, known, what in (("check", known_checks, "check"), ("control", known_controls, "control")):
+            name = item.get(key)
+            if name and known is not None:
+                options = set(known)
+                if name not in options:
+                    line = _line_of(root, ["waivers", i, key])
+                    raise WaiverError(f"{where}.{key} (line {line}): unknown {what} {name!r}"
+                                      f"{_did_you_mean(name, options, what)}")
         waivers.append(Waiver(
             id=item["id"], resource=item["resource"], owner=item["owner"], justification=item["justification"],
             expires=expires, check=item.get("check", ""), control=item.get("control", ""),
             provider=item.get("provider", ""), scope=item.get("scope", ""),
         ))
     return waivers
+
+
+def _did_you_mean(name: str, options: set[str], what: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(options), n=3, cutoff=0.6)
+    if close:
+        return "; did you mean " + " or ".join(close) + "?"
+    return f" (`posture checks list` lists the {what}s)" if what == "check" else \
+        " (`posture tiers show tier-3` lists the controls)"
 
 
 def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = None) -> None:

@@ -156,7 +156,9 @@ def test_compare_command_anonymises_with_salt_from_env(tmp_path: Path) -> None:
         assert secret not in res.output
 
 
-def test_compare_command_prompts_for_salt_and_refuses_an_empty_one(tmp_path: Path) -> None:
+def test_compare_command_prompts_for_salt_and_refuses_an_empty_one(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("posture.cli.compare_cmd._interactive", lambda: True)  # as on a terminal
     ok = CliRunner().invoke(cli, ["compare", *PATHS, "--anonymise", "--json", "-"], input=f"{SALT}\n")
     assert ok.exit_code == 0, ok.output
     assert "org-" in ok.output
@@ -175,3 +177,11 @@ def test_compare_command_bad_input_exits_2_without_traceback(tmp_path: Path) -> 
     assert res.exit_code == 2 and "cannot read report" in res.output
     res = CliRunner().invoke(cli, ["compare", PATHS[0], "--label", "a", "--label", "b"])
     assert res.exit_code == 2 and "2 --label values for 1 reports" in res.output
+
+
+def test_anonymise_without_salt_env_outside_a_terminal_is_one_line_and_exit_2() -> None:
+    res = CliRunner().invoke(cli, ["compare", *PATHS, "--anonymise", "--json", "-"])  # stdin is not a terminal
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == [
+        "posture: error: --anonymise needs a salt: outside a terminal give --salt-env VAR (an environment variable "
+        "holding it); there is no default"]

@@ -173,9 +173,12 @@ def test_report_command_applies_a_valid_waiver_file(tmp_path: Path) -> None:
 def test_documented_waiver_example_is_valid(tmp_path: Path) -> None:
     doc = (Path(__file__).parents[1] / "docs" / "reporting.md").read_text()
     block = doc.split("# waivers.yaml", 1)[1].split("\n", 1)[1].split("```", 1)[0]
-    (waiver,) = load_waivers(write(tmp_path, block))
+    from posture.plugins import registry
+
+    # the documented check exists: an unknown one is refused (see the test below)
+    (waiver,) = load_waivers(write(tmp_path, block), known_checks=registry().checks)
     assert (waiver.id, waiver.check, waiver.scope, waiver.expires) == (
-        "RISK-101", "aws.s3.bucket.public_access", "111111111111", date(2025, 6, 30))
+        "RISK-101", "aws.s3.bucket.policy_not_public", "111111111111", date(2025, 6, 30))
 
 
 def _org_excluding_dp01(tmp_path: Path) -> Path:
@@ -229,3 +232,58 @@ waivers:
     assert status_of(report, "bucket/pub") == "fail" and _dp01(report, "tier-1") == "fail"
     [result] = [r for r in report.results if r.resource_id == "bucket/pub"]
     assert (result.waiver, result.justification) == (None, "")
+
+
+UNKNOWN_CHECK = """\
+version: 1
+waivers:
+  - id: RISK-7
+    check: aws.s3.bucket.public_acess_block
+    resource: "*"
+    owner: a@b.example
+    justification: typo in the check id
+    expires: 2999-01-01
+"""
+
+
+def test_a_waiver_naming_an_unknown_check_is_exit_2_with_a_did_you_mean(tmp_path: Path) -> None:
+    from posture.cli import cli
+
+    src = Path(__file__).parent / "fixtures" / "reports" / "aws-acme.json"
+    res = CliRunner().invoke(cli, ["report", str(src), "--waivers", str(write(tmp_path, UNKNOWN_CHECK)),
+                                   "--json", str(tmp_path / "out.json")])
+    assert res.exit_code == 2, res.output
+    assert "at $.waivers[0].check (line 4): unknown check 'aws.s3.bucket.public_acess_block'" in res.output
+    assert "did you mean aws.s3.bucket.public_access_block" in res.output
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_a_waiver_naming_an_unknown_control_is_refused_before_the_scan_collects(tmp_path: Path) -> None:
+    from posture.cli import cli
+
+    text = UNKNOWN_CHECK.replace("check: aws.s3.bucket.public_acess_block", "control: NET-1")
+    res = CliRunner().invoke(cli, ["scan", "-p", "aws", "--region", "eu-west-1", "--no-store", "-o",
+                                   str(tmp_path / "out"), "--waivers", str(write(tmp_path, text))])
+    assert res.exit_code == 2, res.output
+    assert "unknown control 'NET-1'; did you mean NET-01" in res.output
+    assert "collect" not in res.output  # refused before any collection started
+
+
+def test_the_console_lists_expired_and_unused_waivers(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from posture.outputs.console import write as console_write
+
+    report = aws_org()
+    apply_waivers(report, load_waivers(write(tmp_path, GOOD)), today=date(2025, 3, 1))
+    con = Console(record=True, width=200)
+    console_write(report, None, con)
+    text = con.export_text()
+    assert "Waiver RISK-102 expired on 2025-01-31" in text
+    report = aws_org()
+    apply_waivers(report, load_waivers(write(tmp_path, GOOD.replace("2025-01-31", "2999-01-01")
+                                                   .replace('scope: "2222*"', 'scope: "9999*"'))),
+                  today=date(2025, 3, 1))
+    con = Console(record=True, width=200)
+    console_write(report, None, con)
+    assert "Unused waiver(s) (matched no failure): RISK-102" in con.export_text()

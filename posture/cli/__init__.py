@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "oscal": ("posture.cli.oscal_cmd:oscal", "Write OSCAL catalog, profiles, components and results."),
 }
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class LazyGroup(click.Group):
@@ -57,10 +57,31 @@ class LazyGroup(click.Group):
         from posture.atomic import WriteError
 
         try:
+            from posture.environment import EnvironmentValueError, validate_environment
+
+            try:  # a mistyped POSTURE_* value is an error before any work, never silently ignored
+                validate_environment()
+            except EnvironmentValueError as exc:
+                click.echo(f"posture: error: {exc}", err=True)
+                ctx.exit(EXIT_USAGE)
             return super().invoke(ctx)
         except WriteError as exc:  # an unwritable output path is a clear error, never a traceback
             click.echo(f"posture: error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            # Ctrl-C anywhere (tier loading, planning, demo seeding, writing): 130, never click's
+            # "Aborted!" with exit 1, which CI reads as "findings". Collection itself turns Ctrl-C
+            # into partial results before it gets here.
+            click.echo("\nposture: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except KeyboardInterrupt:
+            click.echo("\nposture: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help without importing the command modules.
@@ -93,7 +114,8 @@ def cli() -> None:
 
     \b
     Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or
-    above --fail-on; 2 usage or configuration error; 3 scan incomplete (--strict).
+    above --fail-on; 2 usage or configuration error; 3 scan incomplete (--strict);
+    130 interrupted (Ctrl-C; partial results are written).
     """
 
 

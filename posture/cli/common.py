@@ -27,7 +27,9 @@ def plain_row(table: Any, *cells: Any) -> None:
     """Add a table row shown as written: names from clouds and tier files are never rich markup."""
     from rich.text import Text
 
-    table.add_row(*(Text(str(c)) for c in cells))
+    from posture.textsafe import printable
+
+    table.add_row(*(Text(printable(c, keep_newlines=True)) for c in cells))
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,16 +119,13 @@ def store_url(store: str | None, no_store: bool, record_by_default: bool) -> str
 def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, strict: bool,
            waivers: Path | None, store: str | None, console: Any = None) -> int:
     """Apply waivers and history, write every requested output, return the exit code."""
-    from rich.console import Console
+    from posture.textsafe import console as make_console
 
-    console = console or Console()
+    console = console or make_console()
     if waivers is not None:
-        from posture.waivers import WaiverError, apply_waivers, load_waivers
+        from posture.waivers import apply_waivers
 
-        try:
-            apply_waivers(report, load_waivers(waivers))
-        except WaiverError as exc:
-            fail(str(exc))
+        apply_waivers(report, load_waivers_or_exit(waivers, report))
     if report.frameworks:
         from posture.frameworks import refresh_sections
 
@@ -187,6 +186,30 @@ def _write_outputs(report: Report, formats: list[str], output_dir: Path, console
         if path is not None:
             written.append(path)
     return written, broken
+
+
+def load_waivers_or_exit(path: Path, report: Report | None = None) -> list[Any]:
+    """The waivers of ``path``, every check and control they name known (exit 2 with a did-you-mean).
+
+    Known: the installed checks and the catalogue's controls, plus those of ``report`` (a saved report
+    may come from other plugins).
+    """
+    from posture.plugins import registry
+    from posture.tiers import TierError, load_catalogue
+    from posture.waivers import WaiverError, load_waivers
+
+    try:
+        controls: set[str] | None = set(load_catalogue().controls)
+    except TierError:
+        controls = None  # a broken catalogue is reported by the tier loading, not here
+    checks = set(registry().checks)
+    if report is not None:
+        checks |= set(report.checks)
+        controls = None if controls is None else controls | set(report.controls)
+    try:
+        return load_waivers(path, known_checks=checks, known_controls=controls)
+    except WaiverError as exc:
+        fail(str(exc))
 
 
 def exit_code(report: Report, fail_on: str, strict: bool) -> int:

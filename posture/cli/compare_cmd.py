@@ -49,6 +49,10 @@ def _salt(salt_env: str | None) -> str:
         if not value:
             fail(f"--salt-env {salt_env}: the environment variable is unset or empty")
         return value
+    if not _interactive():
+        # a prompt nobody can answer (CI, a pipe) would abort with exit 1 after a warning
+        fail("--anonymise needs a salt: outside a terminal give --salt-env VAR (an environment variable "
+             "holding it); there is no default")
     value = click.prompt("Anonymisation salt (kept secret; the same salt gives the same pseudonyms)",
                          hide_input=True, default="", show_default=False, err=True)
     if not value:
@@ -56,11 +60,18 @@ def _salt(salt_env: str | None) -> str:
     return value
 
 
+def _interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty()
+
+
 def print_console(comparison: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from posture.textsafe import console as make_console
+
+    console = make_console()
     styles = {"attained": "green", "not_attained": "red", "incomplete": "yellow", "not_evaluated": "dim",
               "pass": "green", "fail": "red", "error": "yellow", "not_assessed": "magenta", "excluded": "dim",
               "not_applicable": "dim"}
@@ -103,7 +114,9 @@ def print_console(comparison: dict[str, Any]) -> None:
 def _plain(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    from posture.textsafe import printable
+
+    return escape(printable(text))
 
 
 @click.command()

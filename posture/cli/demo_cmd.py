@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from posture.atomic import check_writable_dir
 from posture.cli.common import (
     fail,
     finish,
@@ -43,6 +44,7 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str, fr
     from posture.plugins import registry
 
     fws = load_frameworks_or_exit(frameworks, registry().checks)
+    check_writable_dir(output_dir)
     try:
         from posture_aws.mock import mock_account
     except ImportError as exc:
@@ -56,5 +58,9 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str, fr
             # Only the provider options; the rest of `mock` describes the seeded account.
             report = run_scan(resolved, ["aws"], {"region": mock["region"]}, progress=progress, frameworks=fws)
         report.metadata["demo"] = True
+        if report.metadata.get("interrupted"):
+            from posture.cli.scan_cmd import finish_interrupted
+
+            finish_interrupted(report, names, output_dir, None)
         code = finish(report, names, output_dir, fail_on, False, None, None)
     sys.exit(code)

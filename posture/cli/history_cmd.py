@@ -72,17 +72,19 @@ def history(store: str | None, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in scans], indent=2))
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from posture.textsafe import console, printable
 
     table = Table(title=f"Scan history ({len(scans)} most recent)", title_justify="left")
     for col in ("Id", "Started", "Tier", "Scopes", "Pass", "Fail", "Error", "Waived"):
         table.add_column(col, justify="right" if col in ("Id", "Pass", "Fail", "Error", "Waived") else "left")
     for s in scans:
-        table.add_row(str(s.id), escape(s.started_at), escape(s.tier), escape(", ".join(s.scopes)), str(s.passed),
-                      str(s.failed), str(s.errors), str(s.waived))
-    Console().print(table)
+        table.add_row(str(s.id), escape(printable(s.started_at)), escape(printable(s.tier)),
+                      escape(printable(", ".join(s.scopes))), str(s.passed), str(s.failed), str(s.errors),
+                      str(s.waived))
+    console().print(table)
 
 
 @click.command()
@@ -114,16 +116,21 @@ def diff(old: str, new: str, store: str | None, as_json: bool, fail_on_new: bool
                "differences": unlike, "not_collected_now": gaps, **d.to_dict()}
         click.echo(json.dumps(out, indent=2))
     else:
-        from rich.console import Console
-        from rich.markup import escape
+        from rich.markup import escape as escape_markup
         from rich.table import Table
         from rich.text import Text
 
-        console = Console()
+        from posture.textsafe import console as make_console
+        from posture.textsafe import printable
+
+        def escape(text: str) -> str:
+            return escape_markup(printable(text))
+
+        console = make_console()
         for line in unlike:
-            console.print(Text(f"warning: {line} (--force)", style="yellow"))
+            console.print(Text(printable(f"warning: {line} (--force)"), style="yellow"))
         for line in gaps:
-            console.print(Text(f"not assessed now: {line}", style="yellow"))
+            console.print(Text(printable(f"not assessed now: {line}"), style="yellow"))
         for title, rows, style in (("New failures", d.new, "red"), ("Fixed", d.fixed, "green"),
                                    ("Unchanged failures", d.unchanged, "yellow"),
                                    ("Failing before, not assessed now", d.unassessed, "yellow")):

@@ -30,16 +30,17 @@ def plugins(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"plugins": rows, "problems": problems}, indent=2))
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from posture.textsafe import console as make_console
 
     table = Table(title="posture plugins")
     for col in ("Plugin", "Providers", "Outputs", "Checks"):
         table.add_column(col)
     for r in rows:
         plain_row(table, r["plugin"], ", ".join(r["providers"]), ", ".join(r["outputs"]), str(r["checks"]))
-    console = Console()
+    console = make_console()
     console.print(table)
     for p in problems:
         console.print(f"[red]failed[/red] {escape(p['plugin'])} ({escape(p['stage'])}): {escape(p['error'])}")

@@ -33,12 +33,10 @@ def report(report_path: Path, html_out: Path | None, junit_out: Path | None, jso
         fail("nothing to write: give --html FILE, --junit FILE and/or --json FILE")
     (rep,) = load_reports_or_exit((report_path,))
     if waivers is not None:
-        from posture.waivers import WaiverError, apply_waivers, load_waivers
+        from posture.cli.common import load_waivers_or_exit
+        from posture.waivers import apply_waivers
 
-        try:
-            apply_waivers(rep, load_waivers(waivers))
-        except WaiverError as exc:
-            fail(str(exc))
+        apply_waivers(rep, load_waivers_or_exit(waivers, rep))
     if frameworks:
         from posture.cli.common import load_frameworks_or_exit
         from posture.frameworks import sections_from_results

@@ -7,16 +7,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from posture.atomic import check_writable_dir
+from posture.cli import EXIT_INTERRUPTED
 from posture.cli.common import (
     fail,
     finish,
     framework_option,
     load_frameworks_or_exit,
     load_tier_or_exit,
+    load_waivers_or_exit,
     output_options,
     parse_formats,
     store_url,
@@ -177,18 +180,28 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
     fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
+    # Everything that can be wrong with the command is found before collecting, not after an hour of API calls.
+    if waivers is not None:
+        load_waivers_or_exit(waivers)
+    check_writable_dir(output_dir)
+    if save_facts:
+        check_writable_dir(save_facts.parent)
     plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency, fws)
     if save_facts:
         write_fact_file(save_facts, facts)
         click.echo(f"wrote {save_facts}", err=True)
     report = evaluate_plan(plan, facts)
     if facts.metadata.get("interrupted"):
-        # Partial results are still written (never recorded as a complete scan in the history).
-        report.metadata["interrupted"] = True
-        finish(report, names, output_dir, "none", False, waivers, None)
-        click.echo("posture: interrupted: wrote the partial results collected so far", err=True)
-        sys.exit(130)
+        finish_interrupted(report, names, output_dir, waivers)
     sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, True)))
+
+
+def finish_interrupted(report: Any, names: list[str], output_dir: Path, waivers: Path | None) -> NoReturn:
+    """Write the partial results (never recorded in the history as a complete scan) and exit 130."""
+    report.metadata["interrupted"] = True
+    finish(report, names, output_dir, "none", False, waivers, None)
+    click.echo("posture: interrupted: wrote the partial results collected so far", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @click.command()
@@ -205,6 +218,7 @@ def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], provide
     from posture.facts import write_fact_file
 
     fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
+    check_writable_dir(output.parent)
     if tier is None:
         plan, facts = _collect_all(providers, split_options(provider_kwargs), concurrency)
     else:
@@ -212,6 +226,9 @@ def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], provide
     write_fact_file(output, facts)
     click.echo(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
                f"{facts.metadata.get('requests', 0)} request(s)", err=True)
+    if facts.metadata.get("interrupted"):
+        click.echo("posture: interrupted: the fact file holds what was collected so far", err=True)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrency: int) -> Any:

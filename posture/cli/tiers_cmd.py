@@ -16,12 +16,9 @@ EXIT_USAGE = 2
 
 def console() -> Any:
     """A rich console on the current stdout (CliRunner swaps it), wide when not a terminal."""
-    from rich.console import Console
+    from posture.textsafe import console as make_console
 
-    con = Console(file=sys.stdout)
-    if not con.is_terminal:
-        con = Console(file=sys.stdout, width=200, no_color=True)
-    return con
+    return make_console(file=sys.stdout)
 
 
 def fail(message: str) -> NoReturn:

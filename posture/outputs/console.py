@@ -16,14 +16,20 @@ MAX_FAILURE_ROWS = 40
 
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:
-    from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as escape_markup
     from rich.table import Table
 
-    console = console or Console(stderr=False)
+    from posture.textsafe import console as make_console
+    from posture.textsafe import printable
+
+    def escape(text: str) -> str:
+        """Neither rich markup nor terminal control sequences: names come from clouds and tier files."""
+        return escape_markup(printable(text))
+
+    console = console or make_console()
     tier = report.tier
     chain = " -> ".join(tier.get("chain", []))
-    # names come from the cloud and from tier files: never rich markup
+    # names come from the cloud and from tier files: never rich markup, never terminal escapes
     console.print(f"[bold]posture[/bold] {report.tool.get('version', '')}  tier [bold]{escape(str(tier.get('id')))}"
                   f"[/bold] ({escape(str(tier.get('title', '')))}; {escape(chain)})  {len(report.scopes)} scope(s)"
                   f"  {report.requests} API request(s)")
@@ -58,7 +64,8 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
     if failures:
         table = Table(title=f"Failures ({len(failures)})")
         for col in ("Severity", "Check", "Resource", "Scope/region"):
-            table.add_column(col, overflow="fold")
+            # a terminal folds long names; elsewhere the console is wide enough that nothing is cut
+            table.add_column(col, overflow="fold", no_wrap=not console.is_terminal)
         failures.sort(key=lambda r: (-SEVERITY_ORDER.get(r.severity, 0), r.check_id, r.resource_name))
         for r in failures[:MAX_FAILURE_ROWS]:
             style = SEVERITY_STYLE.get(r.severity, "")
@@ -73,6 +80,13 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
         codes = Counter(e["code"] for e in errors)
         console.print(f"[yellow]Not assessed:[/yellow] {len(errors)} fact collection(s) failed ("
                       + escape(", ".join(f"{c} x{n}" for c, n in codes.most_common())) + ")")
+    # Waivers someone has to renew, fix or delete.
+    for w in report.coverage.get("expired_waivers") or []:
+        console.print(f"[yellow]Waiver {escape(w['id'])} expired[/yellow] on {escape(w['expires'])}: "
+                      f"{w.get('matching_failures', 0)} failure(s) it covered are back")
+    unused = (report.coverage.get("waivers") or {}).get("unused") or []
+    if unused:
+        console.print(f"[yellow]Unused waiver(s)[/yellow] (matched no failure): {escape(', '.join(unused))}")
     for prob in report.coverage.get("plugin_problems", []):
         console.print(f"[yellow]Plugin {escape(prob['plugin'])} skipped[/yellow] ({escape(prob['stage'])}): "
                       f"{escape(prob['error'])}")

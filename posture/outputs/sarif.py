@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -41,16 +40,17 @@ def omitted() -> set[str]:
     not read ``baselineState`` (nor reliably ``suppressions``), so for GitHub
     uploads a fixed (``absent``) or waived result is better left out than kept open.
     """
-    return {p.strip().lower() for p in os.environ.get(OMIT_ENV, "").split(",") if p.strip()} & {"absent", "waived"}
+    from posture.environment import value
+
+    return value(OMIT_ENV) or set()
 
 
 def max_results() -> int:
     """The results cap: ``$POSTURE_SARIF_MAX_RESULTS`` (0 = no cap, for other SARIF consumers), else GitHub's."""
-    raw = os.environ.get(MAX_RESULTS_ENV, "").strip()
-    try:
-        return int(raw) if raw else GITHUB_MAX_RESULTS
-    except ValueError:
-        return GITHUB_MAX_RESULTS
+    from posture.environment import value
+
+    cap = value(MAX_RESULTS_ENV)
+    return GITHUB_MAX_RESULTS if cap is None else cap
 
 
 def _rule_name(check_id: str) -> str:

@@ -1,0 +1,219 @@
+"""Honest exits and safe text: what a new user or an attacker tries (issue 18)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from posture.cli import cli
+
+ORG_TIER_WITHOUT_LOGGING = """\
+id: org-no-logging
+title: Org without the logging control
+extends: tier-1
+exclude:
+  - control: LOG-04
+    justification: logs are kept by the SIEM
+"""
+
+
+def test_evaluating_facts_collected_for_a_smaller_tier_is_not_assessed_and_strict_exits_3(
+        fake_cloud, tmp_path: Path) -> None:
+    org = tmp_path / "org.yaml"
+    org.write_text(ORG_TIER_WITHOUT_LOGGING, encoding="utf-8")
+    facts = tmp_path / "facts.jsonl"
+    r = CliRunner().invoke(cli, ["collect", "-p", "fake", "--tier", str(org), "-o", str(facts)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["evaluate", str(facts), "--tier", "tier-1", "--strict", "--format", "json",
+                                 "-o", str(tmp_path / "out")])
+    assert r.exit_code == 3, r.output
+    report = json.loads((tmp_path / "out" / "posture-report.json").read_text(encoding="utf-8"))
+    missing = [x for x in report["results"] if x.get("error_code") == "NotCollected"]
+    assert {x["check_id"] for x in missing} == {"fake.logging.group.retention"}
+    assert all(x["status"] == "error" and "fact type fake.logging.group was never collected" in x["message"]
+               and "collected for org-no-logging" in x["message"] for x in missing)
+
+
+def test_a_complete_fact_file_is_not_reported_as_missing_anything(fake_cloud, tmp_path: Path) -> None:
+    facts = tmp_path / "facts.jsonl"
+    assert CliRunner().invoke(cli, ["collect", "-p", "fake", "--tier", "tier-1", "-o", str(facts)]).exit_code == 0
+    r = CliRunner().invoke(cli, ["evaluate", str(facts), "--tier", "tier-1", "--format", "json",
+                                 "-o", str(tmp_path / "out")])
+    report = json.loads((tmp_path / "out" / "posture-report.json").read_text(encoding="utf-8"))
+    assert r.exit_code == 0 and not [x for x in report["results"] if x.get("error_code") == "NotCollected"]
+
+
+def test_an_unwritable_output_dir_is_refused_before_anything_is_collected(fake_cloud, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "-o", str(blocker / "out")])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip().splitlines() == [f"posture: error: cannot create directory {blocker / 'out'}: "
+                                             "Not a directory"]
+    assert fake_cloud.PROVIDER.collected == []  # nothing collected
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("POSTURE_SARIF_OMIT", "absent,waved", "POSTURE_SARIF_OMIT='absent,waved': unknown value(s) 'waved'; valid: "
+                                           "a comma-separated list of absent, waived"),
+    ("POSTURE_SARIF_MAX_RESULTS", "abc", "POSTURE_SARIF_MAX_RESULTS='abc': not a whole number; valid: 0 (no "
+                                         "limit) or a positive whole number"),
+    ("POSTURE_AZURE_CLOUD", "gov", "POSTURE_AZURE_CLOUD='gov': valid: one of public, usgov, china"),
+    ("POSTURE_GCP_API_ENDPOINT", "localhost:8080", "POSTURE_GCP_API_ENDPOINT='localhost:8080': not a URL"),
+    ("POSTURE_AZURE_READ_TIMEOUT", "0", "POSTURE_AZURE_READ_TIMEOUT='0': valid: a number of seconds greater than 0"),
+])
+def test_an_invalid_environment_value_is_exit_2_naming_the_valid_values(
+        fake_cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
+    monkeypatch.setenv(name, value)
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "-o", str(tmp_path)])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip().splitlines()[0].startswith(f"posture: error: {expected}")
+    assert fake_cloud.PROVIDER.collected == []
+
+
+def test_sarif_reads_the_validated_values(fake_cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from posture.environment import EnvironmentValueError
+    from posture.outputs import sarif
+
+    monkeypatch.setenv("POSTURE_SARIF_OMIT", "Absent, waived")
+    monkeypatch.setenv("POSTURE_SARIF_MAX_RESULTS", "0")
+    assert sarif.omitted() == {"absent", "waived"} and sarif.max_results() == 0
+    monkeypatch.setenv("POSTURE_SARIF_MAX_RESULTS", "-5")
+    with pytest.raises(EnvironmentValueError):
+        sarif.max_results()
+
+
+# ------------------------------------------------------------------ Ctrl-C: always 130, never "Aborted!"
+
+def _assert_interrupted(r) -> None:
+    assert r.exit_code == 130, r.output
+    assert "Aborted!" not in r.output and "Traceback" not in r.output
+
+
+def test_ctrl_c_while_planning_is_130_with_a_partial_report(fake_cloud, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def plan(*args, **kwargs):
+        raise KeyboardInterrupt  # the first second: credentials, scope discovery
+
+    monkeypatch.setattr(fake_cloud.PROVIDER, "plan", plan)
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json", "--no-store", "-o", str(tmp_path)])
+    _assert_interrupted(r)
+    report = json.loads((tmp_path / "posture-report.json").read_text(encoding="utf-8"))
+    assert report["metadata"]["interrupted"] is True
+    assert {e["code"] for e in report["coverage"]["errors"]} == {"Interrupted"}
+
+
+def test_ctrl_c_while_loading_the_tier_is_130_not_aborted(fake_cloud, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def load(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("posture.cli.scan_cmd.load_tier_or_exit", load)
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "-o", str(tmp_path)])
+    _assert_interrupted(r)
+    assert "posture: interrupted" in r.output
+
+
+def test_ctrl_c_while_writing_the_reports_is_130(fake_cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def write(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("posture.cli.common._write_outputs", write)
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json,sarif", "--no-store", "-o", str(tmp_path)])
+    _assert_interrupted(r)
+
+
+def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("posture_aws.mock")
+
+    @contextmanager
+    def seeding(**kwargs):
+        raise KeyboardInterrupt
+        yield {}
+
+    monkeypatch.setattr("posture_aws.mock.mock_account", seeding)
+    _assert_interrupted(CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)]))
+
+
+def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("posture_aws.mock")
+    from posture.facts import CollectionError, FactSet
+
+    @contextmanager
+    def account(**kwargs):
+        yield {"region": ["us-east-1"]}
+
+    def collect(providers, fact_types, options, **kwargs):
+        return FactSet(errors=[CollectionError("aws", "123456789012", "us-east-1", ft, "Interrupted", "Ctrl-C")
+                               for ft in sorted(fact_types)], metadata={"interrupted": True})
+
+    monkeypatch.setattr("posture_aws.mock.mock_account", account)
+    monkeypatch.setattr("posture.scan.collect", collect)
+    r = CliRunner().invoke(cli, ["demo", "--format", "json", "-o", str(tmp_path)])
+    _assert_interrupted(r)
+    assert json.loads((tmp_path / "posture-report.json").read_text(encoding="utf-8"))["metadata"]["interrupted"]
+
+
+# ------------------------------------------------------------------ identifiers and hostile names
+
+LONG_CHECK = "fake.storage.bucket.not_public"
+
+
+def test_the_scan_summary_outside_a_terminal_never_cuts_or_splits_an_identifier(fake_cloud, tmp_path: Path) -> None:
+    long_name = "bucket-" + "x" * 150
+    fake_cloud.WORLD["111111111111"]["fake.storage.bucket"].append((f"bucket/{long_name}", long_name,
+                                                                    {"public": True}))
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "console", "--no-store", "-o", str(tmp_path)])
+    lines = r.output.splitlines()
+    assert any(LONG_CHECK in line and long_name in line for line in lines), r.output
+
+
+def test_history_outside_a_terminal_keeps_timestamps_and_scopes_whole(fake_cloud, tmp_path: Path) -> None:
+    store = str(tmp_path / "h.sqlite")
+    assert CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json", "--store", store,
+                                    "-o", str(tmp_path)]).exit_code == 0
+    r = CliRunner().invoke(cli, ["history", "--store", store])
+    row = next(line for line in r.output.splitlines() if "2026-01-01T00:00:00Z" in line)
+    assert "fake:111111111111, fake:222222222222" in row or "111111111111, 222222222222" in row, r.output
+
+
+def test_checks_coverage_outside_a_terminal_keeps_check_ids_whole() -> None:
+    r = CliRunner().invoke(cli, ["checks", "coverage", "--tier", "tier-3"])
+    assert r.exit_code in (0, 1), r.output
+    from posture.plugins import registry
+
+    for check_id in registry().checks:
+        if registry().checks[check_id].provider == "aws":
+            assert check_id in r.output  # whole, on one line
+
+
+def test_terminal_escape_sequences_in_resource_names_never_reach_the_console(fake_cloud, tmp_path: Path) -> None:
+    hostile = "evil\x1b]0;pwned\x07\x1b[31mred\x9b"
+    fake_cloud.WORLD["111111111111"]["fake.storage.bucket"].append(("bucket/evil", hostile, {"public": True}))
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "console,json", "--no-store", "-o", str(tmp_path)])
+    assert "\x1b" not in r.output and "\x07" not in r.output and "\x9b" not in r.output
+    assert "evil\\x1b]0;pwned\\x07\\x1b[31mred\\x9b" in r.output  # shown, escaped
+    # the JSON keeps the exact name (JSON escapes it); only terminals are protected
+    report = json.loads((tmp_path / "posture-report.json").read_text(encoding="utf-8"))
+    assert any(x["resource_name"] == hostile for x in report["results"])
+
+
+def test_a_50_mb_resource_name_is_capped_with_a_marked_truncation_in_every_output(fake_cloud, tmp_path: Path) -> None:
+    from posture.textsafe import MAX_IDENTIFIER
+
+    huge = "n" * (50 * 1024 * 1024)
+    fake_cloud.WORLD["111111111111"]["fake.storage.bucket"].append((f"bucket/{huge}", huge, {"public": True}))
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "console,json,sarif", "--no-store",
+                                 "-o", str(tmp_path), "--save-facts", str(tmp_path / "facts.jsonl")])
+    assert r.exit_code == 0, r.output[:2000]
+    for path in tmp_path.iterdir():
+        assert path.stat().st_size < 1_000_000, path.name
+    report = json.loads((tmp_path / "posture-report.json").read_text(encoding="utf-8"))
+    capped = next(x for x in report["results"] if x["resource_name"].startswith("nnnn"))
+    assert len(capped["resource_name"]) <= MAX_IDENTIFIER
+    assert "...[truncated: 52428800 characters, sha256 " in capped["resource_name"]
+    assert len(r.output) < 1_000_000
