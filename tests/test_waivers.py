@@ -258,17 +258,6 @@ def test_a_waiver_naming_an_unknown_check_is_exit_2_with_a_did_you_mean(tmp_path
     assert not (tmp_path / "out.json").exists()
 
 
-def test_a_waiver_naming_an_unknown_control_is_refused_before_the_scan_collects(tmp_path: Path) -> None:
-    from posture.cli import cli
-
-    text = UNKNOWN_CHECK.replace("check: aws.s3.bucket.public_acess_block", "control: NET-1")
-    res = CliRunner().invoke(cli, ["scan", "-p", "aws", "--region", "eu-west-1", "--no-store", "-o",
-                                   str(tmp_path / "out"), "--waivers", str(write(tmp_path, text))])
-    assert res.exit_code == 2, res.output
-    assert "unknown control 'NET-1'; did you mean NET-01" in res.output
-    assert "collect" not in res.output  # refused before any collection started
-
-
 def test_the_console_lists_expired_and_unused_waivers(tmp_path: Path) -> None:
     from rich.console import Console
 

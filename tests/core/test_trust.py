@@ -57,6 +57,17 @@ def test_an_unwritable_output_dir_is_refused_before_anything_is_collected(fake_c
     assert fake_cloud.PROVIDER.collected == []  # nothing collected
 
 
+def test_a_waiver_naming_an_unknown_control_is_refused_before_the_scan_collects(fake_cloud, tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("version: 1\nwaivers:\n  - id: RISK-7\n    control: IAM-1\n    resource: '*'\n"
+                       "    owner: a@b.example\n    justification: a typo in the control id\n    expires: 2999-01-01\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "-o", str(tmp_path / "out"),
+                                 "--waivers", str(waivers)])
+    assert r.exit_code == 2, r.output
+    assert "at $.waivers[0].control (line 4): unknown control 'IAM-1'; did you mean IAM-01" in r.output
+    assert fake_cloud.PROVIDER.collected == []  # refused before any collection started
+
+
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("POSTURE_SARIF_OMIT", "absent,waved", "POSTURE_SARIF_OMIT='absent,waved': unknown value(s) 'waved'; valid: "
                                            "a comma-separated list of absent, waived"),
