@@ -150,16 +150,28 @@ class Clients:
             http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(
                 timeout=int(TIMEOUT), ca_certs=self.settings.ca_bundle))
             services[key] = build(api, version, http=http, static_discovery=True, cache_discovery=False,
-                                  client_options=self._discovery_options(api))
+                                  client_options=self._discovery_options(api, version))
         return services[key]
 
     def execute(self, request: Any) -> dict[str, Any]:
         """Run a discovery request with googleapiclient's retries (429, 5xx, rate-limit 403)."""
         return request.execute(num_retries=self.settings.max_retries)
 
-    def _discovery_options(self, api: str) -> dict[str, str] | None:
+    def _discovery_options(self, api: str, version: str) -> dict[str, str] | None:
         opts = self.settings.client_options(api)
         if "api_endpoint" in opts:
-            # The override replaces rootUrl+servicePath; method paths are relative ("v1/...").
-            opts["api_endpoint"] = opts["api_endpoint"].rstrip("/") + "/"
+            # The override replaces rootUrl+servicePath; most APIs' method paths carry the version ("v1/...")
+            # and an empty servicePath, but some (BigQuery "bigquery/v2/", Cloud Storage "storage/v1/") keep it
+            # in servicePath, which must then follow the endpoint.
+            opts["api_endpoint"] = opts["api_endpoint"].rstrip("/") + "/" + _service_path(api, version)
         return opts or None
+
+
+def _service_path(api: str, version: str) -> str:
+    """The ``servicePath`` of the static discovery document shipped with google-api-python-client."""
+    import json
+
+    from googleapiclient.discovery_cache import get_static_doc
+
+    doc = get_static_doc(api, version)
+    return str(json.loads(doc).get("servicePath") or "") if doc else ""

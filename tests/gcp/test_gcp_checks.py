@@ -22,6 +22,49 @@ PARAMS: dict[str, Any] = {
 }
 
 EXPECTED: dict[str, dict[tuple[str, str], str]] = {
+    "gcp.apikeys.key.api_restricted": {
+        ("bad-project", "legacy-integration"): "fail",
+        ("bad-project", "maps-frontend"): "pass",
+    },
+    "gcp.apikeys.key.rotated": {
+        ("bad-project", "legacy-integration"): "fail",
+        ("bad-project", "maps-frontend"): "pass",
+    },
+    "gcp.apikeys.project.no_api_keys": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.bigquery.dataset.default_cmek": {
+        ("bad-project", "errors"): "pass",
+        ("bad-project", "exports"): "fail",
+        ("good-project", "analytics"): "pass",
+    },
+    "gcp.bigquery.dataset.not_public": {
+        ("bad-project", "errors"): "fail",
+        ("bad-project", "exports"): "fail",
+        ("good-project", "analytics"): "pass",
+    },
+    "gcp.bigquery.table.cmek": {
+        ("bad-project", "exports.orders"): "fail",
+        ("bad-project", "exports.orders_view"): "not_applicable",
+        ("good-project", "analytics.events"): "pass",
+        ("good-project", "analytics.scratch"): "fail",
+    },
+    "gcp.compute.address.in_use": {
+        ("bad-project", "spare-ip"): "fail",
+        ("good-project", "web-ip"): "pass",
+    },
+    "gcp.compute.backend_service.logging": {
+        ("bad-project", "api"): "fail",
+        ("bad-project", "shop"): "fail",
+        ("good-project", "db-tcp"): "not_applicable",
+        ("good-project", "web"): "pass",
+    },
+    "gcp.compute.disk.attached": {
+        ("bad-project", "old-data"): "fail",
+        ("bad-project", "vm-public"): "pass",
+        ("good-project", "web-1"): "pass",
+    },
     "gcp.compute.firewall.admin_ports_closed": {
         ("bad-project", "allow-everything-v6"): "fail",
         ("bad-project", "allow-port-range"): "fail",
@@ -142,6 +185,20 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "prod-subnet"): "pass",
         ("good-project", "proxy-only"): "not_applicable",
     },
+    "gcp.compute.target_http_proxy.redirects_to_https": {
+        ("bad-project", "shop-http"): "fail",
+        ("good-project", "web-http"): "pass",
+    },
+    "gcp.container.cluster.node_auto_upgrade": {
+        ("bad-project", "legacy"): "fail",
+        ("good-project", "autopilot"): "not_applicable",
+        ("good-project", "prod"): "pass",
+    },
+    "gcp.dataproc.cluster.cmek": {
+        ("bad-project", "spark-dev"): "fail",
+        ("bad-project", "spark-prod"): "pass",
+        ("good-project", "etl"): "pass",
+    },
     "gcp.dns.managed_zone.dnssec_enabled": {
         ("bad-project", "legacy-example"): "pass",
         ("bad-project", "mixed-example"): "fail",
@@ -168,9 +225,18 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("bad-project", "legacy-net"): "fail",
         ("good-project", "prod-vpc"): "pass",
     },
+    "gcp.essentialcontacts.organization.all_categories": {
+        ("bad-project", "organizations/100"): "pass",
+        ("good-project", "organizations/100"): "pass",
+    },
     "gcp.essentialcontacts.project.security_contact": {
         ("bad-project", "bad-project"): "fail",
         ("good-project", "good-project"): "pass",
+    },
+    "gcp.functions.function.no_secret_like_env": {
+        ("bad-project", "resize"): "pass",
+        ("bad-project", "webhook"): "fail",
+        ("good-project", "ingest"): "pass",
     },
     "gcp.iam.service_account.keys_rotated": {
         ("bad-project", "222222222222-compute@developer.gserviceaccount.com"): "pass",
@@ -196,6 +262,18 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "data-key"): "pass",
         ("good-project", "sign-key"): "not_applicable",
     },
+    "gcp.kms.crypto_key_policy.not_public": {
+        ("bad-project", "no-rotation-key"): "pass",
+        ("bad-project", "slow-key"): "fail",
+        ("good-project", "data-key"): "pass",
+        ("good-project", "sign-key"): "pass",
+    },
+    "gcp.logging.bucket.cmek": {
+        ("bad-project", "_Default"): "fail",
+        ("bad-project", "_Required"): "fail",
+        ("good-project", "_Default"): "pass",
+        ("good-project", "_Required"): "fail",
+    },
     "gcp.logging.bucket.retention": {
         ("bad-project", "_Default"): "fail",
         ("bad-project", "_Required"): "pass",
@@ -205,6 +283,10 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
     "gcp.logging.project.export_all_logs": {
         ("bad-project", "bad-project"): "fail",
         ("good-project", "good-project"): "pass",
+    },
+    "gcp.logging.sink_destination.bucket_lock": {
+        ("bad-project", "bad-log-archive"): "fail",
+        ("good-project", "good-log-archive"): "pass",
     },
     "gcp.monitoring.change_alerts.audit_config": {
         ("bad-project", "bad-project"): "fail",
@@ -282,7 +364,25 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("bad-project", "Bad project"): "fail",
         ("good-project", "Good project"): "pass",
     },
+    "gcp.secretmanager.secret.expires_or_rotates": {
+        ("bad-project", "forever"): "fail",
+        ("bad-project", "rotating"): "pass",
+        ("good-project", "db-password"): "pass",
+        ("good-project", "temp-token"): "pass",
+    },
     "gcp.securitycenter.identity_findings.mfa_enforced": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.securitycenter.services.event_threat_detection": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.securitycenter.services.security_health_analytics": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
+    "gcp.serviceusage.project.cloud_asset_inventory": {
         ("bad-project", "bad-project"): "fail",
         ("good-project", "good-project"): "pass",
     },
@@ -575,8 +675,18 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "good-data"): "pass",
         ("good-project", "good-website-assets"): "pass",
     },
+    "gcp.storage.hmac_key.inactive": {
+        ("bad-project", "GOOG1EACTIVEKEY"): "fail",
+        ("good-project", "GOOG1EOLDKEY"): "pass",
+    },
 }
 
+
+#: Organization-level checks: good- and bad-project share organizations/100, so their contrast is a project of
+#: another organization (ancestors.json: inheriting-project under organizations/800).
+OTHER_PROJECTS: dict[str, dict[tuple[str, str], str]] = {
+    "gcp.essentialcontacts.organization.all_categories": {("inheriting-project", "organizations/800"): "fail"},
+}
 
 
 def _statuses(check: Check, facts: FactSet, params: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -597,7 +707,7 @@ def test_every_registered_gcp_check_is_in_the_expected_table(gcp_checks: dict[st
 
 @pytest.mark.parametrize("check_id", sorted(EXPECTED))
 def test_every_check_has_pass_and_fail(check_id: str) -> None:
-    statuses = set(EXPECTED[check_id].values())
+    statuses = set(EXPECTED[check_id].values()) | set(OTHER_PROJECTS.get(check_id, {}).values())
     assert {"pass", "fail"} <= statuses
 
 
@@ -623,3 +733,18 @@ def test_required_labels_parameter_names_the_missing_labels(gcp_checks: dict[str
     fact = next(f for f in collected.facts if f.type == "gcp.resourcemanager.project" and f.scope == "good-project")
     outcome = check.evaluate(fact, {"required_tags": ["owner", "cost-center"]})
     assert (outcome.status, outcome.evidence["missing"]) == ("fail", ["cost-center"])
+
+
+@pytest.mark.parametrize("check_id", sorted(OTHER_PROJECTS))
+def test_organization_level_check_judges_each_organization(check_id: str, gcp_checks: dict[str, Check],
+                                                           fake_gcp: Any) -> None:
+    from posture_gcp.provider import GcpProvider
+
+    from posture.collect import collect
+
+    check = gcp_checks[check_id]
+    provider = GcpProvider()
+    projects = sorted({scope for scope, _ in OTHER_PROJECTS[check_id]})
+    facts = collect([provider], {check.fact_type}, {"gcp_api_endpoint": fake_gcp.url, "gcp_max_retries": 2,
+                                                   "project": projects}, concurrency=4)
+    assert {(f.scope, f.name): check.evaluate(f, PARAMS).status for f in facts.facts} == OTHER_PROJECTS[check_id]

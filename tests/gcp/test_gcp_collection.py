@@ -37,6 +37,20 @@ def test_denied_and_disabled_apis_become_errors_for_exactly_their_fact_types(col
         "gcp.dns.managed_zone": ("SERVICE_DISABLED", True),
         "gcp.dns.network": ("SERVICE_DISABLED", True),
         "gcp.monitoring.change_alerts": ("PERMISSION_DENIED", False),
+        "gcp.kms.crypto_key_policy": ("SERVICE_DISABLED", True),
+        "gcp.apikeys.key": ("SERVICE_DISABLED", True),
+        "gcp.apikeys.project": ("SERVICE_DISABLED", True),
+        "gcp.logging.sink_destination": ("PERMISSION_DENIED", False),
+        "gcp.serviceusage.project": ("PERMISSION_DENIED", False),
+        # like SCC findings: Security Command Center observes, so disabled is an error
+        "gcp.securitycenter.services": ("SERVICE_DISABLED", False),
+        "gcp.secretmanager.secret": ("SERVICE_DISABLED", True),
+        "gcp.functions.function": ("SERVICE_DISABLED", True),
+        "gcp.storage.hmac_key": ("PERMISSION_DENIED", False),
+        "gcp.container.cluster": ("SERVICE_DISABLED", True),
+        "gcp.bigquery.dataset": ("SERVICE_DISABLED", True),
+        "gcp.bigquery.table": ("SERVICE_DISABLED", True),
+        "gcp.dataproc.cluster": ("SERVICE_DISABLED", True),
     }
 
 
@@ -50,7 +64,9 @@ def test_a_denied_project_does_not_stop_its_other_apis_or_other_projects(collect
     covered = {c.fact_type for c in collected.coverage if c.scope == "denied-project"}
     assert covered == {"gcp.resourcemanager.project", "gcp.compute.firewall", "gcp.compute.network",
                        "gcp.compute.subnetwork", "gcp.compute.instance", "gcp.compute.image",
-                       "gcp.compute.snapshot", "gcp.compute.project", "gcp.logging.bucket"}
+                       "gcp.compute.snapshot", "gcp.compute.project", "gcp.logging.bucket",
+                       "gcp.compute.backend_service", "gcp.compute.target_http_proxy", "gcp.compute.disk",
+                       "gcp.compute.address", "gcp.essentialcontacts.organization"}
     assert not _errors(collected, "good-project") and not _errors(collected, "bad-project")
     assert {c.fact_type for c in collected.coverage if c.scope == "bad-project"} == set(GcpProvider.fact_types)
 
@@ -140,7 +156,9 @@ def test_throttling_past_the_retries_becomes_resource_exhausted(fake_gcp: FakeGc
 
 def test_facts_never_carry_metadata_values_or_key_material(collected: FactSet) -> None:
     text = json.dumps([f.to_dict() for f in collected.facts])
-    for secret in ("hunter2", "SECRET-SSH-KEY-MATERIAL", "DB_PASSWORD", "security@example.com", "PRIVATE KEY"):
+    for secret in ("hunter2", "SECRET-SSH-KEY-MATERIAL", "DB_PASSWORD", "security@example.com", "PRIVATE KEY",
+                   # function environment values, project-wide SSH keys, organization contacts' addresses
+                   "FAKE-VALUE-NEVER-IN-A-FACT", "FAKE-TOKEN-VALUE", "FAKEKEYMATERIAL", "contact1@example.com"):
         assert secret not in text
 
 

@@ -58,8 +58,10 @@ def test_tier_1_scan_calls_only_the_apis_its_controls_need(gcp_only: Any, fake_g
     fake_gcp.clear_log()
     _scan(fake_gcp, "tier-1")
     paths = {c.path for c in fake_gcp.calls()}
+    # API keys (IAM-05, key age) are listed at locations/global/keys; nothing else location-scoped is needed
     assert not [p for p in paths if "/cryptoKeys" in p
-                or "/locations" in p and "/buckets" not in p and "/activityTypes/" not in p]
+                or "/locations" in p and "/buckets" not in p and "/activityTypes/" not in p
+                and not p.endswith("/locations/global/keys")]
     assert not [p for p in paths if "contacts" in p or "/sinks" in p or "subnetworks" in p]
     assert "/compute/v1/projects/bad-project/global/firewalls" in paths
     # IAM-01/02 (Security Command Center) and INV-02 (Policy Analyzer) are tier-1 controls

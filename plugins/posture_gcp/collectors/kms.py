@@ -1,4 +1,9 @@
-"""Cloud KMS: keys of every key ring in every location (locations listed first)."""
+"""Cloud KMS: keys of every key ring in every location (locations listed first).
+
+Only when the tier needs ``gcp.kms.crypto_key_policy`` (CIS 1.10), each key's IAM policy is read
+(``cryptoKeys.getIamPolicy``, one per key, concurrently and bounded) for grants to allUsers /
+allAuthenticatedUsers.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ from typing import Any
 
 from posture_gcp.collectors import GcpContext, collector, label_attributes
 
-KEY = "gcp.kms.crypto_key"
+KEY, POLICY = "gcp.kms.crypto_key", "gcp.kms.crypto_key_policy"
+PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
+
+
+def policy_attributes(policy: dict[str, Any]) -> dict[str, Any]:
+    return {"public_grants": [{"role": b.get("role"), "member": m} for b in policy.get("bindings") or []
+                              for m in b.get("members") or [] if m in PUBLIC_MEMBERS]}
 
 
 def _seconds(duration: str | None) -> float | None:
@@ -31,12 +42,13 @@ def key_attributes(k: dict[str, Any]) -> dict[str, Any]:
 
 @collector("kms", level="project", facts={
     "gcp.kms.crypto_key": 'A Cloud KMS key: purpose, rotation period',
+    "gcp.kms.crypto_key_policy": "A Cloud KMS key's IAM policy: grants to allUsers / allAuthenticatedUsers",
 })
 def collect(ctx: GcpContext) -> None:
     from google.cloud.location import locations_pb2
 
     project, clients = ctx.project, ctx.clients
-    with ctx.feeding(KEY):
+    with ctx.feeding(KEY, POLICY):
         client = clients.kms()
         locations: list[str] = []
         token = ""
@@ -58,7 +70,17 @@ def collect(ctx: GcpContext) -> None:
                                                    use_integers_for_enums=False))
             return found
 
-        for location, keys in ctx.fan_out(keys_in, locations):
-            for k in keys:
-                ctx.add(KEY, f"//cloudkms.googleapis.com/{k['name']}", k["name"].rsplit("/", 1)[-1],
-                        location, key_attributes(k))
+        found = [(location, k) for location, keys in ctx.fan_out(keys_in, locations) for k in keys]
+        for location, k in found:
+            ctx.add(KEY, f"//cloudkms.googleapis.com/{k['name']}", k["name"].rsplit("/", 1)[-1], location,
+                    key_attributes(k))
+        if ctx.wants(POLICY):
+            from google.protobuf.json_format import MessageToDict
+
+            def policy_of(name: str) -> dict[str, Any]:
+                return MessageToDict(client.get_iam_policy(request={"resource": name}, retry=clients.retry()))
+
+            for (location, k), (_, policy) in zip(found, ctx.fan_out(policy_of, [k["name"] for _, k in found]),
+                                                  strict=True):
+                ctx.add(POLICY, f"//cloudkms.googleapis.com/{k['name']}", k["name"].rsplit("/", 1)[-1], location,
+                        policy_attributes(policy))
