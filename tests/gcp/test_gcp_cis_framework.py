@@ -58,3 +58,41 @@ def test_automated_recommendations_are_covered_and_manual_ones_say_why(framework
         if not rec["automated"]:
             assert rec["checks"] == [] and rec["reason"].startswith("Manual"), rec["id"]
     assert sum(r["automated"] for r in recs) == 71
+
+
+def test_scan_of_the_fake_with_the_framework_writes_its_section_in_every_format(
+        fake_gcp: Any, fresh_plugins: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from posture.cli import cli
+    from tests.helpers import assert_valid_report, assert_valid_sarif
+
+    monkeypatch.setenv("POSTURE_PLUGINS", "gcp,json,sarif,console,html")
+    fresh_plugins.reset()
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, [
+        "scan", "-p", "gcp", "--project", "good-project", "--project", "bad-project", "--gcp-api-endpoint",
+        fake_gcp.url, "--tier", "tier-1", "--framework", "cis-gcp-foundations-5.0",
+        "--format", "json,sarif,console,html", "-o", str(out), "--no-store"])
+    assert r.exit_code in (0, 1), r.output
+    report = json.loads((out / "posture-report.json").read_text())
+    assert_valid_report(report)
+    (section,) = report["frameworks"]
+    recs = {rec["id"]: rec for rec in section["recommendations"]}
+    assert len(recs) == 93 and sum(rec["status"] == "manual" for rec in recs.values()) == 22
+    assert recs["2.5"]["scopes"] == {"good-project": "pass", "bad-project": "fail"}
+    assert recs["1.17"]["scopes"] == {"good-project": "pass", "bad-project": "pass"}
+    assert recs["7.2"]["status"] == "fail" and recs["1.3"]["status"] == "manual"
+    assert recs["3.6"]["parameters"] == {"admin_ports": [22]}
+    assert not [rec["id"] for rec in recs.values() if rec["status"] == "not_assessed"]
+    # checks outside tier-1 (change alerts are TD-02, tier-2) are collected for the framework only
+    alerts = [x for x in report["results"] if x["check_id"].startswith("gcp.monitoring.change_alerts.")]
+    assert alerts and all(x["framework_only"] for x in alerts)
+    assert "CIS Google Cloud Platform Foundation Benchmark" in r.output
+    assert 'id="framework-cis-gcp-foundations-5.0"' in (out / "posture-report.html").read_text()
+    sarif = json.loads((out / "posture-report.sarif").read_text())
+    assert_valid_sarif(sarif)
+    rules = {rule["id"]: rule for rule in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert "cis-gcp-foundations-5.0/2.5" in rules["gcp.monitoring.change_alerts.project_ownership"]["properties"]["tags"]
