@@ -1,0 +1,76 @@
+"""Collection economy of the CIS fact types: Cloud Asset Inventory first, shared reads, values never kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posture_gcp.provider import GcpProvider
+
+from tests.gcp.fake_gcp import FakeGcp
+
+
+def _run(fake: FakeGcp, project: str, fact_types: set[str]) -> list[Any]:
+    provider = GcpProvider()
+    options = {"gcp_api_endpoint": fake.url, "gcp_max_retries": 2, "project": [project]}
+    return [provider.collect(u) for u in provider.plan(fact_types, options).units]
+
+
+def test_inventory_answers_table_keys_and_cluster_regions_in_one_search_each(fake_gcp: FakeGcp) -> None:
+    fake_gcp.clear_log()
+    outcomes = _run(fake_gcp, "good-project", {"gcp.bigquery.table", "gcp.dataproc.cluster"})
+    paths = [c.path for c in fake_gcp.calls()]
+    assert paths.count("/v1/projects/good-project:searchAllResources") == 3  # tables: two pages; clusters: one
+    assert not [p for p in paths if "/tables" in p or p.endswith("/regions")]
+    assert [p for p in paths if "/clusters" in p] == ["/v1/projects/good-project/regions/europe-west1/clusters"]
+    facts = {f.name: f.attributes for o in outcomes for f in o.facts}
+    assert facts["analytics.events"]["source"] == "cloudasset" and facts["etl"]["regions_from"] == "cloudasset"
+    assert sum(o.requests for o in outcomes) == len(paths)
+
+
+def test_without_the_inventory_tables_are_read_one_by_one_and_every_region_is_listed(fake_gcp: FakeGcp) -> None:
+    fake_gcp.clear_log()
+    outcomes = _run(fake_gcp, "bad-project", {"gcp.bigquery.table", "gcp.dataproc.cluster"})
+    paths = {c.path for c in fake_gcp.calls()}
+    assert {"/bigquery/v2/projects/bad-project/datasets/exports/tables/orders",
+            "/compute/v1/projects/bad-project/regions",
+            "/v1/projects/bad-project/regions/europe-west1/clusters"} <= paths
+    assert not [e for o in outcomes for e in o.errors]  # the disabled inventory is a fallback, not an error
+    names = {f.name for o in outcomes for f in o.facts}
+    assert {"exports.orders", "exports.orders_view", "spark-dev", "spark-prod"} <= names
+
+
+def test_project_metadata_is_read_once_for_instances_and_the_project_fact(fake_gcp: FakeGcp) -> None:
+    provider = GcpProvider()
+    options = {"gcp_api_endpoint": fake_gcp.url, "gcp_max_retries": 2, "project": ["good-project"]}
+    fake_gcp.clear_log()
+    for unit in provider.plan({"gcp.compute.instance", "gcp.compute.project"}, options).units:
+        provider.collect(unit)
+    assert [c.path for c in fake_gcp.calls()].count("/compute/v1/projects/good-project") == 1
+
+
+def test_project_wide_settings_are_judged_without_any_instance(fake_gcp: FakeGcp) -> None:
+    [outcome] = _run(fake_gcp, "denied-project", {"gcp.compute.project"})
+    assert [f.type for f in outcome.facts] == ["gcp.compute.project"] and not outcome.errors
+
+
+def test_organization_contacts_are_read_once_per_organization(fake_gcp: FakeGcp) -> None:
+    from posture.collect import collect
+
+    fake_gcp.clear_log()
+    provider = GcpProvider()
+    facts = collect([provider], {"gcp.essentialcontacts.organization"},
+                    {"gcp_api_endpoint": fake_gcp.url, "project": ["good-project", "bad-project"]}, concurrency=4)
+    assert len(fake_gcp.calls("/v1/organizations/100/contacts")) == 2  # two pages, once for both projects
+    assert {f.scope: f.attributes["missing_categories"] for f in facts.facts} == {"good-project": [],
+                                                                                  "bad-project": []}
+
+
+def test_a_throttled_inventory_search_is_retried(fake_gcp: FakeGcp) -> None:
+    fake_gcp.clear_log()
+    fake_gcp.throttle("GET", "/v1/projects/good-project:searchAllResources", times=1)
+    try:
+        outcomes = _run(fake_gcp, "good-project", {"gcp.dataproc.cluster"})
+    finally:
+        fake_gcp.throttle("GET", "/v1/projects/good-project:searchAllResources", times=0)
+    assert [f.attributes["regions_from"] for o in outcomes for f in o.facts] == ["cloudasset"]
+    assert [c.status for c in fake_gcp.calls(":searchAllResources")] == [429, 200]
