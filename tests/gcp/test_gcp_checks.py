@@ -47,6 +47,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
     "gcp.bigquery.table.cmek": {
         ("bad-project", "exports.orders"): "fail",
         ("bad-project", "exports.orders_view"): "not_applicable",
+        ("good-project", "analytics.daily_view"): "not_applicable",
         ("good-project", "analytics.events"): "pass",
         ("good-project", "analytics.scratch"): "fail",
     },
@@ -680,6 +681,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "GOOG1EOLDKEY"): "pass",
     },
 }
+
 
 
 #: Organization-level checks: good- and bad-project share organizations/100, so their contrast is a project of

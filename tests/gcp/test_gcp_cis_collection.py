@@ -20,7 +20,11 @@ def test_inventory_answers_table_keys_and_cluster_regions_in_one_search_each(fak
     outcomes = _run(fake_gcp, "good-project", {"gcp.bigquery.table", "gcp.dataproc.cluster"})
     paths = [c.path for c in fake_gcp.calls()]
     assert paths.count("/v1/projects/good-project:searchAllResources") == 3  # tables: two pages; clusters: one
-    assert not [p for p in paths if "/tables" in p or p.endswith("/regions")]
+    assert not [p for p in paths if p.endswith("/tables") or p.endswith("/regions")]
+    # only the tables the inventory shows without a key are read, to confirm it and skip views
+    assert sorted(p for p in paths if "/tables/" in p) == [
+        "/bigquery/v2/projects/good-project/datasets/analytics/tables/daily_view",
+        "/bigquery/v2/projects/good-project/datasets/analytics/tables/scratch"]
     assert [p for p in paths if "/clusters" in p] == ["/v1/projects/good-project/regions/europe-west1/clusters"]
     facts = {f.name: f.attributes for o in outcomes for f in o.facts}
     assert facts["analytics.events"]["source"] == "cloudasset" and facts["etl"]["regions_from"] == "cloudasset"

@@ -2,8 +2,8 @@
 
 Datasets: ``datasets.list``, then ``datasets.get`` per dataset (the list carries neither access entries nor
 the default key), concurrently and bounded. Tables: ``tables.list`` has no encryption settings, so without
-Cloud Asset Inventory each table would cost a ``tables.get``; the inventory's ``kmsKeys`` answer for every
-table in one paged search, and only a project without it pays the per-table reads.
+Cloud Asset Inventory each table costs a ``tables.get``; the inventory's ``kmsKeys`` answer for every table
+in one paged search, and only tables it shows without a key are read (to confirm, and to skip views).
 """
 
 from __future__ import annotations
@@ -59,13 +59,32 @@ def _collect_datasets(ctx: GcpContext, listed: list[dict[str, Any]]) -> None:
 
 
 def _tables_from_inventory(ctx: GcpContext, found: list[dict[str, Any]]) -> None:
-    for r in found:
-        full = str(r.get("name", ""))  # //bigquery.googleapis.com/projects/P/datasets/D/tables/T
-        parts = full.split("/")
-        dataset = parts[parts.index("datasets") + 1] if "datasets" in parts else ""
-        keys = list(r.get("kmsKeys") or ([r["kmsKey"]] if r.get("kmsKey") else []))
-        ctx.add(TABLE, full, f"{dataset}.{parts[-1]}", r.get("location") or "global",
-                table_attributes(dataset, None, keys, "cloudasset"))
+    """Tables with a key in the inventory pass as they are; only those without one are read (``tables.get``)
+    to confirm it and learn their type (the inventory does not say whether a table is a view)."""
+    clients, project = ctx.clients, ctx.project
+
+    def split(r: dict[str, Any]) -> tuple[str, str]:
+        parts = str(r.get("name", "")).split("/")  # //bigquery.googleapis.com/projects/P/datasets/D/tables/T
+        return (parts[parts.index("datasets") + 1] if "datasets" in parts else ""), parts[-1]
+
+    def keys_of(r: dict[str, Any]) -> list[str]:
+        return list(r.get("kmsKeys") or ([r["kmsKey"]] if r.get("kmsKey") else []))
+
+    def get(r: dict[str, Any]) -> dict[str, Any]:
+        dataset, table = split(r)
+        return clients.execute(clients.discovery("bigquery", "v2").tables().get(
+            projectId=project, datasetId=dataset, tableId=table))
+
+    checked = dict(ctx.fan_out(lambda i: get(found[i]), [i for i, r in enumerate(found) if not keys_of(r)]))
+    for i, r in enumerate(found):
+        dataset, table = split(r)
+        if i in checked:
+            t = checked[i]
+            key = (t.get("encryptionConfiguration") or {}).get("kmsKeyName")
+            attrs = table_attributes(dataset, t.get("type"), [key] if key else [], "cloudasset+bigquery")
+        else:
+            attrs = table_attributes(dataset, None, keys_of(r), "cloudasset")
+        ctx.add(TABLE, str(r.get("name", "")), f"{dataset}.{table}", r.get("location") or "global", attrs)
 
 
 def _tables_from_service(ctx: GcpContext, listed: list[dict[str, Any]]) -> None:
