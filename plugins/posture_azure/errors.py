@@ -24,7 +24,18 @@ def classify(exc: BaseException) -> Failure:
 
 
 def _code_and_message(exc: BaseException) -> tuple[str, str]:
-    from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+    from azure.core.exceptions import (
+        AzureError,
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestTimeoutError,
+        ServiceResponseTimeoutError,
+    )
+
+    if isinstance(exc, ServiceResponseTimeoutError | ServiceRequestTimeoutError) or (
+            isinstance(exc, AzureError) and "timed out" in str(exc).lower() and not isinstance(exc, HttpResponseError)):
+        # the same code as AWS's --aws-read-timeout: the call took longer than --azure-read-timeout
+        return "Timeout", str(exc).splitlines()[0][:500]
 
     if isinstance(exc, ClientAuthenticationError) and exc.response is None:
         # Raised by the credential itself, before any request reached ARM.

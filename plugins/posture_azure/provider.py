@@ -20,6 +20,7 @@ from posture_azure.settings import (
     ENV_CA_BUNDLE,
     ENV_CLOUD,
     ENV_CREDENTIAL,
+    ENV_READ_TIMEOUT,
     AzureSettings,
     resolve,
 )
@@ -39,6 +40,8 @@ OPTIONS = [
     Option("azure-token-audience", "Token audience for a custom ARM endpoint", envvar=ENV_AUDIENCE, metavar="URL"),
     Option("azure-ca-bundle", "CA bundle for TLS verification (default: REQUESTS_CA_BUNDLE or system)",
            envvar=ENV_CA_BUNDLE, metavar="PATH"),
+    Option("azure-read-timeout", "Seconds to wait for an ARM response before the call becomes a Timeout error "
+           "for the facts it feeds (retried once)", envvar=ENV_READ_TIMEOUT, default=None, metavar="SECONDS"),
     Option("azure-credential",
            "Credential: 'default' (DefaultAzureCredential) or 'module:factory' returning a TokenCredential",
            envvar=ENV_CREDENTIAL, metavar="SPEC"),

@@ -20,7 +20,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 from posture.collecting import BoundedCache, count_request
 from posture.provider import ProviderError
-from posture_azure.settings import AzureSettings
+from posture_azure.settings import CONNECTION_TIMEOUT, TIMEOUT_RETRIES, AzureSettings
 
 #: clients kept per scan: (client class x subscription) pairs; an evicted one is simply rebuilt
 CLIENTS_PER_SCAN = 512
@@ -103,8 +103,11 @@ def client_kwargs(settings: AzureSettings) -> dict[str, Any]:
         "retry_total": settings.retry_total,
         "retry_backoff_factor": settings.retry_backoff,
         "retry_backoff_max": 30,
-        "connection_timeout": 20,
-        "read_timeout": 60,
+        # a stalled response is retried once, then the call is a Timeout error for the facts it feeds
+        "retry_read": TIMEOUT_RETRIES,
+        "retry_connect": TIMEOUT_RETRIES,
+        "connection_timeout": CONNECTION_TIMEOUT,
+        "read_timeout": settings.read_timeout,
     }
     if settings.ca_bundle:
         kwargs["connection_verify"] = settings.ca_bundle

@@ -27,6 +27,15 @@ ENV_AUTHORITY = "POSTURE_AZURE_AUTHORITY"
 ENV_AUDIENCE = "POSTURE_AZURE_TOKEN_AUDIENCE"
 ENV_CA_BUNDLE = "POSTURE_AZURE_CA_BUNDLE"
 ENV_CREDENTIAL = "POSTURE_AZURE_CREDENTIAL"
+ENV_READ_TIMEOUT = "POSTURE_AZURE_READ_TIMEOUT"
+#: the standard variable of the Azure SDKs and CLI for a sovereign or private cloud's authority
+ENV_AUTHORITY_HOST = "AZURE_AUTHORITY_HOST"
+#: what Azure Stack Hub tooling (az cloud register, the PowerShell Az modules) asks a custom ARM endpoint
+METADATA_PATH = "/metadata/endpoints?api-version=2015-01-01"
+DEFAULT_READ_TIMEOUT = 30.0
+CONNECTION_TIMEOUT = 20.0
+#: attempts after a read or connection timeout (429/5xx answers have their own budget, ``retry_total``)
+TIMEOUT_RETRIES = 1
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class AzureSettings:
     credential: str
     retry_total: int
     retry_backoff: float
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
     @property
     def credential_scopes(self) -> list[str]:
@@ -62,17 +72,24 @@ def resolve(options: dict[str, Any]) -> AzureSettings:
         raise ProviderError(f"azure: unknown --azure-cloud {cloud!r} (known: {', '.join(CLOUDS)})")
     arm, authority, audience = CLOUDS[cloud]
     custom_arm = _opt(options, "azure_arm_endpoint", ENV_ARM_ENDPOINT)
-    custom_authority = _opt(options, "azure_authority", ENV_AUTHORITY)
+    # --azure-authority, else the SDKs' own AZURE_AUTHORITY_HOST (what a sovereign-cloud user already has set)
+    custom_authority = _opt(options, "azure_authority", ENV_AUTHORITY) or _host(os.environ.get(ENV_AUTHORITY_HOST))
     custom_audience = _opt(options, "azure_token_audience", ENV_AUDIENCE)
+    ca_bundle = _opt(options, "azure_ca_bundle", ENV_CA_BUNDLE) or os.environ.get("REQUESTS_CA_BUNDLE") or None
+    read_timeout = _seconds(_opt(options, "azure_read_timeout", ENV_READ_TIMEOUT))
     if custom_arm:
         arm = str(custom_arm).rstrip("/")
         if not arm.startswith("https://"):
             raise ProviderError("azure: --azure-arm-endpoint must be an https:// URL (bearer tokens need TLS)")
-        # Azure Stack Hub: the audience is its own ARM endpoint unless told otherwise.
-        audience = arm
+        # A custom endpoint (Azure Stack Hub, a private cloud) says its own audience and login endpoint.
+        meta = arm_metadata(arm, str(ca_bundle) if ca_bundle else None, read_timeout)
+        audience = meta.get("audience") or arm
+        if not custom_authority and meta.get("authority"):
+            custom_authority = meta["authority"]
     if custom_audience:
         audience = str(custom_audience).rstrip("/")
-    ca_bundle = _opt(options, "azure_ca_bundle", ENV_CA_BUNDLE) or os.environ.get("REQUESTS_CA_BUNDLE") or None
+    if custom_authority and _host(str(custom_authority)) == authority:
+        custom_authority = None  # the cloud's own authority: instance discovery stays on
     return AzureSettings(
         cloud=cloud,
         arm_endpoint=arm,
@@ -83,4 +100,52 @@ def resolve(options: dict[str, Any]) -> AzureSettings:
         credential=str(_opt(options, "azure_credential", ENV_CREDENTIAL) or "default"),
         retry_total=int(options.get("azure_retry_total") or 4),
         retry_backoff=float(options.get("azure_retry_backoff") or 0.8),
+        read_timeout=read_timeout,
     )
+
+
+def _seconds(value: Any) -> float:
+    if value in (None, ""):
+        return DEFAULT_READ_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not seconds > 0:
+        raise ProviderError(f"azure: --azure-read-timeout {value!r}: valid: a number of seconds greater than 0")
+    return seconds
+
+
+def _host(value: str | None) -> str | None:
+    """``https://login.example/`` or ``login.example`` -> ``login.example`` (the form azure-identity takes)."""
+    if not value:
+        return None
+    return value.split("://", 1)[-1].strip("/") or None
+
+
+def arm_metadata(arm: str, ca_bundle: str | None, timeout: float) -> dict[str, str]:
+    """A custom ARM endpoint's token audience and authority, from its ``/metadata/endpoints`` document.
+
+    Azure Stack Hub (and ``az cloud register --endpoint-resource-manager``) read the same document:
+    ``{"authentication": {"loginEndpoint": ..., "audiences": [...]}}``. Unreachable or unexpected:
+    an empty answer, and the endpoint itself is the audience (the earlier default).
+    """
+    import requests
+
+    from posture.collecting import count_request
+
+    count_request()  # one request per scan, counted as planning's
+    try:
+        resp = requests.get(arm + METADATA_PATH, timeout=(CONNECTION_TIMEOUT, timeout), verify=ca_bundle or True)
+        auth = (resp.json() or {}).get("authentication") or {} if resp.ok else {}
+    except Exception:  # noqa: BLE001 - any failure: fall back to the endpoint as audience
+        return {}
+    audiences = [a for a in auth.get("audiences") or [] if isinstance(a, str) and a]
+    out = {}
+    if audiences:
+        out["audience"] = audiences[0].rstrip("/")
+    login = _host(auth.get("loginEndpoint")) if isinstance(auth.get("loginEndpoint"), str) else None
+    if login:
+        # ADFS (disconnected Stack Hub) keeps its path: https://adfs.local/adfs
+        out["authority"] = login.split("/", 1)[0] if "/adfs" not in login else login
+    return out

@@ -35,6 +35,9 @@ SUB_PARTIAL = "33333333-3333-3333-3333-333333333333"
 #: readable only by --subscription (not in the /subscriptions list): a FileStorage account next to a StorageV2 one
 SUB_FILES = "55555555-5555-5555-5555-555555555555"
 CREDENTIAL_SPEC = "tests.azure.fake_arm:StaticCredential"
+#: what the fake's /metadata/endpoints announces (Azure Stack Hub's document shape)
+STACK_AUDIENCE = "https://management.fakestack.test/"
+STACK_LOGIN = "https://login.fakestack.test/"
 TEST_TOKEN = "posture-test-token"
 
 
@@ -61,11 +64,14 @@ class FakeArm:
         self._lock = threading.Lock()
         self._served: Counter[str] = Counter()
         self._overrides: dict[str, dict[str, Any]] = {}
+        self._delays: dict[str, float] = {}
         self.requests: list[Request] = []
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(certfile, keyfile)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        # a client that gave up on a delayed answer (read timeout) closed the socket: not worth a traceback
+        self._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -95,6 +101,16 @@ class FakeArm:
             with self._lock:
                 self._overrides.pop(key, None)
 
+    @contextmanager
+    def delay(self, path: str, seconds: float) -> Iterator[None]:
+        """Answer ``path`` only after ``seconds`` while the block runs (a stalled API)."""
+        key = path.strip("/").lower()
+        self._delays[key] = seconds
+        try:
+            yield
+        finally:
+            self._delays.pop(key, None)
+
     def requests_to(self, fragment: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if fragment.lower() in r.path.lower()]
@@ -105,6 +121,16 @@ class FakeArm:
             self.requests.append(req)
         if req.method != "GET":
             return error(405, "MethodNotAllowed", "the fake ARM server is read-only")
+        delay = self._delays.get(req.path.strip("/").lower())
+        if delay:
+            import time
+
+            time.sleep(delay)  # a slow API: the client's read timeout fires first
+        if req.path.rstrip("/").lower() == "/metadata/endpoints":
+            # unauthenticated, as on ARM and Azure Stack Hub
+            return {"status": 200, "headers": {}, "body": {
+                "galleryEndpoint": "", "graphEndpoint": "", "portalEndpoint": "",
+                "authentication": {"loginEndpoint": STACK_LOGIN, "audiences": [STACK_AUDIENCE]}}}
         if auth != f"Bearer {TEST_TOKEN}":
             return error(401, "AuthenticationFailed", "missing or invalid bearer token")
         if not req.param("api-version"):

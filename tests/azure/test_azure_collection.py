@@ -132,8 +132,9 @@ def test_sql_audit_to_azure_monitor_counts_only_a_master_diagnostic_setting_to_a
     assert sorted(r.path.split("/")[8] for r in arm.requests_to(MASTER_DIAGNOSTICS)) == [
         "sql-monitor", "sql-monitor-nodiag"]
     assert len(arm.requests_to("workspaces/ws-files")) == 1 and arm.requests_to("ws-central") == []
-    # the servers list, 3 auditing policies, 2 diagnostic settings, 1 workspace (+1: planning's subscription GET)
-    assert outcome.requests == len(arm.requests) - 1 == 1 + 3 + 2 + 1
+    # the servers list, 3 auditing policies, 2 diagnostic settings, 1 workspace (+2: planning's metadata and
+    # subscription GETs)
+    assert outcome.requests == len(arm.requests) - 2 == 1 + 3 + 2 + 1
 
 
 @pytest.mark.parametrize("path", [f"{SQL_FILES}/sql-monitor/{MASTER_DIAGNOSTICS}", WS_FILES])
@@ -218,7 +219,7 @@ def test_no_readable_subscription_is_a_provider_error(azure_options: dict[str, A
 def test_default_scope_is_every_enabled_visible_subscription(azure_options: dict[str, Any], arm: Any) -> None:
     plan = AzureProvider().plan(set(), azure_options)
     assert [(s.id, s.name) for s in plan.scopes] == [(SUB_MAIN, "prod"), (SUB_PARTIAL, "partial")]
-    assert plan.requests == 1
+    assert plan.requests == 2  # the custom endpoint's /metadata/endpoints, the subscriptions list
 
 
 def test_management_group_scope_follows_descendant_pages(azure_options: dict[str, Any]) -> None:
@@ -260,7 +261,9 @@ def test_tokens_are_requested_for_the_custom_arm_audience(azure_options: dict[st
     StaticCredential.scopes_requested.clear()
     run(AzureProvider(), {**azure_options, "subscription": [SUB_MAIN]}, {"azure.web.app"})
     assert StaticCredential.scopes_requested, "no token"
-    assert {s for scopes in StaticCredential.scopes_requested for s in scopes} == {f"{arm.base_url}/.default"}
+    # the audience the endpoint's /metadata/endpoints announces (Azure Stack Hub), not the endpoint itself
+    assert {s for scopes in StaticCredential.scopes_requested for s in scopes} == {
+        "https://management.fakestack.test/.default"}
 
 
 def test_credential_can_be_injected_through_the_constructor(azure_options: dict[str, Any]) -> None:
