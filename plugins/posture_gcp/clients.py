@@ -15,12 +15,25 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from posture_gcp.errors import is_retryable
-from posture_gcp.settings import GcpSettings
+from posture_gcp.settings import CONNECT_TIMEOUT, GcpSettings
 
 if TYPE_CHECKING:
     from posture_gcp.auth import CountingCredentials
 
-TIMEOUT = 60.0
+def bound_timeout(session: Any, connect: float, read: float) -> Any:
+    """Make every request of a requests session wait at most ``read`` seconds for an answer.
+
+    The google-cloud clients pass their own per-call timeouts (storage: 60 s on every call); one
+    place overrides them all, so ``--gcp-read-timeout`` means the same for every API.
+    """
+    original = session.request
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        kwargs["timeout"] = (connect, read)
+        return original(*args, **kwargs)
+
+    session.request = request
+    return session
 
 
 class Shared:
@@ -87,6 +100,13 @@ class Clients:
 
         return Retry(predicate=predicate, initial=1.0, maximum=30.0, multiplier=2.0, timeout=300.0)
 
+    def _bounded(self, client: Any) -> Any:
+        """A google-cloud REST client whose requests wait at most the read timeout."""
+        session = getattr(getattr(client, "_transport", None), "_session", None)
+        if session is not None:
+            bound_timeout(session, CONNECT_TIMEOUT, self.settings.read_timeout)
+        return client
+
     # ------------------------------------------------------- google-cloud-*
     def compute(self, kind: str) -> Any:
         """A compute_v1 client: ``InstancesClient``, ``FirewallsClient``..."""
@@ -94,37 +114,37 @@ class Clients:
 
         def make() -> Any:
             cls = getattr(compute_v1, kind)
-            return cls(credentials=self.credentials, transport="rest",
-                       client_options=self.settings.client_options("compute"))
+            return self._bounded(cls(credentials=self.credentials, transport="rest",
+                                     client_options=self.settings.client_options("compute")))
 
         return self._cached(f"compute.{kind}", make)
 
     def kms(self) -> Any:
         from google.cloud import kms_v1
 
-        return self._cached("kms", lambda: kms_v1.KeyManagementServiceClient(
-            credentials=self.credentials, transport="rest", client_options=self.settings.client_options("cloudkms")))
+        return self._cached("kms", lambda: self._bounded(kms_v1.KeyManagementServiceClient(
+            credentials=self.credentials, transport="rest", client_options=self.settings.client_options("cloudkms"))))
 
     def projects(self) -> Any:
         from google.cloud import resourcemanager_v3
 
-        return self._cached("rm.projects", lambda: resourcemanager_v3.ProjectsClient(
+        return self._cached("rm.projects", lambda: self._bounded(resourcemanager_v3.ProjectsClient(
             credentials=self.credentials, transport="rest",
-            client_options=self.settings.client_options("cloudresourcemanager")))
+            client_options=self.settings.client_options("cloudresourcemanager"))))
 
     def folders(self) -> Any:
         from google.cloud import resourcemanager_v3
 
-        return self._cached("rm.folders", lambda: resourcemanager_v3.FoldersClient(
+        return self._cached("rm.folders", lambda: self._bounded(resourcemanager_v3.FoldersClient(
             credentials=self.credentials, transport="rest",
-            client_options=self.settings.client_options("cloudresourcemanager")))
+            client_options=self.settings.client_options("cloudresourcemanager"))))
 
     def organizations(self) -> Any:
         from google.cloud import resourcemanager_v3
 
-        return self._cached("rm.organizations", lambda: resourcemanager_v3.OrganizationsClient(
+        return self._cached("rm.organizations", lambda: self._bounded(resourcemanager_v3.OrganizationsClient(
             credentials=self.credentials, transport="rest",
-            client_options=self.settings.client_options("cloudresourcemanager")))
+            client_options=self.settings.client_options("cloudresourcemanager"))))
 
     def storage(self, project: str) -> Any:
         # google-cloud-storage >= 3.x fetches each bucket's metadata in a background thread
@@ -132,8 +152,13 @@ class Clients:
         os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
         from google.cloud import storage
 
-        return self._cached(f"storage.{project}", lambda: storage.Client(
-            project=project, credentials=self.credentials, client_options=self.settings.client_options("storage")))
+        def make() -> Any:
+            client = storage.Client(project=project, credentials=self.credentials,
+                                    client_options=self.settings.client_options("storage"))
+            bound_timeout(client._http, CONNECT_TIMEOUT, self.settings.read_timeout)  # noqa: SLF001
+            return client
+
+        return self._cached(f"storage.{project}", make)
 
     # ------------------------------------------------------------ discovery
     def discovery(self, api: str, version: str) -> Any:
@@ -148,7 +173,7 @@ class Clients:
             from googleapiclient.discovery import build
 
             http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(
-                timeout=int(TIMEOUT), ca_certs=self.settings.ca_bundle))
+                timeout=self.settings.read_timeout, ca_certs=self.settings.ca_bundle))
             services[key] = build(api, version, http=http, static_discovery=True, cache_discovery=False,
                                   client_options=self._discovery_options(api, version))
         return services[key]

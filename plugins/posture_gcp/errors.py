@@ -84,6 +84,9 @@ def classify(exc: BaseException) -> Failure:
 
     if isinstance(exc, google.auth.exceptions.GoogleAuthError):
         return Failure("UNAUTHENTICATED", f"{type(exc).__name__}: {exc}")
+    if is_timeout(exc):
+        # the same code as AWS's and Azure's read timeouts: no answer within --gcp-read-timeout
+        return Failure("Timeout", f"no response within the read timeout ({type(exc).__name__})")
     status, error = _payload_of(exc)
     if status is None and not error.get("status"):
         return Failure(type(exc).__name__, str(exc) or type(exc).__name__)
@@ -96,8 +99,24 @@ def classify(exc: BaseException) -> Failure:
     return Failure(code, message)
 
 
+def is_timeout(exc: BaseException) -> bool:
+    """A read or connect timeout from any of the three transports (requests, httplib2/socket, api-core)."""
+    import requests
+
+    seen: BaseException | None = exc
+    for _ in range(4):  # api-core's RetryError wraps the last exception as ``cause``
+        if seen is None:
+            return False
+        if isinstance(seen, requests.exceptions.Timeout | TimeoutError):
+            return True
+        seen = getattr(seen, "cause", None) or seen.__cause__
+    return False
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """429 and 5xx are retried; a 403 rate-limit reason too (older JSON APIs)."""
+    """429 and 5xx are retried; a 403 rate-limit reason too (older JSON APIs); a timeout too (like AWS)."""
+    if is_timeout(exc):
+        return True
     status, error = _payload_of(exc)
     if status == 429 or (status is not None and status >= 500):
         return True

@@ -33,8 +33,11 @@ class GcpProvider(CloudProvider):
                "{service}", envvar=ENDPOINT_ENV, metavar="URL"),
         Option("gcp-universe-domain", "Universe domain for sovereign clouds (default googleapis.com)",
                envvar=UNIVERSE_ENV, metavar="DOMAIN"),
-        Option("gcp-max-retries", "Retries of a throttled (429) or failed (5xx) Google API call", default=5,
-               metavar="N"),
+        Option("gcp-max-retries", "Retries of a throttled (429), failed (5xx) or timed-out Google API call",
+               default=5, metavar="N"),
+        Option("gcp-read-timeout", "Seconds to wait for a Google API response before the call becomes a Timeout "
+               "error for the facts it feeds (retried like a 5xx)", envvar="POSTURE_GCP_READ_TIMEOUT",
+               metavar="SECONDS"),
     ]
 
     def __init__(self) -> None:

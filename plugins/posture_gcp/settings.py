@@ -8,6 +8,9 @@ from typing import Any
 
 ENDPOINT_ENV = "POSTURE_GCP_API_ENDPOINT"
 UNIVERSE_ENV = "POSTURE_GCP_UNIVERSE_DOMAIN"
+READ_TIMEOUT_ENV = "POSTURE_GCP_READ_TIMEOUT"
+DEFAULT_READ_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 20.0
 DEFAULT_UNIVERSE = "googleapis.com"
 
 
@@ -27,6 +30,8 @@ class GcpSettings:
     max_workers: int = 4
     #: CA bundle for httplib2 (discovery clients); requests-based clients read REQUESTS_CA_BUNDLE themselves.
     ca_bundle: str | None = None
+    #: seconds to wait for a response before the call becomes a ``Timeout`` error (``--gcp-read-timeout``)
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> GcpSettings:
@@ -41,6 +46,7 @@ class GcpSettings:
             universe_domain=universe,
             max_retries=int(retries) if retries not in (None, "") else 5,
             ca_bundle=ca_bundle,
+            read_timeout=_seconds(options.get("gcp_read_timeout") or os.environ.get(READ_TIMEOUT_ENV)),
         )
 
     def endpoint_for(self, service: str) -> str | None:
@@ -67,4 +73,19 @@ class GcpSettings:
             ("gcp_universe_domain", self.universe_domain),
             ("gcp_max_retries", self.max_retries),
             ("gcp_ca_bundle", self.ca_bundle),
+            ("gcp_read_timeout", self.read_timeout),
         )
+
+
+def _seconds(value: Any) -> float:
+    if value in (None, ""):
+        return DEFAULT_READ_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not seconds > 0:
+        from posture.provider import ProviderError
+
+        raise ProviderError(f"gcp: --gcp-read-timeout {value!r}: valid: a number of seconds greater than 0")
+    return seconds

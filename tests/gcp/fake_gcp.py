@@ -74,6 +74,7 @@ class FakeGcp:
         #: public keys (PEM) whose self-signed JWTs are accepted as bearer tokens
         self.jwt_signers: list[str] = []
         self._throttles: dict[tuple[str, str], int] = {}
+        self._delays: dict[str, float] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -101,6 +102,8 @@ class FakeGcp:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        # a client that gave up on a delayed answer closed the socket: not worth a traceback
+        self._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         if self._ssl_context is not None:
             self._server.socket = self._ssl_context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, name="fake-gcp", daemon=True).start()
@@ -110,6 +113,14 @@ class FakeGcp:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def delay(self, path: str, seconds: float) -> None:
+        """Answer GETs of ``path`` only after ``seconds`` (0 removes it): a stalled API."""
+        with self._lock:
+            if seconds:
+                self._delays[path] = seconds
+            else:
+                self._delays.pop(path, None)
 
     def throttle(self, method: str, path: str, times: int) -> None:
         """Answer the next ``times`` calls of METHOD path with 429 RESOURCE_EXHAUSTED."""
@@ -137,6 +148,11 @@ class FakeGcp:
         status, body = self._respond(method, path, query, handler.headers.get("Authorization"))
         with self._lock:
             self.log.append(Logged(method, path, query, status))
+            delay = self._delays.get(path) if method == "GET" else None
+        if delay:
+            import time
+
+            time.sleep(delay)  # the client's read timeout fires first
         self._send(handler, status, body)
 
     def _respond(self, method: str, path: str, query: dict[str, list[str]], auth: str | None
