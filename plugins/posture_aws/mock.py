@@ -42,10 +42,23 @@ def moto_server() -> Iterator[str]:
     """A ThreadedMotoServer on 127.0.0.1 with an ephemeral port; yields its URL."""
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler, make_server
+    from moto.server import DomainDispatcherApplication, ThreadedMotoServer, create_backend_app
+
+    from posture_aws import missing_apis
+
+    class Server(ThreadedMotoServer):
+        """moto, with the few read APIs it lacks answered in front of it (posture_aws.missing_apis)."""
+
+        def _server_entry(self) -> None:
+            app = missing_apis.MissingApis(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    missing_apis.reset()
+    server = Server(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"

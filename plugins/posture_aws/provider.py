@@ -90,6 +90,8 @@ class AwsProvider:
             pool = self._pool(scan, options.get)
             partition, accounts = self._accounts(pool, options)
             _check_regions(options.get("region") or (), partition)
+            if options.get("org") and "aws.iam.root_account" in fact_types:
+                options = {**options, "root_managed_accounts": self._root_managed_accounts(pool, options, accounts)}
             units, errors = self._units(scan, pool, partition, accounts, fact_types, options)
         finally:
             CURRENT_COUNTER.reset(token)
@@ -124,6 +126,23 @@ class AwsProvider:
             accounts.append((Scope(PROVIDER, acct["Id"], acct.get("Name", acct["Id"]), "account", org_id), path))
         return partition, accounts
 
+    def _root_managed_accounts(self, pool: SessionPool, options: dict[str, Any],
+                               accounts: list[tuple[Scope, CredentialPath]]) -> tuple[str, ...]:
+        """Member accounts whose root credentials the organization manages centrally (IAM
+        ``ListOrganizationsFeatures`` from the management account: ``RootCredentialsManagement``). Their
+        root user has no password to protect with MFA. Unknown (denied, not the management account): none."""
+        base = self._base_path(options)
+        try:
+            iam = pool.client(base, "iam", pool.default_region(base))
+            features = iam.list_organizations_features().get("EnabledFeatures") or []
+            management = pool.client(base, "organizations", pool.default_region(base)).describe_organization()[
+                "Organization"]["MasterAccountId"]
+        except Exception:  # noqa: BLE001 - without the answer every root user is judged on its own MFA
+            return ()
+        if "RootCredentialsManagement" not in features:
+            return ()
+        return tuple(scope.id for scope, _ in accounts if scope.id != management)
+
     def _units(self, scan: str, pool: SessionPool, partition: str, accounts: list[tuple[Scope, CredentialPath]],
                fact_types: set[str], options: dict[str, Any]) -> tuple[list[WorkUnit], list[CollectionError]]:
         collectors = [c for c in COLLECTORS if fact_types.intersection(c.fact_types)]
@@ -144,7 +163,8 @@ class AwsProvider:
             common = (("scan", scan), ("profile", path.profile), ("roles", path.roles),
                       ("external_id", path.external_id), ("partition", partition), ("home_region", home),
                       ("regions", tuple(regions)), ("aws_max_attempts", options.get("aws_max_attempts")),
-                      ("aws_read_timeout", options.get("aws_read_timeout")))
+                      ("aws_read_timeout", options.get("aws_read_timeout")),
+                      ("root_managed_centrally", scope.id in (options.get("root_managed_accounts") or ())))
             for c in collectors:
                 wanted = tuple(sorted(fact_types.intersection(c.fact_types)))
                 for region in (regions if c.regional else [GLOBAL_REGION]):

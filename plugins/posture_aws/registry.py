@@ -35,8 +35,12 @@ COLLECTORS: tuple[Collector, ...] = (
         "aws.iam.user": "IAM users: console password, MFA, access-key age and last use (credential report)"},
       "posture_aws.collectors.iam:collect_users"),
     C("iam_policies", False, {
-        "aws.iam.policy": "customer-managed and inline IAM policies (GetAccountAuthorizationDetails)"},
+        "aws.iam.policy": "customer-managed and inline IAM policies (GetAccountAuthorizationDetails)",
+        "aws.iam.principal": "IAM users, groups and roles: direct policies, admin access, role trust (same listing)"},
       "posture_aws.collectors.iam:collect_policies"),
+    C("iam_server_certificates", False, {
+        "aws.iam.server_certificate": "TLS certificates stored in IAM: expiry (ListServerCertificates)"},
+      "posture_aws.collectors.iam:collect_server_certificates"),
     C("iam_support_role", False, {
         "aws.iam.support_access": "roles holding AWSSupportAccess (one fact per account)"},
       "posture_aws.collectors.iam:collect_support_access"),
@@ -49,11 +53,13 @@ COLLECTORS: tuple[Collector, ...] = (
         "aws.s3.bucket_encryption": "bucket default encryption",
         "aws.s3.bucket_versioning": "bucket versioning and MFA delete",
         "aws.s3.bucket_logging": "bucket server access logging",
-        "aws.s3.bucket_tags": "bucket tag keys"},
+        "aws.s3.bucket_tags": "bucket tag keys",
+        "aws.s3.bucket_ownership": "bucket Object Ownership: whether ACLs are disabled"},
       "posture_aws.collectors.s3:collect_buckets"),
     C("ec2_network", True, {
         "aws.ec2.security_group": "security groups and their ingress/egress rules",
-        "aws.ec2.vpc": "VPCs and whether flow logs are enabled"},
+        "aws.ec2.vpc": "VPCs and whether flow logs are enabled",
+        "aws.ec2.network_acl": "network ACLs and their ingress entries in evaluation order"},
       "posture_aws.collectors.ec2:collect_network"),
     C("ec2_ebs", True, {
         "aws.ec2.ebs_encryption_default": "EBS encryption by default (one fact per region)",
@@ -70,7 +76,9 @@ COLLECTORS: tuple[Collector, ...] = (
       "posture_aws.collectors.rds:collect_db_instances"),
     C("cloudtrail", False, {
         "aws.cloudtrail.trail": "the account's CloudTrail trails that apply to the scanned regions",
-        "aws.cloudtrail.account": "whether a logging multi-region trail exists (one fact per account)"},
+        "aws.cloudtrail.account": "whether a logging multi-region trail exists (one fact per account)",
+        "aws.cloudtrail.s3_data_events": "whether logging multi-region trails record S3 object-level reads and "
+                                         "writes for every bucket (one fact per account)"},
       "posture_aws.collectors.cloudtrail:collect_trails"),
     C("kms", True, {
         "aws.kms.key": "customer-managed KMS keys and rotation status"},
@@ -93,6 +101,21 @@ COLLECTORS: tuple[Collector, ...] = (
     C("lambda", True, {
         "aws.lambda.function": "Lambda functions: runtime, names of secret-like environment variables"},
       "posture_aws.collectors.lambda_:collect_functions"),
+    C("accessanalyzer", True, {
+        "aws.accessanalyzer.region": "IAM Access Analyzer for external access (one fact per region)"},
+      "posture_aws.collectors.governance:collect_access_analyzers"),
+    C("securityhub", True, {
+        "aws.securityhub.hub": "Security Hub enabled or not (one fact per region)"},
+      "posture_aws.collectors.governance:collect_security_hub"),
+    C("ec2_serial_console", True, {
+        "aws.ec2.serial_console": "EC2 serial console access switch (one fact per region)"},
+      "posture_aws.collectors.governance:collect_serial_console"),
+    C("efs", True, {
+        "aws.efs.file_system": "EFS file systems: encryption at rest"},
+      "posture_aws.collectors.storage_extra:collect_file_systems"),
+    C("secretsmanager", True, {
+        "aws.secretsmanager.secret": "Secrets Manager secrets: rotation (never the value)"},
+      "posture_aws.collectors.storage_extra:collect_secrets"),
     C("elbv2", True, {
         "aws.elbv2.listener": "ALB/NLB listeners: protocol, TLS policy"},
       "posture_aws.collectors.elb:collect_listeners"),

@@ -1,8 +1,10 @@
 """Seed a moto account with a realistic mix of compliant and misconfigured resources.
 
-Every seeded setting goes through the public AWS API, except two things AWS
-offers no API for and moto keeps in memory: an access key's creation date
-(backdated to make one key "old") and the root user's MFA flag. Planted
+Every seeded setting goes through the public AWS API, except what AWS offers
+no API for and moto keeps in memory (an access key's creation date, backdated
+to make one key "old", and the root user's MFA flag),, a secret's rotation
+settings (moto's RotateSecret would run the rotation function in Docker), and
+the settings of the read APIs moto lacks (posture_aws.missing_apis). Planted
 secrets (:data:`PLANTED_SECRETS`) sit in Lambda environment values, EC2 user
 data and tag values; they must never reach a fact or a report.
 """
@@ -44,6 +46,16 @@ READ_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow"
                                                                "Resource": "arn:aws:s3:::acme-logs/*"}]})
 TRUST_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]})
+#: everything but a few services, IAM included: full admin in two steps
+NOT_ACTION_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "NotAction": ["organizations:*", "account:*"], "Resource": "*"}]})
+VENDOR_ACCOUNT = "999988887777"
+
+
+def _trust_account(account: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Condition": {"StringEquals": {"sts:ExternalId": "vendor"}}}]})
 
 
 class Seeder:
@@ -106,7 +118,24 @@ class Seeder:
         iam.create_role(RoleName="lambda-exec", AssumeRolePolicyDocument=TRUST_DOC)
         iam.put_role_policy(RoleName="lambda-exec", PolicyName="inline-admin", PolicyDocument=ADMIN_DOC)
         iam.attach_role_policy(RoleName="lambda-exec", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-        self._n(4)
+        # permissions through a group (alice) versus attached to the user (bob, ci-deployer)
+        iam.create_group(GroupName="readers")
+        iam.attach_group_policy(GroupName="readers", PolicyArn=read)
+        iam.add_user_to_group(GroupName="readers", UserName="alice")
+        # a NotAction allow that still grants IAM, attached to a batch role
+        almost = iam.create_policy(PolicyName="AlmostEverything", PolicyDocument=NOT_ACTION_DOC)["Policy"]["Arn"]
+        iam.create_role(RoleName="batch-runner", AssumeRolePolicyDocument=TRUST_DOC)
+        iam.attach_role_policy(RoleName="batch-runner", PolicyArn=almost)
+        # a vendor's account trusted as admin, and one trusted read-only
+        iam.create_role(RoleName="vendor-admin", AssumeRolePolicyDocument=_trust_account(VENDOR_ACCOUNT))
+        iam.attach_role_policy(RoleName="vendor-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        iam.create_role(RoleName="vendor-audit", AssumeRolePolicyDocument=_trust_account(VENDOR_ACCOUNT))
+        iam.attach_role_policy(RoleName="vendor-audit", PolicyArn=read)
+        iam.create_role(RoleName="report-builder", AssumeRolePolicyDocument=TRUST_DOC)
+        iam.attach_role_policy(RoleName="report-builder", PolicyArn=read)
+        iam.upload_server_certificate(ServerCertificateName="shop-2019", CertificateBody=_CERT_BODY,
+                                      PrivateKey="not-a-real-key")
+        self._n(10)
         age_access_key(self.account, "legacy-batch", days=400)
         set_root_access_keys(self.account, True)
 
@@ -121,8 +150,12 @@ class Seeder:
             s3.put_public_access_block(Bucket=good, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                 "RestrictPublicBuckets": True})
+            cmk = self.c("kms", home).create_key(Description=f"s3-logs{sfx}")["KeyMetadata"]["Arn"]
             s3.put_bucket_encryption(Bucket=good, ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                                  "KMSMasterKeyID": cmk}}]})
+            s3.put_bucket_ownership_controls(Bucket=good, OwnershipControls={
+                "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
             s3.put_bucket_versioning(Bucket=good, VersioningConfiguration={"Status": "Enabled"})
             s3.put_bucket_acl(Bucket=good, GrantWrite="uri=http://acs.amazonaws.com/groups/s3/LogDelivery",
                               GrantReadACP="uri=http://acs.amazonaws.com/groups/s3/LogDelivery")
@@ -142,6 +175,9 @@ class Seeder:
 
     def regional_services(self, region: str, good: bool) -> None:
         if not good:
+            from posture_aws.missing_apis import region_state
+
+            region_state(region)["serial_console"] = True
             return
         self.c("guardduty", region).create_detector(Enable=True)
         cfg = self.c("config", region)
@@ -157,8 +193,18 @@ class Seeder:
         ct.create_trail(Name="org-audit", S3BucketName=self.ids["bucket_logs"], IsMultiRegionTrail=True,
                         EnableLogFileValidation=True, KmsKeyId=key)
         ct.start_logging(Name="org-audit")
+        # object-level logging of every bucket, reads and writes, next to all management events
+        ct.put_event_selectors(TrailName="org-audit", EventSelectors=[{
+            "ReadWriteType": "All", "IncludeManagementEvents": True,
+            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
         ct.create_trail(Name="legacy-trail", S3BucketName=self.ids["bucket_logs"])
-        self._n(6)
+        self.c("securityhub", region).enable_security_hub()
+        # settings moto has no API for, answered by posture_aws.missing_apis: an external-access analyzer in the
+        # first region only; serial console access left on and snapshot sharing unblocked in the others
+        from posture_aws.missing_apis import region_state
+
+        region_state(region)["analyzers"] = ["external-access"]
+        self._n(7)
 
     def regional_resources(self, region: str, sfx: str) -> None:
         ec2 = self.c("ec2", region)
@@ -188,6 +234,16 @@ class Seeder:
             GroupName=f"rdp-range-v6{d}", Description="wide range", VpcId=vpc)["GroupId"])
         ec2.authorize_security_group_ingress(GroupId=rdp, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 4000, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+        # a network ACL that denies SSH/RDP from anywhere before allowing the rest
+        acl = self.remember("nacl_guarded", ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"])
+        for rule, port in ((50, 22), (60, 3389)):
+            ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=rule, Protocol="6", RuleAction="deny",
+                                         Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": port, "To": port})
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1", RuleAction="allow",
+                                     Egress=False, CidrBlock="0.0.0.0/0")
+        self.remember("nacl_default", ec2.describe_network_acls(Filters=[
+            {"Name": "vpc-id", "Values": [vpc]}, {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0][
+            "NetworkAclId"])
         web = self.remember("sg_web", ec2.create_security_group(
             GroupName=f"web-https{d}", Description="https", VpcId=vpc)["GroupId"])
         ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
@@ -207,6 +263,7 @@ class Seeder:
         )["Instances"][0]["InstanceId"]
         app1 = ec2.run_instances(
             ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnet,
+            IamInstanceProfile={"Name": self._instance_profile()},
             MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": f"app-1{d}"}, *OWNER]}],
         )["Instances"][0]["InstanceId"]
@@ -235,6 +292,13 @@ class Seeder:
         self._n(6)
         self._databases(region, d)
         self._data_services(region, d, vpc, subnet)
+
+    def _instance_profile(self) -> str:
+        if "instance_profile" not in self.ids:
+            iam = self.c("iam")
+            iam.create_instance_profile(InstanceProfileName="app-instance")
+            self.remember("instance_profile", "app-instance")
+        return self.ids["instance_profile"]
 
     def leftovers(self, region: str, sfx: str) -> None:
         """A secondary region: a forgotten group, volume and log group."""
@@ -265,7 +329,7 @@ class Seeder:
                                Engine="postgres", MasterUsername="admin", MasterUserPassword=PLANTED_SECRETS[1],
                                AllocatedStorage=20, PubliclyAccessible=False, StorageEncrypted=True,
                                BackupRetentionPeriod=14, DeletionProtection=True, AutoMinorVersionUpgrade=True,
-                               Tags=OWNER)
+                               EnableCloudwatchLogsExports=["postgresql"], Tags=OWNER)
         # Aurora keeps deletion protection and backups on the cluster; its member instances carry neither.
         rds.create_db_cluster(DBClusterIdentifier=f"ledger{d}", Engine="aurora-postgresql", MasterUsername="admin",
                               MasterUserPassword=PLANTED_SECRETS[1], StorageEncrypted=True,
@@ -285,6 +349,16 @@ class Seeder:
         kms.enable_key_rotation(KeyId=parked)
         kms.disable_key(KeyId=parked)  # disabling keeps the rotation setting
         self.remember("key_disabled_rotated", parked)
+        doomed = kms.create_key(Description=f"doomed{d}")["KeyMetadata"]["KeyId"]
+        kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+        self.remember("key_pending_deletion", doomed)
+        efs = self.c("efs", region)
+        self.remember("efs_encrypted", efs.create_file_system(
+            CreationToken=f"shared-enc{d}", Encrypted=True, Tags=[{"Key": "Name", "Value": f"shared-enc{d}"}])[
+            "FileSystemId"])
+        self.remember("efs_plain", efs.create_file_system(
+            CreationToken=f"scratch-plain{d}", Tags=[{"Key": "Name", "Value": f"scratch-plain{d}"}])["FileSystemId"])
+
         logs = self.c("logs", region)
         logs.create_log_group(logGroupName=f"/app/audit{d}")
         logs.put_retention_policy(logGroupName=f"/app/audit{d}", retentionInDays=400)
@@ -305,7 +379,13 @@ class Seeder:
                             Environment={"Variables": {"DB_PASSWORD": PLANTED_SECRETS[1],
                                                        "UPSTREAM_KEY_ID": PLANTED_SECRETS[0],
                                                        "STAGE": "prod"}})
-        self._n(11)
+        rotator = lam.create_function(FunctionName=f"secret-rotator{d}", Runtime="python3.12", Role=role,
+                                      Handler="handler.handler", Code={"ZipFile": _zip()})["FunctionArn"]
+        sm = self.c("secretsmanager", region)
+        sm.create_secret(Name=f"db-rotated{d}", SecretString=PLANTED_SECRETS[2])
+        set_secret_rotation(self.account, region, f"db-rotated{d}", rotator, days=30)
+        sm.create_secret(Name=f"api-static{d}", SecretString=PLANTED_SECRETS[1])
+        self._n(17)
         self._load_balancer(region, d, vpc, subnet)
 
     def _load_balancer(self, region: str, d: str, vpc: str, subnet: str) -> None:
@@ -346,6 +426,14 @@ class Seeder:
         return self.count
 
 
+#: a self-signed certificate's body (no private key is stored: IAM keeps it, posture never reads either)
+_CERT_BODY = """-----BEGIN CERTIFICATE-----
+MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnVu
+dXNlZDAeFw0xOTAxMDEwMDAwMDBaFw0yMDAxMDEwMDAwMDBaMBExDzANBgNVBAMM
+BnVudXNlZDBcMA0GCSqGSIb3DQEBAQUAA0sAMEgCQQC7o96WqwZMnk9oA4QxAhbW
+-----END CERTIFICATE-----"""
+
+
 def _iam_backend(account: str) -> Any:
     from moto.iam.models import iam_backends
 
@@ -361,6 +449,15 @@ def age_access_key(account: str, user: str, days: int) -> None:
 def set_root_access_keys(account: str, present: bool) -> None:
     """moto cannot create root access keys through the API; set the summary flag directly."""
     _iam_backend(account).account_summary._account_access_keys_present = int(present)
+
+
+def set_secret_rotation(account: str, region: str, name: str, function_arn: str, days: int) -> None:
+    """moto's RotateSecret runs the rotation function in Docker; record what it would set."""
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    secret = secretsmanager_backends[account][region].secrets[name]
+    secret.rotation_requested = True
+    secret.rotation_enabled, secret.rotation_lambda_arn, secret.auto_rotate_after_days = True, function_arn, days
 
 
 def set_root_mfa(account: str, enabled: bool) -> None:

@@ -61,6 +61,15 @@ def test_principal_aws_star_is_public_and_a_named_account_is_not() -> None:
     ({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b/*"}, False),
     ({"Effect": "Deny", "Action": "*", "Resource": "*"}, False),
     ({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}, False),
+    # NotAction / NotResource: near-admin (docs/aws.md, formerly a known limit)
+    ({"Effect": "Allow", "NotAction": ["organizations:*", "account:*"], "Resource": "*"}, True),
+    ({"Effect": "Allow", "NotAction": "s3:DeleteBucket", "NotResource": "arn:aws:s3:::audit"}, True),
+    ({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::audit/*"}, True),
+    # PowerUserAccess-style: everything but IAM, Organizations and Account management
+    ({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}, False),
+    ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, False),
+    ({"Effect": "Allow", "NotAction": "s3:*", "Resource": "arn:aws:s3:::b/*"}, False),
+    ({"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"}, False),
 ])
 def test_full_admin_means_every_action_on_every_resource(statement: dict[str, Any], admin: bool) -> None:
     assert allows_full_admin({"Version": "2012-10-17", "Statement": [statement]}) is admin

@@ -8,7 +8,8 @@ are reported for the account's own trails, while any logging multi-region trail,
 the organization's included, satisfies the account-level fact.
 ``GetTrailStatus`` runs once per trail, in its home region, and
 ``GetEventSelectors`` once per logging multi-region trail (it must record all
-management events, read and write, to satisfy the account-level fact).
+management events, read and write, to satisfy the account-level fact; the same
+answer says whether it records S3 object-level data events for every bucket).
 """
 
 from __future__ import annotations
@@ -17,7 +18,36 @@ from typing import Any
 
 from posture_aws.context import UnitContext
 
-TRAIL, ACCOUNT = "aws.cloudtrail.trail", "aws.cloudtrail.account"
+TRAIL, ACCOUNT, S3_DATA = "aws.cloudtrail.trail", "aws.cloudtrail.account", "aws.cloudtrail.s3_data_events"
+S3_ALL_BUCKETS = {"arn:aws:s3", "arn:aws:s3:::", "arn:aws-us-gov:s3", "arn:aws-us-gov:s3:::", "arn:aws-cn:s3",
+                  "arn:aws-cn:s3:::"}
+
+
+def s3_data_events(selectors: dict[str, Any] | None) -> set[str]:
+    """Which S3 object-level operations (``read`` / ``write``) a trail records for every bucket.
+
+    Basic selectors: a ``DataResources`` entry of type ``AWS::S3::Object`` whose values name all buckets
+    (``arn:aws:s3``), with ``ReadWriteType`` All / ReadOnly / WriteOnly. Advanced selectors: a Data-category
+    selector for ``AWS::S3::Object`` with no narrowing field but ``readOnly`` (true: read, false: write,
+    absent: both).
+    """
+    out: set[str] = set()
+    for sel in (selectors or {}).get("EventSelectors") or []:
+        for res in sel.get("DataResources") or []:
+            if res.get("Type") == "AWS::S3::Object" and S3_ALL_BUCKETS.intersection(res.get("Values") or []):
+                rw = sel.get("ReadWriteType", "All")
+                out |= {"read", "write"} if rw == "All" else {"read"} if rw == "ReadOnly" else {"write"}
+    for sel in (selectors or {}).get("AdvancedEventSelectors") or []:
+        fields = {f.get("Field"): f for f in sel.get("FieldSelectors") or []}
+        if fields.get("eventCategory", {}).get("Equals") != ["Data"]:
+            continue
+        if fields.get("resources.type", {}).get("Equals") != ["AWS::S3::Object"]:
+            continue
+        if set(fields) - {"eventCategory", "resources.type", "readOnly"}:
+            continue  # narrowed to some buckets, events or identities
+        read_only = fields.get("readOnly", {}).get("Equals")
+        out |= {"read", "write"} if not read_only else {"read"} if read_only == ["true"] else {"write"}
+    return out
 
 
 def logs_all_management_events(selectors: dict[str, Any] | None) -> bool:
@@ -43,7 +73,7 @@ def logs_all_management_events(selectors: dict[str, Any] | None) -> bool:
 
 def collect_trails(ctx: UnitContext) -> None:
     regions = ctx.regions or (ctx.home_region,)
-    wanted = [ft for ft in (TRAIL, ACCOUNT) if ctx.wants(ft)]
+    wanted = [ft for ft in (TRAIL, ACCOUNT, S3_DATA) if ctx.wants(ft)]
 
     def list_region(region: str) -> list[dict[str, Any]]:
         return ctx.client("cloudtrail", region).describe_trails(includeShadowTrails=True).get("trailList", [])
@@ -72,6 +102,7 @@ def collect_trails(ctx: UnitContext) -> None:
 
     management = {t["TrailARN"]: (sel, exc) for t, sel, exc in ctx.parallel(selectors, multi)}
     logging_multi_region = []
+    data_events: dict[str, list[str]] = {"read": [], "write": []}
     for t in trails:
         own = t["TrailARN"].split(":")[4] == ctx.account
         st, exc = statuses[t["TrailARN"]]
@@ -90,6 +121,9 @@ def collect_trails(ctx: UnitContext) -> None:
         all_management = logs_all_management_events(sel) if sel_exc is None else True
         if t.get("IsMultiRegionTrail") and is_logging and all_management:
             logging_multi_region.append(t["Name"] if own else t["TrailARN"])
+        if t.get("IsMultiRegionTrail") and is_logging and sel_exc is None:
+            for kind in s3_data_events(sel):
+                data_events[kind].append(t["Name"] if own else t["TrailARN"])
         if TRAIL in wanted and own:
             ctx.facts.append(ctx.fact(TRAIL, t["TrailARN"], t["Name"], {
                 "multi_region": bool(t.get("IsMultiRegionTrail")),
@@ -101,6 +135,15 @@ def collect_trails(ctx: UnitContext) -> None:
                 "kms_encrypted": bool(t.get("KmsKeyId")),
                 "s3_bucket": t.get("S3BucketName"),
             }, region=t["HomeRegion"]))
+    if S3_DATA in wanted and failed_regions and not (data_events["read"] and data_events["write"]):
+        ctx.error([S3_DATA], failed_regions[0][1], region="global")
+    elif S3_DATA in wanted:
+        ctx.facts.append(ctx.fact(S3_DATA, f"arn:{ctx.partition}:cloudtrail::{ctx.account}:s3-data-events",
+                                  "cloudtrail S3 data events", {
+            "write_trails": sorted(data_events["write"]), "read_trails": sorted(data_events["read"]),
+            "write_logged": bool(data_events["write"]), "read_logged": bool(data_events["read"]),
+        }, region="global"))
+        ctx.covered([S3_DATA], region="global")
     if ACCOUNT in wanted:
         if failed_regions and not logging_multi_region:
             ctx.error([ACCOUNT], failed_regions[0][1], region="global")

@@ -7,7 +7,7 @@ from typing import Any
 
 from posture_aws.context import UnitContext, iso, tag_keys
 
-SG, VPC = "aws.ec2.security_group", "aws.ec2.vpc"
+SG, VPC, NACL = "aws.ec2.security_group", "aws.ec2.vpc", "aws.ec2.network_acl"
 EBS_DEFAULT, VOLUME, SNAPSHOT, IMAGE = ("aws.ec2.ebs_encryption_default", "aws.ec2.volume", "aws.ec2.snapshot",
                                         "aws.ec2.image")
 INSTANCE, ADDRESS = "aws.ec2.instance", "aws.ec2.address"
@@ -33,8 +33,31 @@ def _rules(permissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rules
 
 
+def _nacl_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ingress entries in evaluation order (lowest rule number first); the default ``*`` rule (32767) last."""
+    out = []
+    for e in sorted((e for e in entries if not e.get("Egress")), key=lambda e: e.get("RuleNumber", 32767)):
+        proto = str(e.get("Protocol", "-1"))
+        ports = e.get("PortRange") or {}
+        out.append({"rule_number": e.get("RuleNumber"), "action": e.get("RuleAction"),
+                    "protocol": "all" if proto == "-1" else proto,
+                    "cidr": e.get("CidrBlock") or e.get("Ipv6CidrBlock"),
+                    "from_port": ports.get("From"), "to_port": ports.get("To"),
+                    "all_ports": proto == "-1" or not ports})
+    return out
+
+
 def collect_network(ctx: UnitContext) -> None:
     ec2 = ctx.client("ec2")
+    if ctx.wants(NACL):
+        with ctx.collecting(NACL) as sink:
+            for acl in ctx.pages(ec2, "describe_network_acls", "NetworkAcls"):
+                sink.add(ctx.fact(NACL, ctx.arn("ec2", f"network-acl/{acl['NetworkAclId']}", ctx.region),
+                                  acl["NetworkAclId"], {
+                    "vpc_id": acl.get("VpcId"), "is_default": bool(acl.get("IsDefault")),
+                    "subnet_count": len(acl.get("Associations") or []),
+                    "ingress_entries": _nacl_entries(acl.get("Entries") or []),
+                }))
     if ctx.wants(SG):
         with ctx.collecting(SG) as sink:
             for g in ctx.pages(ec2, "describe_security_groups", "SecurityGroups"):
@@ -58,6 +81,16 @@ def collect_network(ctx: UnitContext) -> None:
                     "flow_logs_enabled": v["VpcId"] in flow,
                     "flow_log_traffic_types": sorted({t for t in flow.get(v["VpcId"], []) if t}),
                 }))
+
+
+def snapshot_block_public_access(ec2: Any) -> str | None:
+    """The region's EBS snapshot block public access mode (``block-all-sharing``, ``block-new-sharing``,
+    ``unblocked``), asked only when some snapshot is shared with everyone; None when it cannot be read
+    (the snapshot then stays public: never a false pass)."""
+    try:
+        return ec2.get_snapshot_block_public_access_state().get("State")
+    except Exception:  # noqa: BLE001 - an endpoint without the API (moto) or a denied call: judge the share alone
+        return None
 
 
 def _snapshot_is_public(ec2: Any, snapshot_id: str) -> bool:
@@ -105,10 +138,14 @@ def collect_ebs(ctx: UnitContext) -> None:
     if ctx.wants(SNAPSHOT):
         with ctx.collecting(SNAPSHOT) as sink:
             public = public_snapshot_ids(ctx, ec2)
+            mode = snapshot_block_public_access(ec2) if public else None
+            blocked = mode == "block-all-sharing"
             for s in own_snapshots(ctx, ec2):
+                shared = s["SnapshotId"] in public
                 sink.add(ctx.fact(SNAPSHOT, ctx.arn("ec2", f"snapshot/{s['SnapshotId']}", ctx.region),
                                   s["SnapshotId"], {
-                    "encrypted": bool(s.get("Encrypted")), "public": s["SnapshotId"] in public,
+                    "encrypted": bool(s.get("Encrypted")), "public": shared and not blocked,
+                    "shared_with_all": shared, "block_public_access": mode,
                     "volume_id": s.get("VolumeId"), "created": iso(s.get("StartTime")),
                     "tag_keys": tag_keys(s.get("Tags")),
                 }))

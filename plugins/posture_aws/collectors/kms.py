@@ -22,7 +22,7 @@ def collect_keys(ctx: UnitContext) -> None:
 
         def one(key: dict[str, Any]) -> dict[str, Any] | None:
             meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-            if meta.get("KeyManager") != "CUSTOMER" or meta.get("KeyState") in ("PendingDeletion", "PendingImport"):
+            if meta.get("KeyManager") != "CUSTOMER" or meta.get("KeyState") == "PendingImport":
                 return None
             rotatable = (meta.get("KeySpec", meta.get("CustomerMasterKeySpec")) == "SYMMETRIC_DEFAULT"
                          and meta.get("Origin") == "AWS_KMS")
@@ -39,6 +39,8 @@ def collect_keys(ctx: UnitContext) -> None:
                 "rotation_period_days": rotation.get("RotationPeriodInDays",
                                                      365 if rotation.get("KeyRotationEnabled") else None),
                 "created": iso(meta.get("CreationDate")),
+                "pending_deletion": meta.get("KeyState") in ("PendingDeletion", "PendingReplicaDeletion"),
+                "deletion_date": iso(meta.get("DeletionDate")),
             }}
 
         for _key, info, exc in ctx.parallel(one, keys):

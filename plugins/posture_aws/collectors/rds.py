@@ -37,5 +37,6 @@ def collect_db_instances(ctx: UnitContext) -> None:
                 "auto_minor_version_upgrade": bool(db.get("AutoMinorVersionUpgrade")),
                 "multi_az": bool(db.get("MultiAZ")),
                 "iam_auth": bool(db.get("IAMDatabaseAuthenticationEnabled")),
+                "log_exports": sorted((cluster or db).get("EnabledCloudwatchLogsExports") or []),
                 "tag_keys": tag_keys(db.get("TagList")),
             }))

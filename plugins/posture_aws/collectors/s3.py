@@ -15,7 +15,8 @@ from posture_aws.errors import has_code
 
 ACCESS, POLICY, ENCRYPTION = "aws.s3.bucket_access", "aws.s3.bucket_policy", "aws.s3.bucket_encryption"
 VERSIONING, LOGGING, TAGS = "aws.s3.bucket_versioning", "aws.s3.bucket_logging", "aws.s3.bucket_tags"
-BUCKET_TYPES = (ACCESS, POLICY, ENCRYPTION, VERSIONING, LOGGING, TAGS)
+OWNERSHIP = "aws.s3.bucket_ownership"
+BUCKET_TYPES = (ACCESS, POLICY, ENCRYPTION, VERSIONING, LOGGING, TAGS, OWNERSHIP)
 ALL_USERS = ("http://acs.amazonaws.com/groups/global/AllUsers",
              "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -181,10 +182,21 @@ class _Bucket:
     def encryption(self) -> dict[str, Any]:
         resp = self._get("get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",))
         rules = (resp or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-        algos = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules]
-        algos = [a for a in algos if a]
+        defaults = [r.get("ApplyServerSideEncryptionByDefault", {}) for r in rules]
+        algos = [d.get("SSEAlgorithm") for d in defaults if d.get("SSEAlgorithm")]
+        # SSE-KMS without a key id uses the AWS-managed key aws/s3; a named key other than that alias is the
+        # customer's (its policy, rotation and revocation are theirs)
+        key_ids = [d.get("KMSMasterKeyID") for d in defaults if d.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse")]
         return {"enabled": bool(algos), "algorithm": algos[0] if algos else None,
-                "customer_managed_key": any(a in ("aws:kms", "aws:kms:dsse") for a in algos)}
+                "kms_encrypted": any(a in ("aws:kms", "aws:kms:dsse") for a in algos),
+                "kms_key_id": next((k for k in key_ids if k), None),
+                "customer_managed_key": any(k and not str(k).endswith("alias/aws/s3") for k in key_ids)}
+
+    def ownership(self) -> dict[str, Any]:
+        resp = self._get("get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",))
+        rules = (resp or {}).get("OwnershipControls", {}).get("Rules", [])
+        setting = rules[0].get("ObjectOwnership") if rules else None
+        return {"object_ownership": setting, "acls_disabled": setting == "BucketOwnerEnforced"}
 
     def versioning(self) -> dict[str, Any]:
         resp = self.s3.get_bucket_versioning(Bucket=self.name)
@@ -201,7 +213,8 @@ class _Bucket:
 
 
 _READERS = {ACCESS: _Bucket.access, POLICY: _Bucket.tls, ENCRYPTION: _Bucket.encryption,
-            VERSIONING: _Bucket.versioning, LOGGING: _Bucket.logging, TAGS: _Bucket.tags}
+            VERSIONING: _Bucket.versioning, LOGGING: _Bucket.logging, TAGS: _Bucket.tags,
+            OWNERSHIP: _Bucket.ownership}
 
 
 def collect_buckets(ctx: UnitContext) -> None:
