@@ -119,7 +119,7 @@ def _acl(*entries: tuple[int, str, str, Any]) -> Fact:
     # the first matching entry decides: a deny before the allow closes the port
     ([(50, "deny", "0.0.0.0/0", (22, 22)), (60, "deny", "::/0", (22, 22)), (100, "allow", "0.0.0.0/0", None),
       (101, "allow", "::/0", None)], ["3389"]),
-    ([(100, "allow", "0.0.0.0/0", (1024, 65535))], []),
+    ([(100, "allow", "0.0.0.0/0", (32768, 65535))], []),  # ephemeral ports only
     ([(100, "allow", "10.0.0.0/8", None)], []),  # a narrower source does not admit the internet
     ([(100, "allow", "0.0.0.0/0", (3000, 4000))], ["3389"]),
     ([(10, "deny", "0.0.0.0/0", None), (20, "allow", "0.0.0.0/0", None)], []),
