@@ -22,7 +22,7 @@ def test_tiers_list_json_lists_the_standard_tiers() -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [(r["id"], r["extends"]) for r in rows] == [("tier-1", None), ("tier-2", "tier-1"), ("tier-3", "tier-2")]
-    assert rows[2]["controls"] == 53 and rows[0]["classifications"] == ["public", "internal"]
+    assert rows[2]["controls"] == 55 and rows[0]["classifications"] == ["public", "internal"]
 
 
 def test_tiers_list_table_shows_titles() -> None:
@@ -39,7 +39,7 @@ def test_tiers_show_prints_every_control_with_the_source_of_each_value() -> None
     assert "max_access_key_age_days = 90 <- tier-2" in result.output
     assert "min_tls_version = 1.2 <- tier-1" in result.output
     data = json.loads(run("tiers", "show", "tier-2", "--json").output)
-    assert len(data["controls"]) == 45
+    assert len(data["controls"]) == 47
     iam05 = next(c for c in data["controls"] if c["id"] == "IAM-05")
     assert iam05["parameters"] == {"max_access_key_age_days": {"value": 90, "source": "tier-2"}}
     assert iam05["introduced_by"] == "tier-1"
@@ -63,7 +63,7 @@ def test_tiers_diff_shows_what_a_step_up_demands() -> None:
     assert (change["from"], change["to"], change["tighter"]) == (365, 90, True)
     text = run("tiers", "diff", "tier-1", "tier-2")
     assert text.exit_code == 0
-    assert "27 controls added" in text.output
+    assert "29 controls added" in text.output
     assert "max_access_key_age_days" in text.output and "tighter" in text.output
 
 
@@ -78,7 +78,7 @@ def test_tiers_validate_reports_valid_files() -> None:
                  str(ROOT / "tiers" / "controls.yaml"))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].endswith("valid (tier acme-corp (tier-1 -> tier-2 -> acme-corp), 45 controls, 1 excluded)")
+    assert lines[0].endswith("valid (tier acme-corp (tier-1 -> tier-2 -> acme-corp), 47 controls, 1 excluded)")
     assert "tier-3.yaml: valid" in lines[1]
     assert "controls.yaml: valid (catalogue posture-controls" in lines[2]
 
