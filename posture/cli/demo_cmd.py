@@ -48,7 +48,7 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str, fr
     try:
         from posture_aws.mock import mock_account
     except ImportError as exc:
-        fail(f"the demo needs the AWS plugin and moto: pip install 'posture[aws]' ({exc})")
+        fail(f"the demo needs the AWS plugin and moto: pip install 'tiered-posture[demo]' ({exc})")
     from posture.cli.scan_cmd import progress_bar
     from posture.scan import run_scan
 
