@@ -16,6 +16,8 @@ Most checks are data (YAML files next to their plugin, validated against
         remediation: |
           Markdown text.
         references: [https://...]
+        sensitive_evidence: [ip_ranges]   # optional evidence keys (fnmatch globs) whose values
+                                          # never leave in exports meant for other systems (OCSF, CSV)
 
 A check whose logic can't be a condition is a Python function
 ``fn(fact, params) -> Outcome`` wrapped in a :class:`Check` with
@@ -67,6 +69,8 @@ class Check:
     applies_when: Mapping[str, Any] | None = None
     message: str = ""
     references: tuple[str, ...] = ()
+    #: evidence keys (fnmatch globs) whose values exports for other systems (OCSF, CSV) must redact
+    sensitive_evidence: tuple[str, ...] = ()
     function: CheckFunction | None = field(default=None, compare=False)
     source: str = ""
 
@@ -177,6 +181,7 @@ def load_check_file(path: str | Path) -> list[Check]:
                 applies_when=item.get("applies_when"),
                 message=item.get("message", ""),
                 references=tuple(item.get("references", ())),
+                sensitive_evidence=tuple(item.get("sensitive_evidence", ())),
                 source=str(path),
             )
         )

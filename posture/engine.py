@@ -325,6 +325,7 @@ def _check_info(tier: ResolvedTier, check: Check) -> dict[str, Any]:
         "severity": check_severity(tier, check),
         "remediation": check.remediation,
         "references": list(check.references),
+        "sensitive_evidence": list(check.sensitive_evidence),
         "parameters": {k: v for k, v in sorted(check_parameters(tier, check).items()) if k in check.parameters},
     }
 

@@ -37,7 +37,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--tier", "-t", default="tier-1", show_default=True, envvar="POSTURE_TIER",
                      help="Tier id (tier-1, tier-2, tier-3) or path to an organisation tier file."),
         click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True,
-                     help="Comma-separated outputs: console, json, sarif, html, junit."),
+                     help="Comma-separated outputs: console, json, sarif, html, junit, ocsf, csv (see `posture plugins`)."),
         click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
                      default=Path("posture-out"), show_default=True, help="Where report files are written."),
         click.option("--fail-on", type=click.Choice(["none", *SEVERITY_ORDER]), default="none",
