@@ -11,12 +11,14 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from posture import __version__, conditions
 from posture.checks import Check
 from posture.facts import CollectionError, FactSet
 from posture.report import SEVERITY_ORDER, ControlAttainment, Report, Result, TierAttainment
+from posture.selection import NO_SELECTION, Selection
 
 if TYPE_CHECKING:
     from posture.tiers import ResolvedTier
@@ -158,7 +160,8 @@ def _scopes(facts: FactSet) -> list[dict[str, Any]]:
 
 
 def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[Result],
-                scopes: list[dict[str, Any]]) -> list[TierAttainment]:
+                scopes: list[dict[str, Any]], only_controls: set[str] | None = None) -> list[TierAttainment]:
+    """Per scope, every control of ``level`` (or only ``only_controls``, for a check selection: partial)."""
     by_scope_check: dict[tuple[str, str], dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
         by_scope_check[(r.provider, r.scope)][r.check_id].append(r)
@@ -172,6 +175,8 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
         scope_results = by_scope_check.get((provider, scope_id), {})
         controls: list[ControlAttainment] = []
         for cid, ctrl in sorted(level.controls.items()):
+            if only_controls is not None and cid not in only_controls:
+                continue
             if ctrl.excluded:
                 controls.append(ControlAttainment(cid, "excluded", justification=ctrl.justification))
                 continue
@@ -190,7 +195,9 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
                 errors=sum(r.status == "error" for r in rs),
                 failing=[r.fingerprint for r in rs if r.status == "fail"],
             ))
-        out.append(TierAttainment.from_controls(level.id, provider, scope_id, controls))
+        att = TierAttainment.from_controls(level.id, provider, scope_id, controls)
+        att.partial = only_controls is not None
+        out.append(att)
     return out
 
 
@@ -210,12 +217,15 @@ def evaluate(
     *,
     providers: Iterable[str] | None = None,
     plugin_problems: list[dict[str, str]] | None = None,
+    selection: Selection = NO_SELECTION,
 ) -> Report:
     """Evaluate ``facts`` against ``tier`` and build the report.
 
     Results are computed with the selected tier's parameters; tier attainment
     is computed for every tier of its ``extends`` chain, each with its own
-    parameters (a 200-day-old key attains tier-1 but not tier-2).
+    parameters (a 200-day-old key attains tier-1 but not tier-2). A check ``selection`` narrows
+    the tier's checks; attainment then covers only the controls those checks implement and is
+    marked partial.
     """
     if checks is None:
         from posture.plugins import registry
@@ -226,11 +236,14 @@ def evaluate(
     wanted = set(providers) if providers is not None else present
     now = _clock(facts)
 
-    selected = select_checks(tier, checks, wanted)
-    needed = {c.id: c for level in tier.levels for c in select_checks(level, checks, wanted)}
+    selected = selection.narrow(select_checks(tier, checks, wanted), lambda c: check_severity(tier, c))
+    needed = {c.id: c for level in tier.levels
+              for c in selection.narrow(select_checks(level, checks, wanted), lambda c, lv=level: check_severity(lv, c))}
     facts = with_uncollected(facts, [*selected, *needed.values()], scopes)
     results = _results_for_tier(tier, selected, facts, now)
-    for check, cid, justification in excluded_checks(tier, {c.id: c for c in checks.values() if c.provider in wanted}):
+    in_selection = {c.id: c for c in selection.narrow(checks.values(), lambda c: check_severity(tier, c))}
+    for check, cid, justification in excluded_checks(tier, {i: c for i, c in in_selection.items()
+                                                             if c.provider in wanted}):
         for scope in scopes:
             if scope["provider"] != check.provider:
                 continue
@@ -242,17 +255,22 @@ def evaluate(
             ))
     results.sort(key=lambda r: r.sort_key)
 
-    provider_checks = {c.id: c for c in checks.values() if c.provider in wanted}
+    provider_checks = {c.id: c for c in in_selection.values() if c.provider in wanted}
+    only_controls = ({cid for c in provider_checks.values() for cid in c.controls}
+                     if selection.active else None)
+    if only_controls is not None and selection.controls:
+        only_controls = {cid for cid in only_controls if any(fnmatchcase(cid, p) for p in selection.controls)}
     attainment: list[TierAttainment] = []
     for level in tier.levels:
         level_results = results if level.id == tier.id else _results_for_tier(
             level, select_checks(level, provider_checks), facts, now)
-        attainment.extend(_attainment(level, provider_checks, level_results, scopes))
+        attainment.extend(_attainment(level, provider_checks, level_results, scopes, only_controls))
 
     reported_checks = {c.id for c in selected} | {c.id for c, _, _ in excluded_checks(tier, provider_checks)}
     not_implemented = {
         p: sorted(c.id for c in tier.active_controls()
                   if p not in c.spec.not_applicable
+                  and (only_controls is None or c.id in only_controls)
                   and not any(p == ch.provider and c.id in ch.controls for ch in checks.values()))
         for p in sorted(wanted)
     }
@@ -275,6 +293,7 @@ def evaluate(
         },
         attainment=attainment,
         requests=int(facts.metadata.get("requests", 0) or 0),
+        selection=selection.to_dict() if selection.active else None,
     )
 
 

@@ -114,6 +114,8 @@ class TierAttainment:
     status: str
     pass_rate: float
     controls: list[ControlAttainment] = field(default_factory=list)
+    #: only the controls of a check selection (--check, --service, ...) were assessed
+    partial: bool = False
 
     def recount(self) -> None:
         """Pass rate and status from the controls (the one place these rules live)."""
@@ -134,13 +136,16 @@ class TierAttainment:
         return att
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.partial:
+            d.pop("partial")
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TierAttainment:
         ctrls = [ControlAttainment(**c) for c in data.get("controls", [])]
         return cls(**{**{k: data[k] for k in ("tier", "provider", "scope", "status", "pass_rate")},
-                      "controls": ctrls})
+                      "controls": ctrls, "partial": bool(data.get("partial", False))})
 
 
 @dataclass
@@ -159,6 +164,8 @@ class Report:
     metadata: dict[str, Any] = field(default_factory=dict)
     #: framework sections (``--framework``), see posture.frameworks
     frameworks: list[dict[str, Any]] = field(default_factory=list)
+    #: the check selection that narrowed the tier (--check, --service, ...); None for the whole tier
+    selection: dict[str, list[str]] | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -196,6 +203,7 @@ class Report:
             "results": [r.to_dict() for r in self.results],
             "metadata": self.metadata,
             **({"frameworks": self.frameworks} if self.frameworks else {}),
+            **({"selection": self.selection} if self.selection else {}),
         }
         if not results:
             del out["results"]
@@ -219,6 +227,7 @@ class Report:
             requests=data.get("requests", 0),
             metadata=data.get("metadata", {}),
             frameworks=data.get("frameworks", []),
+            selection=data.get("selection"),
         )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from posture.cli.common import plain_row
+from posture.cli.common import plain_row, selection_from, selection_options
 from posture.cli.tiers_cmd import console, echo_json, load
 
 
@@ -24,33 +24,51 @@ def checks() -> None:
 @checks.command("list")
 @click.option("--tier", "tier_name", default=None, help="Only checks implementing an active control of this tier.")
 @click.option("--provider", "providers", multiple=True, help="Only checks of this provider (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_cmd(tier_name: str | None, providers: tuple[str, ...], as_json: bool) -> None:
-    """List registered checks: id, provider, controls, fact type, severity."""
+@selection_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of checks) on standard output.")
+def list_cmd(tier_name: str | None, providers: tuple[str, ...], as_json: bool, **selection_kwargs: Any) -> None:
+    """List registered checks: id, provider, service, controls, fact type, severity.
+
+    The selection options are those of `scan`, so this shows exactly what a narrowed scan runs.
+    """
+    from posture.engine import check_severity
+    from posture.selection import service_of
+    from posture.tiers import load_catalogue
+
     reg = _registry()
-    active: set[str] | None = None
-    if tier_name:
-        active = {c.id for c in load(tier_name).active_controls()}
+    selection = selection_from(selection_kwargs, reg.checks)
+    tier = load(tier_name) if tier_name else None
+    active = {c.id for c in tier.active_controls()} if tier is not None else None
+    catalogue = load_catalogue().controls
+
+    def severity(check: Any) -> str:
+        if tier is not None:
+            return check_severity(tier, check)
+        levels = [catalogue[c].severity for c in check.controls if c in catalogue]
+        return check.severity or max(levels, key=("info", "low", "medium", "high", "critical").index, default="medium")
+
     rows = []
     for cid, check in sorted(reg.checks.items()):
         if providers and check.provider not in providers:
             continue
         if active is not None and not active.intersection(check.controls):
             continue
-        rows.append({"id": cid, "provider": check.provider, "controls": list(check.controls),
-                     "fact_type": check.fact_type, "severity": check.severity, "title": check.title,
-                     "plugin": reg.origins.get(cid, "")})
+        if not selection.matches(check, severity(check)):
+            continue
+        rows.append({"id": cid, "provider": check.provider, "service": service_of(check),
+                     "controls": list(check.controls), "fact_type": check.fact_type, "severity": severity(check),
+                     "title": check.title, "plugin": reg.origins.get(cid, "")})
     if as_json:
         echo_json(rows)
         return
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} checks" + (f" for {tier_name}" if tier_name else ""))
-    for col in ("check", "provider", "controls", "fact type", "severity", "title"):
+    for col in ("check", "provider", "service", "controls", "fact type", "severity", "title"):
         table.add_column(col)
     for r in rows:
-        plain_row(table, r["id"], r["provider"], ", ".join(r["controls"]), r["fact_type"],
-                      r["severity"] or "(control)", r["title"])
+        plain_row(table, r["id"], r["provider"], r["service"], ", ".join(r["controls"]), r["fact_type"],
+                  r["severity"], r["title"])
     console().print(table)
 
 

@@ -57,6 +57,46 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+SELECTION_KEYS = ("select_checks", "exclude_checks", "services", "severities", "select_controls")
+
+
+def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--check``, ``--exclude-check``, ``--service``, ``--severity``, ``--control``: narrow the tier."""
+    opts = [
+        click.option("--check", "select_checks", multiple=True, metavar="ID",
+                     help="Only these checks (repeatable or comma-separated; globs: 'aws.s3.*')."),
+        click.option("--exclude-check", "exclude_checks", multiple=True, metavar="ID",
+                     help="Leave these checks out (repeatable or comma-separated; globs)."),
+        click.option("--service", "services", multiple=True, metavar="NAME",
+                     help="Only checks of this cloud service (s3, iam, storage, compute, ... or aws.s3)."),
+        click.option("--severity", "severities", multiple=True, metavar="LEVEL",
+                     help="Only checks of this severity (critical, high, medium, low, info; repeatable)."),
+        click.option("--control", "select_controls", multiple=True, metavar="ID",
+                     help="Only checks implementing this control (IAM-01, or a glob: 'LOG-*')."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def selection_from(kwargs: dict[str, Any], checks: Any = None) -> Any:
+    """Pop the selection options from ``kwargs``; a name that matches nothing installed is exit 2."""
+    from posture.selection import Selection, SelectionError
+
+    values = {k: kwargs.pop(k, ()) or () for k in SELECTION_KEYS}
+    try:
+        selection = Selection.from_options(values["select_checks"], values["exclude_checks"], values["services"],
+                                           values["severities"], values["select_controls"])
+        if selection.active:
+            from posture.plugins import registry
+            from posture.tiers import load_catalogue
+
+            selection.validate(checks if checks is not None else registry().checks, load_catalogue().controls)
+    except SelectionError as exc:
+        fail(str(exc))
+    return selection
+
+
 def framework_option() -> Any:
     return click.option(
         "--framework", "frameworks", multiple=True, metavar="ID",

@@ -22,6 +22,8 @@ from posture.cli.common import (
     load_waivers_or_exit,
     output_options,
     parse_formats,
+    selection_from,
+    selection_options,
     store_url,
 )
 from posture.collect import DEFAULT_CONCURRENCY
@@ -144,12 +146,19 @@ def infer_providers(providers: tuple[str, ...], options: dict[str, Any], framewo
 
 
 def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], concurrency: int,
-             frameworks: list[Any] = ()) -> Any:
+             frameworks: list[Any] = (), selection: Any = None) -> Any:
     from posture.provider import ProviderError
     from posture.scan import collect_facts, plan_scan
 
     try:
-        plan = plan_scan(tier, infer_providers(providers, options, frameworks), frameworks)
+        from posture.selection import NO_SELECTION
+
+        plan = plan_scan(tier, infer_providers(providers, options, frameworks), frameworks,
+                         selection or NO_SELECTION)
+        if not plan.checks and (selection or NO_SELECTION).active:
+            fail("the check selection leaves none of the tier's checks for "
+                 + ", ".join(p.name for p in plan.providers) + " (`posture checks list` with the same filters "
+                 "shows what it selects)")
         with progress_bar(sys.stderr.isatty()) as progress:
             return plan, collect_facts(plan, options, concurrency=concurrency, progress=progress)
     except ProviderError as exc:
@@ -158,6 +167,7 @@ def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], con
 
 @click.command()
 @output_options
+@selection_options
 @scan_options
 @click.option("--save-facts", type=click.Path(dir_okay=False, path_type=Path),
               help="Also save the collected facts (JSON Lines) for `posture evaluate`.")
@@ -172,11 +182,13 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
       posture scan --provider aws --org --role-name SecurityAudit --fail-on high
       posture scan --provider azure --subscription 0000-... --format sarif,json
       posture scan --provider aws --tier tier-1 --framework cis-aws-foundations-7.0
+      posture scan --provider aws --service s3 --severity critical,high
     """
     from posture import plugins
     from posture.facts import write_fact_file
     from posture.scan import evaluate_plan
 
+    selection = selection_from(provider_kwargs)
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
     fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
@@ -186,7 +198,7 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
     check_writable_dir(output_dir)
     if save_facts:
         check_writable_dir(save_facts.parent)
-    plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency, fws)
+    plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency, fws, selection)
     if save_facts:
         write_fact_file(save_facts, facts)
         click.echo(f"wrote {save_facts}", err=True)
@@ -210,19 +222,26 @@ def finish_interrupted(report: Any, names: list[str], output_dir: Path, waivers:
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("posture-facts.jsonl"), show_default=True, help="Fact file to write (JSON Lines).")
 @framework_option()
+@selection_options
 @scan_options
 def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], providers: tuple[str, ...],
             concurrency: int, **provider_kwargs: Any) -> None:
-    """Collect facts and save them, to evaluate later (or against several tiers) offline."""
+    """Collect facts and save them, to evaluate later (or against several tiers) offline.
+
+    With a check selection (--check, --service, ...) only the fact types the selected checks read
+    are collected.
+    """
     from posture import plugins
     from posture.facts import write_fact_file
 
+    selection = selection_from(provider_kwargs)
     fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
     check_writable_dir(output.parent)
     if tier is None:
-        plan, facts = _collect_all(providers, split_options(provider_kwargs), concurrency)
+        plan, facts = _collect_all(providers, split_options(provider_kwargs), concurrency, selection)
     else:
-        plan, facts = _collect(load_tier_or_exit(tier), providers, split_options(provider_kwargs), concurrency, fws)
+        plan, facts = _collect(load_tier_or_exit(tier), providers, split_options(provider_kwargs), concurrency, fws,
+                               selection)
     write_fact_file(output, facts)
     click.echo(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
                f"{facts.metadata.get('requests', 0)} request(s)", err=True)
@@ -231,7 +250,8 @@ def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], provide
         sys.exit(EXIT_INTERRUPTED)
 
 
-def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrency: int) -> Any:
+def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrency: int,
+                 selection: Any = None) -> Any:
     from posture.collect import collect as run_collect
     from posture.plugins import registry
     from posture.provider import ProviderError
@@ -243,6 +263,11 @@ def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrenc
         fail(f"unknown provider(s): {', '.join(unknown)} (available: {', '.join(sorted(reg.providers))})")
     chosen = [reg.providers[n] for n in names]
     wanted = {ft for p in chosen for ft in p.fact_types}
+    if selection is not None and selection.active:
+        picked = selection.narrow(c for c in reg.checks.values() if c.provider in names)
+        if not picked:
+            fail("the check selection matches no check of " + ", ".join(names))
+        wanted &= {c.fact_type for c in picked}
     try:
         with progress_bar(sys.stderr.isatty()) as progress:
             facts = run_collect(chosen, wanted, options, concurrency=concurrency, progress=progress)
@@ -255,8 +280,10 @@ def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrenc
 @click.command()
 @click.argument("facts_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @output_options
+@selection_options
 def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool,
-             waivers: Path | None, store: str | None, no_store: bool, frameworks: tuple[str, ...]) -> None:
+             waivers: Path | None, store: str | None, no_store: bool, frameworks: tuple[str, ...],
+             **selection_kwargs: Any) -> None:
     """Evaluate a saved fact file against a tier, offline (no cloud calls).
 
     Recorded in the scan history only when --store is given.
@@ -266,6 +293,7 @@ def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_o
     from posture.facts import FactFileError, read_fact_file
     from posture.scan import plugin_problems
 
+    selection = selection_from(selection_kwargs)
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
     fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
@@ -276,7 +304,7 @@ def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_o
     providers = facts.metadata.get("providers") or sorted({s["provider"] for s in facts.scopes}
                                                           | {f.provider for f in facts.facts})
     report = run_evaluate(facts, resolved, plugins.registry().checks, providers=providers,
-                          plugin_problems=plugin_problems())
+                          plugin_problems=plugin_problems(), selection=selection)
     if fws:
         from posture.frameworks import apply_frameworks
 

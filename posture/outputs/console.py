@@ -34,7 +34,8 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
                   f"[/bold] ({escape(str(tier.get('title', '')))}; {escape(chain)})  {len(report.scopes)} scope(s)"
                   f"  {report.requests} API request(s)")
 
-    att = Table(title="Tier attainment", show_lines=False)
+    partial = bool(report.selection)
+    att = Table(title="Tier attainment" + (" (partial: check selection)" if partial else ""), show_lines=False)
     att.add_column("Scope")
     tiers = list(dict.fromkeys(a.tier for a in report.attainment))
     for t in tiers:
@@ -49,9 +50,14 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
                 cells.append("-")
                 continue
             style = STATUS_STYLE.get(a.status, "")
-            cells.append(f"[{style}]{a.status.replace('_', ' ')}[/{style}] {a.pass_rate:.0%}")
+            cells.append(f"[{style}]{a.status.replace('_', ' ')}[/{style}] {a.pass_rate:.0%}"
+                         + (" (partial)" if a.partial else ""))
         att.add_row(escape(f"{provider}:{scope}"), *cells)
     console.print(att)
+    if partial:
+        chosen = "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in report.selection.items())
+        console.print(f"Selection: {escape(chosen)}. Only the controls these checks implement were assessed; "
+                      "this is not the tier's full attainment.")
 
     for fw in report.frameworks:
         console.print(_framework_table(fw))

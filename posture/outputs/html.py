@@ -148,7 +148,12 @@ def _attainment_section(report: Report) -> str:
             esc(", ".join(failing)) or '<span class="muted">none</span>',
             esc(", ".join(gaps)) or '<span class="muted">none</span>',
         ])
-    return "<h2 id=\"attainment\">Tier attainment</h2>" + _table(
+    note = ""
+    if report.selection:
+        chosen = "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in report.selection.items())
+        note = (f'<p><b>Partial</b>: check selection ({esc(chosen)}). Only the controls these checks implement '
+                "were assessed; this is not the tier's full attainment.</p>")
+    return "<h2 id=\"attainment\">Tier attainment</h2>" + note + _table(
         ["Tier", "Provider", "Scope", "Status", "Pass rate", "Failing controls", "Not assessed"], rows,
         "No tier attainment in this report.")
 
