@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attest": ("posture.cli.attest_cmd:attest", "Sign a JSON report (in-toto statement in a DSSE envelope)."),
     "verify": ("posture.cli.attest_cmd:verify", "Verify an attestation against its report, tier and key."),
     "oscal": ("posture.cli.oscal_cmd:oscal", "Write OSCAL catalog, profiles, components and results."),
+    "config": ("posture.cli.config_cmd:config", "Show the effective settings (posture.toml, environment)."),
+    "completion": ("posture.cli.completion_cmd:completion", "Print a shell completion script (bash, zsh, fish)."),
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -106,17 +108,55 @@ def _module_exists(target: str) -> bool:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="posture")
-def cli() -> None:
+@click.option("--no-color", is_flag=True, help="No colour (as does the NO_COLOR environment variable).")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors on standard error.")
+@click.option("--verbose", "-v", is_flag=True, help="Debug detail on standard error.")
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool, quiet: bool, verbose: bool) -> None:
     """posture: tiered cloud-security posture scanner.
 
     Evaluates AWS, Azure and GCP configuration against a tier of cloud-agnostic
     controls and writes SARIF 2.1.0, JSON and console reports.
+
+    Defaults come from posture.toml (or [tool.posture] in pyproject.toml) in the
+    working directory, overridden by the environment, overridden by flags:
+    `posture config show`. Reports go to files or standard output; progress and
+    messages to standard error.
 
     \b
     Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or
     above --fail-on; 2 usage or configuration error; 3 scan incomplete (--strict);
     130 interrupted (Ctrl-C; partial results are written).
     """
+    from posture import terminal
+
+    terminal.configure(no_color=no_color, quiet=quiet, verbose=verbose)
+    _apply_config(ctx)
+
+
+def _apply_config(ctx: click.Context) -> None:
+    """posture.toml / [tool.posture] become the invoked command's defaults (click's default_map)."""
+    from posture.config import ConfigError, load_config
+
+    try:
+        cfg = load_config()
+    except ConfigError as exc:
+        click.echo(f"posture: error: {exc}", err=True)
+        ctx.exit(EXIT_USAGE)
+    if not cfg.values or ctx.invoked_subcommand is None:
+        return
+    command = ctx.command.get_command(ctx, ctx.invoked_subcommand)  # type: ignore[attr-defined]
+    params = {p.name for p in getattr(command, "params", ())}
+    defaults = cfg.default_map({ctx.invoked_subcommand: params})
+    ctx.default_map = defaults
+    from posture import terminal
+    from posture.config import KEYS
+
+    for key, value in cfg.values.items():
+        wanted = KEYS[key].params
+        if ctx.invoked_subcommand in wanted and wanted[ctx.invoked_subcommand] not in params:
+            terminal.info(f"posture: warning: {cfg.source} sets {key} = {value!r}, which this version's "
+                          f"`{ctx.invoked_subcommand}` does not take; ignored")
 
 
 _plugin_commands_added = False

@@ -12,6 +12,7 @@ import click
 from posture.atomic import ensure_dir
 from posture.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from posture.report import SEVERITY_ORDER, Report
+from posture.terminal import info
 
 DEFAULT_FORMATS = "console,json,sarif"
 REPORT_BASENAME = "posture-report"
@@ -36,14 +37,15 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--tier", "-t", default="tier-1", show_default=True, envvar="POSTURE_TIER",
                      help="Tier id (tier-1, tier-2, tier-3) or path to an organisation tier file."),
-        click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True,
+        click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True, envvar="POSTURE_FORMAT",
                      help="Comma-separated outputs: console, json, sarif, html, junit, ocsf, csv (see `posture plugins`)."),
         click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
-                     default=Path("posture-out"), show_default=True, help="Where report files are written."),
+                     default=Path("posture-out"), show_default=True, envvar="POSTURE_OUTPUT_DIR",
+                     help="Where report files are written."),
         click.option("--fail-on", type=click.Choice(["none", *SEVERITY_ORDER]), default="none",
-                     show_default=True, help="Exit 1 when a failure at or above this severity is found."),
+                     show_default=True, envvar="POSTURE_FAIL_ON", help="Exit 1 when a failure at or above this severity is found."),
         click.option("--strict", is_flag=True, help="Exit 3 when some checks could not be assessed."),
-        click.option("--waivers", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        click.option("--waivers", type=click.Path(dir_okay=False, exists=True, path_type=Path), envvar="POSTURE_WAIVERS",
                      help="Waiver file: matching failures become 'waived' (SARIF suppressions)."),
         click.option("--store", envvar="POSTURE_STORE",
                      help="Scan history: a SQLite path or database URL (postgresql+psycopg://...). `scan` "
@@ -191,7 +193,7 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
             db.abandon(scan_id)
         raise
     for path in written:
-        click.echo(f"wrote {path}", err=True)
+        info(f"wrote {path}")
     for problem in broken:
         click.echo(f"posture: error: {problem}", err=True)
     if db is not None and scan_id is not None:

@@ -13,6 +13,7 @@ import click
 from posture.atomic import write_text_atomic
 from posture.cli import EXIT_FINDINGS
 from posture.cli.common import fail
+from posture.terminal import info
 
 
 def verify_reports(reports: tuple[Path, ...], labels: list[str | None], trusted_keys: Path,
@@ -181,11 +182,11 @@ def compare(reports: tuple[Path, ...], labels: tuple[str, ...], group_by: str, j
             click.echo(text, nl=False)
         else:
             write_text_atomic(json_out, text)
-            click.echo(f"wrote {json_out}", err=True)
+            info(f"wrote {json_out}")
     if html_out is not None:
         from posture.outputs.html import render_compare
 
         write_text_atomic(html_out, render_compare(comparison))
-        click.echo(f"wrote {html_out}", err=True)
+        info(f"wrote {html_out}")
     if str(json_out) != "-":
         print_console(comparison)

@@ -22,6 +22,7 @@ from posture.cli.common import (
     load_tier_or_exit,
     parse_formats,
 )
+from posture.terminal import info, quiet
 
 
 @click.command()
@@ -53,8 +54,8 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str, fr
     from posture.scan import run_scan
 
     with loopback_only():
-        click.echo(f"posture demo: seeding a mock AWS account on 127.0.0.1 (scale {scale}) ...", err=True)
-        with mock_account(scale=scale) as mock, progress_bar(sys.stderr.isatty()) as progress:
+        info(f"posture demo: seeding a mock AWS account on 127.0.0.1 (scale {scale}) ...")
+        with mock_account(scale=scale) as mock, progress_bar(sys.stderr.isatty() and not quiet()) as progress:
             # Only the provider options; the rest of `mock` describes the seeded account.
             report = run_scan(resolved, ["aws"], {"region": mock["region"]}, progress=progress, frameworks=fws)
         report.metadata["demo"] = True

@@ -40,7 +40,7 @@ def oscal() -> None:
     """Write OSCAL documents: catalog, tier profiles, component definition, assessment results.
 
     Every document is validated with compliance-trestle's models (the oscal
-    extra: pip install 'posture[oscal]'). Ids are stable: the same input gives
+    extra: pip install 'tiered-posture[oscal]'). Ids are stable: the same input gives
     the same file; only metadata.last-modified of the catalog, profile and
     component definition is the time of writing (set SOURCE_DATE_EPOCH to fix
     it); assessment results take it from the report.

@@ -9,6 +9,7 @@ import click
 
 from posture.atomic import write_text_atomic
 from posture.cli.common import fail
+from posture.terminal import info
 
 
 @click.command()
@@ -50,12 +51,12 @@ def report(report_path: Path, html_out: Path | None, junit_out: Path | None, jso
         from posture.outputs.html import render_report
 
         write_text_atomic(html_out, render_report(rep))
-        click.echo(f"wrote {html_out}", err=True)
+        info(f"wrote {html_out}")
     if junit_out is not None:
         from posture.outputs.junit import render_string
 
         write_text_atomic(junit_out, render_string(rep))
-        click.echo(f"wrote {junit_out}", err=True)
+        info(f"wrote {junit_out}")
     if json_out is not None:
         write_text_atomic(json_out, json.dumps(rep.to_dict(), indent=2) + "\n")
-        click.echo(f"wrote {json_out}", err=True)
+        info(f"wrote {json_out}")

@@ -27,6 +27,7 @@ from posture.cli.common import (
     store_url,
 )
 from posture.collect import DEFAULT_CONCURRENCY
+from posture.terminal import debug, info, quiet
 
 
 def provider_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,10 +101,10 @@ def progress_lines(every_s: float = PROGRESS_EVERY_S) -> Callable[[str, int, int
     def update(provider: str, done: int, total: int) -> None:
         now = time.monotonic()
         if done >= total:
-            click.echo(f"collected {provider}: {total} work units in {now - start:.1f} s", err=True)
+            info(f"collected {provider}: {total} work units in {now - start:.1f} s")
         elif now - last.setdefault(provider, start) >= every_s:
             last[provider] = now
-            click.echo(f"collecting {provider}: {done}/{total} work units ({100 * done // total}%)", err=True)
+            info(f"collecting {provider}: {done}/{total} work units ({100 * done // total}%)")
 
     return update
 
@@ -159,7 +160,9 @@ def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], con
             fail("the check selection leaves none of the tier's checks for "
                  + ", ".join(p.name for p in plan.providers) + " (`posture checks list` with the same filters "
                  "shows what it selects)")
-        with progress_bar(sys.stderr.isatty()) as progress:
+        debug(f"{plan.tier.id}: {len(plan.checks)} check(s) over {len(plan.fact_types)} fact type(s) on "
+              + ", ".join(p.name for p in plan.providers) + ": " + ", ".join(sorted(plan.fact_types)))
+        with progress_bar(sys.stderr.isatty() and not quiet()) as progress:
             return plan, collect_facts(plan, options, concurrency=concurrency, progress=progress)
     except ProviderError as exc:
         fail(str(exc))
@@ -201,7 +204,7 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
     plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency, fws, selection)
     if save_facts:
         write_fact_file(save_facts, facts)
-        click.echo(f"wrote {save_facts}", err=True)
+        info(f"wrote {save_facts}")
     report = evaluate_plan(plan, facts)
     if facts.metadata.get("interrupted"):
         finish_interrupted(report, names, output_dir, waivers)
@@ -243,8 +246,8 @@ def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], provide
         plan, facts = _collect(load_tier_or_exit(tier), providers, split_options(provider_kwargs), concurrency, fws,
                                selection)
     write_fact_file(output, facts)
-    click.echo(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
-               f"{facts.metadata.get('requests', 0)} request(s)", err=True)
+    info(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
+         f"{facts.metadata.get('requests', 0)} request(s)")
     if facts.metadata.get("interrupted"):
         click.echo("posture: interrupted: the fact file holds what was collected so far", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -269,7 +272,7 @@ def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrenc
             fail("the check selection matches no check of " + ", ".join(names))
         wanted &= {c.fact_type for c in picked}
     try:
-        with progress_bar(sys.stderr.isatty()) as progress:
+        with progress_bar(sys.stderr.isatty() and not quiet()) as progress:
             facts = run_collect(chosen, wanted, options, concurrency=concurrency, progress=progress)
     except ProviderError as exc:
         fail(str(exc))

@@ -25,7 +25,7 @@ from typing import Any
 #: namespace for posture's own OSCAL properties
 NS = "https://posture.dev/ns/oscal"
 _UUID_NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://posture.dev/oscal")
-INSTALL_HINT = "OSCAL output needs compliance-trestle: pip install 'posture[oscal]'"
+INSTALL_HINT = "OSCAL output needs compliance-trestle: pip install 'tiered-posture[oscal]'"
 
 
 class OscalUnavailable(RuntimeError):
