@@ -19,6 +19,7 @@ from posture.checks import Check
 from posture.facts import CollectionError, FactSet
 from posture.report import SEVERITY_ORDER, ControlAttainment, Report, Result, TierAttainment
 from posture.selection import NO_SELECTION, Selection
+from posture.tags import fact_tags
 
 if TYPE_CHECKING:
     from posture.tiers import ResolvedTier
@@ -294,6 +295,7 @@ def evaluate(
         attainment=attainment,
         requests=int(facts.metadata.get("requests", 0) or 0),
         selection=selection.to_dict() if selection.active else None,
+        resource_tags={(f.provider, f.scope, f.id): tags for f in facts.facts if (tags := fact_tags(f.attributes))},
     )
 
 

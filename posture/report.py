@@ -166,6 +166,9 @@ class Report:
     frameworks: list[dict[str, Any]] = field(default_factory=list)
     #: the check selection that narrowed the tier (--check, --service, ...); None for the whole tier
     selection: dict[str, list[str]] | None = None
+    #: (provider, scope, resource id) -> tags/labels its facts carry (value None: key only), for tag
+    #: waivers; never written out (tag values stay out of reports), None for a report read from JSON
+    resource_tags: dict[tuple[str, str, str], dict[str, str | None]] | None = field(default=None, repr=False)
 
     @property
     def summary(self) -> dict[str, Any]:

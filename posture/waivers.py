@@ -39,12 +39,41 @@ class Waiver:
     control: str = ""
     provider: str = ""
     scope: str = ""
+    #: tag/label key -> fnmatch glob on its value; matched against the tags the resource's facts carry
+    tags: tuple[tuple[str, str], ...] = ()
 
     def expired(self, today: date) -> bool:
         """A waiver applies through its expiry date, inclusive."""
         return today > self.expires
 
-    def matches(self, result: Any) -> bool:
+    def matches(self, result: Any, tags: dict[str, str | None] | None = None) -> bool | None:
+        """Whether the waiver covers ``result``; ``None`` when it names tags and ``tags`` are unknown.
+
+        ``tags`` are what the resource's facts carry: values where the cloud's facts keep them
+        (Azure tags, GCP labels), ``None`` where they keep only the key (AWS keeps tag keys, never
+        values): such a key matches only the glob ``*``.
+        """
+        if not self._matches_without_tags(result):
+            return False
+        if not self.tags:
+            return True
+        if tags is None:
+            return None
+        folded = {k.lower(): v for k, v in tags.items()}
+        for key, glob in self.tags:
+            if key in tags:
+                value = tags[key]
+            elif result.provider == "azure" and key.lower() in folded:  # Azure tag names ignore case
+                value = folded[key.lower()]
+            else:
+                return False
+            if value is None and glob != "*":
+                return False
+            if value is not None and not fnmatchcase(str(value), glob):
+                return False
+        return True
+
+    def _matches_without_tags(self, result: Any) -> bool:
         if self.check and result.check_id != self.check:
             return False
         if self.control and self.control not in result.controls:
@@ -61,6 +90,8 @@ class Waiver:
         for key in ("check", "control", "provider", "scope"):
             if getattr(self, key):
                 d[key] = getattr(self, key)
+        if self.tags:
+            d["tags"] = dict(self.tags)
         return d
 
 
@@ -124,6 +155,8 @@ def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
         message = e.message
         if e.validator == "oneOf":
             message = "give exactly one of 'check' or 'control'"
+        elif e.validator == "anyOf":
+            message = "give 'resource' (a glob on the resource id), 'tags' (tag/label key: value glob), or both"
         elif e.validator in ("pattern", "format") and list(e.absolute_path)[-1:] == ["expires"]:
             message = f"{e.instance!r} is not a date (YYYY-MM-DD)"
         raise WaiverError(f"{path}: at {e.json_path} (line {_line_of(root, list(e.absolute_path))}): {message}")
@@ -149,7 +182,8 @@ def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
                     raise WaiverError(f"{where}.{key} (line {line}): unknown {what} {name!r}"
                                       f"{_did_you_mean(name, options, what)}")
         waivers.append(Waiver(
-            id=item["id"], resource=item["resource"], owner=item["owner"], justification=item["justification"],
+            id=item["id"], resource=item.get("resource", "*"), owner=item["owner"],
+            justification=item["justification"], tags=tuple(sorted((item.get("tags") or {}).items())),
             expires=expires, check=item.get("check", ""), control=item.get("control", ""),
             provider=item.get("provider", ""), scope=item.get("scope", ""),
         ))
@@ -175,10 +209,13 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
     or removed waiver no longer hides its failure.
     """
     today = today or date.today()
+    tags_of = report.resource_tags  # None for a report read back from JSON: tags are never saved
     # Start from the evaluation's verdicts: a saved report re-rendered with an expired or removed
     # waiver must show the failure again.
+    previously: dict[str, str] = {}
     for r in report.results:
         if r.status == "waived":
+            previously[r.fingerprint] = (r.waiver or {}).get("id", "")
             r.status, r.justification, r.waiver = "fail", "", None
     active = [w for w in waivers if not w.expired(today)]
     expired = [w for w in waivers if w.expired(today)]
@@ -187,7 +224,8 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
     for r in report.results:
         if r.status != "fail":
             continue
-        waiver = next((w for w in active if w.matches(r)), None)
+        tags = tags_of.get((r.provider, r.scope, r.resource_id), {}) if tags_of is not None else None
+        waiver = next((w for w in active if _covers(w, r, tags, previously.get(r.fingerprint))), None)
         if waiver is not None:
             r.status = "waived"
             r.justification = waiver.justification
@@ -196,7 +234,7 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
             applied[waiver.id] += 1
             continue
         for w in expired:
-            if w.matches(r):
+            if _covers(w, r, tags, previously.get(r.fingerprint)):
                 would_match[w.id] += 1
     report.coverage["expired_waivers"] = [
         {**w.to_dict(), "matching_failures": would_match[w.id]} for w in expired
@@ -204,6 +242,14 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
     report.coverage["waivers"] = {"applied": sum(applied.values()),
                                   "unused": sorted(w for w, n in applied.items() if n == 0)}
     refresh_attainment(report)
+
+
+def _covers(waiver: Waiver, result: Any, tags: dict[str, str | None] | None, previous_id: str | None) -> bool:
+    """A tag waiver on a saved report (tags unknown) still covers what it covered when tags were known."""
+    verdict = waiver.matches(result, tags)
+    if verdict is None:  # a tag waiver over a saved report: keep the decision made when tags were known
+        return previous_id == waiver.id
+    return verdict
 
 
 def refresh_attainment(report: Report) -> None:
