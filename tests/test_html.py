@@ -51,7 +51,7 @@ def test_report_is_self_contained_and_forbids_scripts_and_network() -> None:
 def test_hostile_names_and_markdown_are_escaped() -> None:
     page = html_out.render_report(hostile_report())
     assert XSS_NAME not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert ATTR_XSS not in page and "&quot;&gt;&lt;svg onload=alert(2)&gt;" in page
+    assert ATTR_XSS not in page and "&#34;&gt;&lt;svg onload=alert(2)&gt;" in page
     assert "<img" not in page and "&lt;img src=x onerror=alert('remediation')&gt;" in page
     assert "javascript:" not in page.replace("[click](javascript:alert(3))", "")
     assert 'href="javascript' not in page

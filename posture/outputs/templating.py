@@ -32,7 +32,9 @@ def environment() -> Any:
     env.filters["markdown"] = markdown
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{float(v):.0%}"
     env.filters["words"] = lambda s: str(s).replace("_", " ")
-    env.globals["CSP"] = CSP
+    from markupsafe import Markup
+
+    env.globals["CSP"] = Markup(CSP)  # posture's own constant (no quotes): kept readable in the attribute
     return env
 
 
