@@ -101,5 +101,5 @@ def test_without_trestle_the_command_says_how_to_install_it(tmp_path: Path, monk
     monkeypatch.setitem(sys.modules, "trestle.oscal", None)
     result = CliRunner().invoke(cli, ["oscal", "catalog", "-o", str(tmp_path / "c.json")])
     assert result.exit_code == 2
-    assert "pip install 'posture[oscal]'" in result.output and "Traceback" not in result.output
+    assert "pip install 'tiered-posture[oscal]'" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "c.json").exists()
