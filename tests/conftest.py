@@ -36,9 +36,25 @@ for _name in _UNSET:
 
 @pytest.fixture
 def fresh_plugins(monkeypatch: pytest.MonkeyPatch):
-    """Reload plugins from scratch for this test (and again afterwards)."""
+    """Reload plugins from scratch for this test (and again afterwards).
+
+    The scanning commands take their provider options from the plugins loaded when their module is
+    first imported, so that module is forgotten too: a test with a restricted plugin set must not
+    leave `scan` without --project / --subscription for the tests after it in the same worker.
+    """
     from posture import plugins
 
     plugins.reset()
+    _forget_scan_commands()
     yield plugins
     plugins.reset()
+    _forget_scan_commands()
+
+
+def _forget_scan_commands() -> None:
+    import sys
+
+    import posture.cli
+
+    sys.modules.pop("posture.cli.scan_cmd", None)
+    vars(posture.cli).pop("scan_cmd", None)  # monkeypatch resolves dotted names through attributes
