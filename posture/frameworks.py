@@ -268,10 +268,12 @@ def apply_frameworks(report: Report, frameworks: list[Framework], facts: FactSet
     evaluations stay in the section (same fingerprints as the tier's results, the framework's verdict).
     Results of checks the tier does not select are appended to ``report.results`` as ``framework_only``.
     """
-    from posture.engine import _clock, check_parameters, evaluate_checks, select_checks
+    from posture.engine import _clock, check_parameters, evaluate_checks, select_checks, with_uncollected
 
     now = _clock(facts)
     scanned = {s["provider"] for s in report.scopes}
+    # a fact file collected without the framework lacks its fact types: not assessed, never "no resources"
+    facts = with_uncollected(facts, needed_checks(frameworks, checks, scanned), report.scopes)
     by_check: dict[str, list[Result]] = defaultdict(list)
     for r in report.results:
         if r.status != "excluded":

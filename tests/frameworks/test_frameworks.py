@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,8 +49,24 @@ controls:
 """
 
 
+#: CLI modules whose commands take their options from the plugins registered when first imported
+PLUGIN_SHAPED = ("posture.cli.scan_cmd", "posture.cli.demo_cmd")
+
+
 @pytest.fixture
-def fake_framework(fake_cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake_framework(fake_cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # the scan command built here has only the fake provider's options: never leave it to later tests
+    saved = {name: sys.modules.pop(name, None) for name in PLUGIN_SHAPED}
+    try:
+        yield _framework_dirs(tmp_path, monkeypatch)
+    finally:
+        for name, module in saved.items():
+            sys.modules.pop(name, None)
+            if module is not None:
+                sys.modules[name] = module
+
+
+def _framework_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "frameworks").mkdir()
     (tmp_path / "frameworks" / "fake-bench-1.0.yaml").write_text(FAKE_FRAMEWORK)
     (tmp_path / "narrow.yaml").write_text(NARROW_TIER)
@@ -265,6 +283,21 @@ def test_evaluate_reproduces_the_framework_section_of_the_scan(fake_framework: P
                             "--framework", "fake-bench-1.0"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "s" / "posture-report.json").read_bytes() == (tmp_path / "e" / "posture-report.json").read_bytes()
+
+
+def test_evaluating_facts_collected_without_the_framework_leaves_its_checks_not_assessed(
+        fake_framework: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    facts = tmp_path / "facts.jsonl"
+    r = runner.invoke(cli, ["collect", "-p", "fake", "--tier", "narrow", "--output", str(facts)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["evaluate", str(facts), "--tier", "narrow", "--format", "json", "-o", str(tmp_path / "e"),
+                            "--framework", "fake-bench-1.0"])
+    assert r.exit_code == 0, r.output
+    data = json.loads((tmp_path / "e" / "posture-report.json").read_text())
+    assert_valid_report(data)
+    rec = next(r for r in data["frameworks"][0]["recommendations"] if r["id"] == "3.1")
+    assert rec["status"] == "not_assessed" and set(rec["scopes"].values()) == {"not_assessed"}
 
 
 def test_report_adds_a_section_from_saved_results_and_waivers_turn_failures_into_passes(
