@@ -228,3 +228,33 @@ def test_a_50_mb_resource_name_is_capped_with_a_marked_truncation_in_every_outpu
     assert len(capped["resource_name"]) <= MAX_IDENTIFIER
     assert "...[truncated: 52428800 characters, sha256 " in capped["resource_name"]
     assert len(r.output) < 1_000_000
+
+
+def test_diff_outside_a_terminal_keeps_check_ids_and_resource_names_whole(fake_cloud, tmp_path: Path) -> None:
+    store = str(tmp_path / "h.sqlite")
+    assert CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json", "--store", store,
+                                    "-o", str(tmp_path)]).exit_code == 0
+    long_name = "bucket-" + "y" * 150
+    fake_cloud.WORLD["111111111111"]["fake.storage.bucket"].append((f"bucket/{long_name}", long_name,
+                                                                    {"public": True}))
+    assert CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json", "--store", store,
+                                    "-o", str(tmp_path)]).exit_code == 0
+    r = CliRunner().invoke(cli, ["diff", "1", "2", "--store", store])
+    assert r.exit_code == 0, r.output
+    assert any(LONG_CHECK in line and long_name in line for line in r.output.splitlines()), r.output
+
+
+def test_ctrl_c_during_collect_writes_the_fact_file_and_exits_130(fake_cloud, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    original = fake_cloud.PROVIDER.collect
+
+    def collect(unit):
+        if unit.scope == "222222222222":
+            raise KeyboardInterrupt
+        return original(unit)
+
+    monkeypatch.setattr(fake_cloud.PROVIDER, "collect", collect)
+    out = tmp_path / "facts.jsonl"
+    r = CliRunner().invoke(cli, ["collect", "-p", "fake", "-o", str(out), "--concurrency", "1"])
+    _assert_interrupted(r)
+    assert '"code":"Interrupted"' in out.read_text(encoding="utf-8")
