@@ -258,3 +258,47 @@ def test_ctrl_c_during_collect_writes_the_fact_file_and_exits_130(fake_cloud, tm
     r = CliRunner().invoke(cli, ["collect", "-p", "fake", "-o", str(out), "--concurrency", "1"])
     _assert_interrupted(r)
     assert '"code":"Interrupted"' in out.read_text(encoding="utf-8")
+
+
+SIGINT_SCRIPT = """
+import sys, time
+from pathlib import Path
+from posture import plugins
+from tests.core import fake_provider
+marker = Path(sys.argv[1])
+def plan(fact_types, options):
+    marker.write_text("planning")
+    time.sleep(30)  # a slow credential chain or scope discovery: Ctrl-C arrives here
+fake_provider.PROVIDER.plan = plan
+plugins.register_plugin(fake_provider, "fake")
+from posture.cli import main
+main(["scan", "-p", "fake", "--format", "json", "--no-store", "-o", sys.argv[2]])
+"""
+
+
+def test_a_real_sigint_while_the_scan_starts_is_exit_130_with_a_partial_report(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import ROOT
+
+    marker, out = tmp_path / "planning", tmp_path / "out"
+    env = {**os.environ, "POSTURE_PLUGINS": "json,console"}
+    proc = subprocess.Popen([sys.executable, "-c", SIGINT_SCRIPT, str(marker), str(out)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # wait (up to a minute on a loaded machine) until planning has begun
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Aborted!" not in stderr and "Traceback" not in stderr
+    report = json.loads((out / "posture-report.json").read_text(encoding="utf-8"))
+    assert report["metadata"]["interrupted"] is True
