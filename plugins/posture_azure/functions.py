@@ -60,7 +60,8 @@ def deny_covers(deny: Mapping[str, Any], allow: Mapping[str, Any]) -> bool:
     return bool(allow_dest) and allow_dest <= deny_dest
 
 
-def internet_exposed_ports(rules: list[Mapping[str, Any]], ports: list[int]) -> dict[int, str]:
+def internet_exposed_ports(rules: list[Mapping[str, Any]], ports: list[int],
+                           protocols: frozenset[str] | set[str] = TCP_PROTOCOLS) -> dict[int, str]:
     """Admin port -> the Allow rule exposing it to the internet.
 
     NSG rules are evaluated by ascending priority and the first match wins, so
@@ -72,7 +73,7 @@ def internet_exposed_ports(rules: list[Mapping[str, Any]], ports: list[int]) -> 
     for port in ports:
         denies: list[Mapping[str, Any]] = []
         for rule in ordered:
-            if str(rule.get("protocol", "*")).lower() not in TCP_PROTOCOLS:
+            if str(rule.get("protocol", "*")).lower() not in protocols:
                 continue
             if not from_internet(rule.get("sources") or []):
                 continue
@@ -99,7 +100,63 @@ def nsg_admin_ports_closed(fact: Fact, params: Mapping[str, Any]) -> Outcome:
 def function_checks() -> list[Check]:
     from posture_azure.identity_checks import identity_checks
 
-    return nsg_checks() + tag_checks() + identity_checks()
+    return nsg_checks() + service_port_checks() + tag_checks() + identity_checks()
+
+
+UDP_PROTOCOLS = {"udp", "*", "any"}
+#: UDP services abused for reflection/amplification attacks when reachable from the internet
+UDP_REFLECTION_PORTS = (53, 123, 161, 389, 1900, 11211)
+#: check suffix -> (label, ports, protocols, title, remediation)
+SERVICE_PORTS: dict[str, tuple[str, tuple[int, ...], set[str], str, str]] = {
+    "rdp_closed": ("RDP", (3389,), TCP_PROTOCOLS, "Network security group does not allow RDP from the internet",
+                   "Remove or restrict the inbound rule allowing TCP 3389 from `*`/`Internet`; reach VMs through "
+                   "Azure Bastion or just-in-time VM access:\n`az network nsg rule delete -g RG --nsg-name NSG -n RULE`"),
+    "ssh_closed": ("SSH", (22,), TCP_PROTOCOLS, "Network security group does not allow SSH from the internet",
+                   "Remove or restrict the inbound rule allowing TCP 22 from `*`/`Internet`; use Azure Bastion, "
+                   "just-in-time access or a VPN:\n`az network nsg rule update -g RG --nsg-name NSG -n RULE "
+                   "--source-address-prefixes 10.0.0.0/8`"),
+    "udp_closed": ("UDP", UDP_REFLECTION_PORTS, UDP_PROTOCOLS,
+                   "Network security group does not allow amplification-prone UDP services from the internet",
+                   "Restrict inbound UDP rules (DNS 53, NTP 123, SNMP 161, CLDAP 389, SSDP 1900, memcached 11211) to "
+                   "the sources that need them, or deny them from `Internet`; these services are abused for "
+                   "reflection attacks."),
+    "http_closed": ("HTTP(S)", (80, 443), TCP_PROTOCOLS,
+                    "Network security group does not allow HTTP(S) straight from the internet",
+                    "Publish web workloads through Application Gateway (WAF) or Front Door instead of exposing VMs "
+                    "on TCP 80/443: restrict the rule's sources to the gateway subnet or the `AzureFrontDoor.Backend` "
+                    "service tag."),
+}
+
+
+def service_port_check(label: str, ports: tuple[int, ...], protocols: set[str]) -> Any:
+    def check(fact: Fact, params: Mapping[str, Any]) -> Outcome:
+        exposed = internet_exposed_ports(fact.attributes.get("inbound_rules") or [], list(ports), protocols)
+        evidence = {"ports": list(ports), "exposed": {str(k): v for k, v in sorted(exposed.items())}}
+        if exposed:
+            detail = ", ".join(f"{p} (rule {r})" for p, r in sorted(exposed.items()))
+            return Outcome("fail", f"NSG {fact.name} allows {label} from the internet: {detail}", evidence)
+        return Outcome("pass", f"NSG {fact.name} does not allow {label} from the internet", evidence)
+
+    return check
+
+
+def service_port_checks() -> list[Check]:
+    return [
+        Check(
+            id=f"azure.network.nsg.{suffix}",
+            title=title,
+            provider="azure",
+            fact_type="azure.network.nsg",
+            controls=("NET-01",),
+            function=service_port_check(label, ports, protocols),
+            remediation=fix,
+            description=("Fixed ports, whatever the tier's admin_ports; inbound rules evaluated by priority as for "
+                         "admin_ports_closed (a Deny hides an Allow only if it covers it entirely)."),
+            references=("https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview",),
+            source=__file__,
+        )
+        for suffix, (label, ports, protocols, title, fix) in SERVICE_PORTS.items()
+    ]
 
 
 def nsg_checks() -> list[Check]:

@@ -127,6 +127,10 @@ def client(settings: AzureSettings, factory: Callable[..., Any], subscription_id
 
 
 def reset() -> None:
-    """Forget cached credentials (tests switching endpoints); clients live and die with their scan."""
+    """Forget cached credentials (tests switching endpoints); clients live and die with their scan.
+    Microsoft Graph answers are forgotten too (they are kept per tenant, see posture_azure.graph)."""
+    from posture_azure import graph
+
     with _lock:
         _credentials.clear()
+    graph.reset()

@@ -21,7 +21,15 @@ CLOUDS: dict[str, tuple[str, str, str]] = {
     "china": ("https://management.chinacloudapi.cn", "login.chinacloudapi.cn", "https://management.chinacloudapi.cn"),
 }
 
+#: cloud name -> Microsoft Graph endpoint (also its token audience): national clouds run their own Graph
+GRAPH_ENDPOINTS: dict[str, str] = {
+    "public": "https://graph.microsoft.com",
+    "usgov": "https://graph.microsoft.us",
+    "china": "https://microsoftgraph.chinacloudapi.cn",
+}
+
 ENV_ARM_ENDPOINT = "POSTURE_AZURE_ARM_ENDPOINT"
+ENV_GRAPH_ENDPOINT = "POSTURE_AZURE_GRAPH_ENDPOINT"
 ENV_CLOUD = "POSTURE_AZURE_CLOUD"
 ENV_AUTHORITY = "POSTURE_AZURE_AUTHORITY"
 ENV_AUDIENCE = "POSTURE_AZURE_TOKEN_AUDIENCE"
@@ -52,10 +60,16 @@ class AzureSettings:
     retry_total: int
     retry_backoff: float
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    #: Microsoft Graph (Entra ID facts); its own endpoint and token audience in every cloud
+    graph_endpoint: str = GRAPH_ENDPOINTS["public"]
 
     @property
     def credential_scopes(self) -> list[str]:
         return [self.audience.rstrip("/") + "/.default"]
+
+    @property
+    def graph_scopes(self) -> list[str]:
+        return [self.graph_endpoint.rstrip("/") + "/.default"]
 
 
 def _opt(options: dict[str, Any], key: str, env: str | None = None) -> Any:
@@ -90,6 +104,9 @@ def resolve(options: dict[str, Any]) -> AzureSettings:
         audience = str(custom_audience).rstrip("/")
     if custom_authority and _host(str(custom_authority)) == authority:
         custom_authority = None  # the cloud's own authority: instance discovery stays on
+    graph = str(_opt(options, "azure_graph_endpoint", ENV_GRAPH_ENDPOINT) or GRAPH_ENDPOINTS[cloud]).rstrip("/")
+    if not graph.startswith("https://"):
+        raise ProviderError("azure: --azure-graph-endpoint must be an https:// URL (bearer tokens need TLS)")
     return AzureSettings(
         cloud=cloud,
         arm_endpoint=arm,
@@ -101,6 +118,7 @@ def resolve(options: dict[str, Any]) -> AzureSettings:
         retry_total=int(options.get("azure_retry_total") or 4),
         retry_backoff=float(options.get("azure_retry_backoff") or 0.8),
         read_timeout=read_timeout,
+        graph_endpoint=graph,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.azure.fake_arm import CREDENTIAL_SPEC, FIXTURES, FakeArm
+from tests.azure.fake_graph import FakeGraph
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,23 @@ def fake_arm_server(arm_tls: dict[str, str]) -> Iterator[FakeArm]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def fake_graph_server(arm_tls: dict[str, str]) -> Iterator[FakeGraph]:
+    server = FakeGraph(arm_tls["cert"], arm_tls["key"]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def graph(fake_graph_server: FakeGraph) -> FakeGraph:
+    """The fake Graph server with an empty request log (throttling sequences rewound) and no cached answers."""
+    from posture_azure import graph as graph_client
+
+    fake_graph_server.reset()
+    graph_client.reset()
+    return fake_graph_server
+
+
 @pytest.fixture
 def arm(fake_arm_server: FakeArm) -> FakeArm:
     """The fake server with an empty request log (and throttling sequences rewound)."""
@@ -40,10 +58,12 @@ def arm(fake_arm_server: FakeArm) -> FakeArm:
 
 
 @pytest.fixture
-def azure_options(arm: FakeArm, arm_tls: dict[str, str]) -> dict[str, Any]:
-    """Provider options exactly as the CLI would pass them for an Azure Stack Hub-style endpoint."""
+def azure_options(arm: FakeArm, graph: FakeGraph, arm_tls: dict[str, str]) -> dict[str, Any]:
+    """Provider options exactly as the CLI would pass them for an Azure Stack Hub-style endpoint
+    (Microsoft Graph: the compliant fixture tenant)."""
     return {
         "azure_arm_endpoint": arm.base_url,
+        "azure_graph_endpoint": graph.endpoint("tenant-good"),
         "azure_ca_bundle": arm_tls["ca"],
         "azure_credential": CREDENTIAL_SPEC,
         "azure_retry_backoff": 0.01,

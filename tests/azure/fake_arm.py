@@ -55,8 +55,21 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     return {"status": status, "headers": headers or {}, "body": {"error": {"code": code, "message": message}}}
 
 
+def filtered(body: Any, flt: str | None) -> Any:
+    """Apply ARM's generic-resource ``$filter=resourceType eq 'A' or resourceType eq 'B'`` to a list body."""
+    import re
+
+    types = {t.lower() for t in re.findall(r"resourceType eq '([^']+)'", flt or "")}
+    if not types or not isinstance(body, dict) or not isinstance(body.get("value"), list):
+        return body
+    return {**body, "value": [r for r in body["value"] if str(r.get("type", "")).lower() in types]}
+
+
 class FakeArm:
     """Start with :meth:`start`; ``base_url`` is what ``--azure-arm-endpoint`` gets."""
+
+    #: the public endpoint recorded in fixture bodies (nextLinks), rewritten to this server's address
+    real_base = REAL_ARM
 
     def __init__(self, root: Path, certfile: str, keyfile: str) -> None:
         self.root = root
@@ -154,7 +167,7 @@ class FakeArm:
             return seq[min(n, len(seq) - 1)]
         if isinstance(data, dict) and "__response__" in data:
             return data["__response__"]
-        return {"status": 200, "headers": {}, "body": data}
+        return {"status": 200, "headers": {}, "body": filtered(data, req.param("$filter"))}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -169,7 +182,7 @@ class FakeArm:
                 if length:
                     self.rfile.read(length)
                 resp = fake.respond(req, self.headers.get("Authorization"))
-                body = json.dumps(resp.get("body", {})).replace(REAL_ARM, fake.base_url).encode()
+                body = json.dumps(resp.get("body", {})).replace(fake.real_base, fake.base_url).encode()
                 self.send_response(int(resp["status"]))
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

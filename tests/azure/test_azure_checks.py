@@ -11,13 +11,16 @@ from posture_azure.provider import AzureProvider
 
 from posture.checks import Check
 from posture.facts import Fact
+from tests.azure.cis_expected import CIS_EXPECTED
 from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN, SUB_PARTIAL
+from tests.azure.test_azure_cis import SEPARATELY_TESTED
 
 FACT_TYPES = AzureProvider.fact_types
 
 # tier-1 values of the parameters Azure checks read
 PARAMS = {"min_tls_version": "1.2", "admin_ports": [22, 3389], "min_log_retention_days": 90,
-          "max_access_key_age_days": 365, "min_backup_retention_days": 7, "required_tags": ["owner"]}
+          "max_access_key_age_days": 365, "min_backup_retention_days": 7, "required_tags": ["owner"],
+          "max_key_rotation_days": 90}
 
 P, F, NA = "pass", "fail", "not_applicable"
 EXPECTED: dict[str, dict[str, str]] = {
@@ -58,15 +61,18 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.sql.database.backup_retention": {"sql-good/db-good": P, "sql-bad/db-bad": F, "sql-bad/dw-bad": NA},
     "azure.monitor.activity_log.exported": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.monitor.activity_log.retention": {SUB_MAIN: P, SUB_PARTIAL: F},
-    "azure.security.pricing.defender_enabled": {"VirtualMachines": P, "KeyVaults": P, "SqlServers": F, "Dns": NA},
+    "azure.security.pricing.defender_enabled": {
+        "VirtualMachines": P, "KeyVaults": P, "SqlServers": P, "Dns": NA, "CloudPosture": P, "Api": P, "Containers": P,
+        "StorageAccounts": P, "AppServices": P, "CosmosDbs": P, "OpenSourceRelationalDatabases": P,
+        "SqlServerVirtualMachines": P, "Arm": P, "ContainerRegistry": F},
     "azure.security.contacts.configured": {SUB_MAIN: P, SUB_PARTIAL: F},
     # mi-0005: a customer-tenant managed identity assigned through Lighthouse (delegatedManagedIdentityResourceId)
     "azure.authorization.role_assignment.no_privileged_workload": {
         "Owner -> u-0001": P, "Contributor -> sp-0002": F, "Owner -> fg-0003": P, "Reader -> sp-0004": NA,
-        "Contributor -> mi-0005": F},
+        "Contributor -> mi-0005": F, "User Access Administrator -> g-0006": P, "User Access Administrator -> u-0007": P},
     "azure.authorization.role_assignment.no_privileged_external": {
         "Owner -> u-0001": P, "Contributor -> sp-0002": P, "Owner -> fg-0003": F, "Reader -> sp-0004": NA,
-        "Contributor -> mi-0005": P},
+        "Contributor -> mi-0005": P, "User Access Administrator -> g-0006": P, "User Access Administrator -> u-0007": P},
     "azure.authorization.role_definition.no_custom_owner": {
         "Subscription Admin (custom)": F, "VM Operator (custom)": P},
     "azure.authorization.subscription.no_classic_coadministrators": {SUB_MAIN: P, SUB_PARTIAL: F},
@@ -83,6 +89,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.security.identity_assessments.read_mfa": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.security.identity_assessments.no_guest_owners": {SUB_MAIN: P, SUB_PARTIAL: F},
     "azure.security.identity_assessments.no_blocked_accounts": {SUB_MAIN: P, SUB_PARTIAL: F},
+    **CIS_EXPECTED,
 }
 
 
@@ -100,9 +107,14 @@ def all_checks() -> dict[str, Check]:
 
 
 @pytest.fixture(scope="module")
-def collected(fake_arm_server: Any, arm_tls: dict[str, str]) -> list[Fact]:
-    """Every Azure fact type from both fixture subscriptions, through the real SDK clients."""
+def collected(fake_arm_server: Any, fake_graph_server: Any, arm_tls: dict[str, str]) -> list[Fact]:
+    """Every Azure fact type from both fixture subscriptions, through the real SDK clients (Graph: tenant-good)."""
+    from posture_azure import graph
+
+    graph.reset()
+    fake_graph_server.reset()
     options = {"azure_arm_endpoint": fake_arm_server.base_url, "azure_ca_bundle": arm_tls["ca"],
+               "azure_graph_endpoint": fake_graph_server.endpoint("tenant-good"),
                "azure_credential": CREDENTIAL_SPEC, "azure_retry_backoff": 0.01,
                "subscription": (SUB_MAIN, SUB_PARTIAL)}
     provider = AzureProvider()
@@ -127,8 +139,8 @@ def test_plugin_registers_at_least_25_checks_each_on_a_known_fact_type_and_contr
 
 
 def test_every_check_has_an_expected_compliant_and_non_compliant_resource() -> None:
-    assert set(EXPECTED) == set(all_checks())
-    for check_id, cases in EXPECTED.items():
+    assert set(EXPECTED) | set(SEPARATELY_TESTED) == set(all_checks())
+    for check_id, cases in {**EXPECTED, **SEPARATELY_TESTED}.items():
         assert P in cases.values() and F in cases.values(), check_id
 
 
@@ -231,3 +243,14 @@ def test_only_an_enabled_audit_log_to_a_workspace_exports_sql_audit_events_to_lo
                                                                                     "enabled": True}),
         setting(None, {"category": "SQLSecurityAuditEvents", "enabled": True}),  # storage only
     ]) == ["/ws/a", "/ws/b"]
+
+
+def test_every_check_the_cis_azure_framework_maps_is_tested_with_a_pass_and_a_fail() -> None:
+    from posture.frameworks import load_framework
+
+    framework = load_framework("cis-azure-foundations-6.0")
+    tested = {**EXPECTED, **SEPARATELY_TESTED}
+    mapped = {c for rec in framework.recommendations for c in rec.checks}
+    assert mapped and mapped <= set(tested)
+    for check_id in mapped:
+        assert {P, F} <= set(tested[check_id].values()), check_id

@@ -15,12 +15,17 @@ from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_
 
 
 @pytest.fixture(scope="module")
-def report(fake_arm_server: Any, arm_tls: dict[str, str]) -> Report:
+def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: dict[str, str]) -> Report:
+    from posture_azure import graph
+
     from posture import plugins
     from posture.scan import run_scan
 
     plugins.reset()
+    graph.reset()
+    fake_graph_server.reset()
     options = {"azure_arm_endpoint": fake_arm_server.base_url, "azure_ca_bundle": arm_tls["ca"],
+               "azure_graph_endpoint": fake_graph_server.endpoint("tenant-good"),
                "azure_credential": "tests.azure.fake_arm:StaticCredential", "azure_retry_backoff": 0.01,
                "subscription": (SUB_MAIN, SUB_PARTIAL, SUB_DENIED)}
     fake_arm_server.reset()
@@ -49,8 +54,9 @@ def test_denied_resource_type_and_subscription_become_error_results(report: Repo
     assert report.summary["complete"] is False
 
 
-def test_scan_counts_the_requests_it_made(report: Report, fake_arm_server: Any) -> None:
-    assert report.requests == len(fake_arm_server.requests) > 40
+def test_scan_counts_the_requests_it_made(report: Report, fake_arm_server: Any, fake_graph_server: Any) -> None:
+    assert report.requests == len(fake_arm_server.requests) + len(fake_graph_server.requests)
+    assert len(fake_arm_server.requests) > 40 and len(fake_graph_server.requests) >= 5
 
 
 def test_json_report_is_valid_against_the_report_schema(report: Report) -> None:

@@ -66,6 +66,24 @@ def arm_get(ctx: AzureContext, path: str, api_version: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def arm_list(ctx: AzureContext, path: str, api_version: str) -> list[dict[str, Any]]:
+    """Every item of an ARM collection (``value`` pages, following ``nextLink``) as plain JSON, for resource
+    types the installed SDKs do not model; same pipeline as :func:`arm_get`."""
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    client = ctx.client(ResourceManagementClient)
+    items: list[dict[str, Any]] = []
+    url: str | None = f"{path}{'&' if '?' in path else '?'}api-version={api_version}"
+    while url:
+        resp = client.send_request(HttpRequest("GET", url))
+        resp.raise_for_status()
+        body = resp.json() if resp.content else {}
+        items.extend(v for v in (body.get("value") or []) if isinstance(v, dict))
+        url = body.get("nextLink")
+    return items
+
+
 def g(obj: Any, path: str, default: Any = None) -> Any:
     """Attribute path lookup on SDK models (``"encryption.key_source"``), None-safe."""
     cur = obj

@@ -6,14 +6,46 @@ never secret values.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from posture_azure.collectors import collector
-from posture_azure.collectors.base import AzureContext, Failed, enum_str, g, iso, resource_group, tags
+from posture_azure.collectors.base import (
+    AzureContext,
+    Failed,
+    arm_list,
+    enum_str,
+    g,
+    iso,
+    resource_group,
+    tags,
+)
 
 VAULT = "azure.keyvault.vault"
 KEY = "azure.keyvault.key"
 SECRET = "azure.keyvault.secret"
+LOGGING = "azure.keyvault.logging"
+DIAGNOSTICS_API = "2021-05-01-preview"
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
+
+
+def duration_days(value: Any) -> int | None:
+    """ISO-8601 period of a rotation policy (``P90D``, ``P3M``, ``P1Y``) -> days (months count 30, years 365)."""
+    match = _DURATION.match(str(value or "").upper())
+    if not match or not any(match.groups()):
+        return None
+    years, months, days = (int(x or 0) for x in match.groups())
+    return years * 365 + months * 30 + days
+
+
+def audit_logged(settings: list[dict[str, Any]]) -> bool:
+    """A diagnostic setting exports AuditEvent (directly, or through the audit / allLogs category group)."""
+    for s in settings:
+        for log in (s.get("properties") or {}).get("logs") or []:
+            if log.get("enabled") and (str(log.get("category") or "") == "AuditEvent"
+                                       or str(log.get("categoryGroup") or "").lower() in ("audit", "alllogs")):
+                return True
+    return False
 
 
 def vault_attributes(vault: Any) -> dict[str, Any]:
@@ -34,10 +66,13 @@ def vault_attributes(vault: Any) -> dict[str, Any]:
 def key_attributes(key: Any) -> dict[str, Any]:
     actions = g(key, "rotation_policy.lifetime_actions", []) or []
     rotate = [a for a in actions if str(enum_str(g(a, "action.type", ""))).lower() == "rotate"]
+    # days after creation at which the key is rotated automatically (time_before_expiry needs an expiry: unknown)
+    after = [d for a in rotate if (d := duration_days(g(a, "trigger.time_after_create"))) is not None]
     return {
         "enabled": bool(g(key, "attributes.enabled", True)),
         "expires": iso(g(key, "attributes.expires")),
         "rotation_policy": bool(rotate),
+        "rotation_days": min(after) if after else None,
         "kty": enum_str(g(key, "kty")),
     }
 
@@ -54,16 +89,26 @@ def secret_attributes(secret: Any) -> dict[str, Any]:
     "azure.keyvault.vault": 'Key vault: soft delete, purge protection, RBAC authorization, network access',
     "azure.keyvault.key": 'Key vault key metadata: enabled, expiry, rotation policy',
     "azure.keyvault.secret": 'Key vault secret metadata (never the value): enabled, expiry',
+    "azure.keyvault.logging": 'Key vault diagnostic settings: AuditEvent logs exported',
 })
 def collect(ctx: AzureContext) -> None:
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
     client = ctx.client(KeyVaultManagementClient)
-    vaults = ctx.attempt([VAULT, KEY, SECRET], lambda: client.vaults.list_by_subscription())
+    vaults = ctx.attempt([VAULT, KEY, SECRET, LOGGING], lambda: client.vaults.list_by_subscription())
     if isinstance(vaults, Failed):
         return
     for vault in vaults:
         ctx.add(VAULT, vault.id, vault.name, vault.location, vault_attributes(vault))
+    if ctx.wants(LOGGING):
+        def diagnostics(vault: Any) -> Any:
+            return ctx.attempt([LOGGING], lambda: arm_list(
+                ctx, f"{vault.id}/providers/Microsoft.Insights/diagnosticSettings", DIAGNOSTICS_API), where=vault.name)
+
+        for vault, found in ctx.fan_out(diagnostics, vaults):
+            if not isinstance(found, Failed):
+                ctx.add(LOGGING, f"{vault.id}/providers/Microsoft.Insights/diagnosticSettings", vault.name,
+                        vault.location, {"diagnostic_settings": len(found), "audit_logged": audit_logged(found)})
     for fact_type, op, attrs in ((KEY, client.keys, key_attributes), (SECRET, client.secrets, secret_attributes)):
         if not ctx.wants(fact_type):
             continue

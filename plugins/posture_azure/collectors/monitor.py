@@ -15,7 +15,12 @@ from posture_azure.collectors.base import AzureContext, Failed, arm_get, g
 from posture_azure.errors import classify
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
+#: a storage account or Log Analytics workspace the activity log is exported to: integrity and encryption
+DESTINATION = "azure.monitor.log_destination"
 WORKSPACE_API = "2022-10-01"
+STORAGE_API = "2023-05-01"
+#: the container Azure Monitor writes exported activity logs to
+ACTIVITY_CONTAINER = "insights-activity-logs"
 #: the Log Analytics table the activity log is exported to
 ACTIVITY_TABLE = "AzureActivity"
 
@@ -76,17 +81,84 @@ def activity_log_attributes(settings: list[Any], profiles: list[Any], workspace_
     }
 
 
+def export_targets(settings: list[Any]) -> list[tuple[str, str]]:
+    """(kind, resource id) of each storage account and workspace receiving at least one enabled category."""
+    targets: dict[str, tuple[str, str]] = {}
+    for s in settings:
+        if not any(g(log, "enabled") for log in g(s, "logs", []) or []):
+            continue
+        for kind, target in (("log_analytics", g(s, "workspace_id")), ("storage", g(s, "storage_account_id"))):
+            if target:
+                targets[str(target).lower()] = (kind, str(target))
+    return [targets[k] for k in sorted(targets)]
+
+
+def storage_destination(ctx: AzureContext, account_id: str) -> dict[str, Any]:
+    """Encryption of the account and immutability of its activity-log container (account-level version-level
+    immutability counts too); a container not created yet (404) holds nothing and is not immutable."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    props = arm_get(ctx, account_id, STORAGE_API).get("properties") or {}
+    try:
+        container = arm_get(ctx, f"{account_id}/blobServices/default/containers/{ACTIVITY_CONTAINER}",
+                            STORAGE_API).get("properties") or {}
+    except ResourceNotFoundError:
+        container = {}
+    return {
+        "kind": "storage",
+        "immutable": bool(container.get("hasImmutabilityPolicy"))
+        or bool((container.get("immutableStorageWithVersioning") or {}).get("enabled"))
+        or bool((props.get("immutableStorageWithVersioning") or {}).get("enabled")),
+        "customer_managed_key": str((props.get("encryption") or {}).get("keySource") or "").lower()
+        == "microsoft.keyvault",
+    }
+
+
+def workspace_destination(ctx: AzureContext, workspace_id: str) -> dict[str, Any]:
+    """A workspace's records cannot be edited (only purged, by the Data Purger role): append-only. Its data is
+    encrypted with a customer-managed key only when it is linked to a dedicated cluster that has one."""
+    features = workspace_properties(ctx, workspace_id).get("features") or {}
+    cluster = features.get("clusterResourceId")
+    key = None
+    if cluster:
+        key = ((arm_get(ctx, str(cluster), WORKSPACE_API).get("properties") or {}).get("keyVaultProperties")
+               or {}).get("keyName")
+    return {"kind": "log_analytics", "immutable": True, "dedicated_cluster": cluster,
+            "customer_managed_key": bool(key)}
+
+
+def add_destinations(ctx: AzureContext, settings: list[Any]) -> None:
+    """One fact per destination. A destination the scanner cannot read (e.g. a central workspace in a
+    subscription out of reach) is not a collection error: its fact carries ARM's code and unknown values, which
+    fail the checks (nothing was shown to be protected), like unreadable workspace retention."""
+    def inspect(target: tuple[str, str]) -> Any:
+        kind, rid = target
+        fetch = storage_destination if kind == "storage" else workspace_destination
+        return ctx.attempt([], lambda: fetch(ctx, rid))
+
+    for (kind, rid), attrs in ctx.fan_out(inspect, export_targets(settings)):
+        if isinstance(attrs, Failed):
+            attrs = {"kind": kind, "immutable": True if kind == "log_analytics" else None,
+                     "customer_managed_key": None, "error": attrs.code}
+        ctx.add(DESTINATION, rid, rid.rsplit("/", 1)[-1], "global", attrs)
+
+
 @collector("monitor", level="subscription", facts={
     "azure.monitor.activity_log": 'Subscription activity log export: categories, destinations, retention',
+    "azure.monitor.log_destination": 'Storage account or Log Analytics workspace receiving the activity log: immutability, customer-managed key',
 })
 def collect(ctx: AzureContext) -> None:
     from azure.mgmt.monitor import MonitorManagementClient
 
     monitor = ctx.client(MonitorManagementClient)
-    settings = ctx.attempt([ACTIVITY_LOG], lambda: monitor.subscription_diagnostic_settings.list())
+    settings = ctx.attempt([ACTIVITY_LOG, DESTINATION], lambda: monitor.subscription_diagnostic_settings.list())
     if isinstance(settings, Failed):
         return
     settings = list(getattr(settings, "value", settings) or [])
+    if ctx.wants(DESTINATION):
+        add_destinations(ctx, settings)
+    if not ctx.wants(ACTIVITY_LOG):
+        return
     # Legacy log profiles (retired by Azure in September 2026) only add to the diagnostic settings:
     # when the API fails the export is still judged from the settings, and the code is kept.
     profiles_error = None

@@ -24,6 +24,7 @@ from posture_azure.collectors.monitor import workspace_retention
 
 SERVER = "azure.sql.server"
 DATABASE = "azure.sql.database"
+FIREWALL = "azure.sql.firewall"
 #: ARM codes of a database edition (DataWarehouse) that has no short-term backup retention policy
 NO_SHORT_TERM_RETENTION = {"FeatureDisabledOnSelectedEdition"}
 DIAGNOSTIC_SETTINGS_API = "2021-05-01-preview"
@@ -89,17 +90,42 @@ def server_attributes(server: Any, audit: Any, audit_error: str | None = None,
     }
 
 
+def firewall_attributes(server: Any, rules: list[Any]) -> dict[str, Any]:
+    """Rules admitting every IPv4 address, and the 0.0.0.0-0.0.0.0 rule ("Allow Azure services and
+    resources to access this server"), which admits every Azure tenant's resources, not only yours."""
+    def span(rule: Any) -> tuple[str, str]:
+        return str(g(rule, "start_ip_address", "")), str(g(rule, "end_ip_address", ""))
+
+    return {
+        "public_network_access": enum_str(g(server, "public_network_access")),
+        "rules": len(rules),
+        "internet_rules": sorted(r.name for r in rules if span(r) == ("0.0.0.0", "255.255.255.255")),
+        "allows_all_azure": any(span(r) == ("0.0.0.0", "0.0.0.0") for r in rules),
+    }
+
+
 @collector("sql", level="subscription", facts={
     "azure.sql.server": 'Azure SQL logical server: public network access, TLS, Entra ID admin, auditing',
     "azure.sql.database": 'Azure SQL database: transparent data encryption, backup retention',
+    "azure.sql.firewall": 'Azure SQL server firewall: rules admitting the whole internet or all of Azure',
 })
 def collect(ctx: AzureContext) -> None:
     from azure.mgmt.sql import SqlManagementClient
 
     client = ctx.client(SqlManagementClient)
-    servers = ctx.attempt([SERVER, DATABASE], lambda: client.servers.list(expand="administrators/activedirectory"))
+    servers = ctx.attempt([SERVER, DATABASE, FIREWALL],
+                       lambda: client.servers.list(expand="administrators/activedirectory"))
     if isinstance(servers, Failed):
         return
+    if ctx.wants(FIREWALL):
+        def rules(server: Any) -> Any:
+            return ctx.attempt([FIREWALL], lambda: client.firewall_rules.list_by_server(
+                resource_group(server.id), server.name), where=server.name)
+
+        for server, found in ctx.fan_out(rules, servers):
+            if not isinstance(found, Failed):
+                ctx.add(FIREWALL, f"{server.id}/firewallRules", server.name, server.location,
+                        firewall_attributes(server, list(found)))
     if ctx.wants(SERVER):
         def audit(server: Any) -> Any:
             return ctx.attempt([SERVER], lambda: client.server_blob_auditing_policies.get(
