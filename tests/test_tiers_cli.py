@@ -22,7 +22,7 @@ def test_tiers_list_json_lists_the_standard_tiers() -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [(r["id"], r["extends"]) for r in rows] == [("tier-1", None), ("tier-2", "tier-1"), ("tier-3", "tier-2")]
-    assert rows[2]["controls"] == 55 and rows[0]["classifications"] == ["public", "internal"]
+    assert rows[2]["controls"] == 57 and rows[0]["classifications"] == ["public", "internal"]
 
 
 def test_tiers_list_table_shows_titles() -> None:
