@@ -78,3 +78,28 @@ def test_a_throttled_inventory_search_is_retried(fake_gcp: FakeGcp) -> None:
         fake_gcp.throttle("GET", "/v1/projects/good-project:searchAllResources", times=0)
     assert [f.attributes["regions_from"] for o in outcomes for f in o.facts] == ["cloudasset"]
     assert [c.status for c in fake_gcp.calls(":searchAllResources")] == [429, 200]
+
+
+def test_change_filters_are_recognised_whatever_their_spacing_quoting_and_extra_clauses() -> None:
+    from posture_gcp.collectors.monitoring import changes_selected
+
+    assert changes_selected("resource.type = 'gce_route' AND (protoPayload.methodName : 'compute.routes.insert'\n"
+                            "  OR protoPayload.methodName:'compute.routes.delete') AND severity>=NOTICE") == ["route"]
+    assert changes_selected('protoPayload.methodName="cloudsql.instances.update"') == ["sql_config"]
+    # a network filter that misses peering changes does not count; an empty filter selects nothing
+    assert changes_selected('resource.type="gce_network" AND (protoPayload.methodName:"compute.networks.insert" '
+                            'OR protoPayload.methodName:"compute.networks.patch" '
+                            'OR protoPayload.methodName:"compute.networks.delete")') == []
+    assert changes_selected("") == []
+
+
+def test_an_alert_counts_only_when_enabled_and_notifying() -> None:
+    from posture_gcp.collectors.monitoring import alert_attributes
+
+    metric = {"name": "sql", "filter": 'protoPayload.methodName="cloudsql.instances.update"'}
+    condition = {"conditionThreshold": {"filter": 'metric.type="logging.googleapis.com/user/sql"'}}
+    notifying = {"displayName": "p", "conditions": [condition], "notificationChannels": ["c"]}
+    assert alert_attributes([metric], [notifying])["alerted"]["sql_config"] is True
+    assert alert_attributes([metric], [{**notifying, "enabled": False}])["alerted"]["sql_config"] is False
+    assert alert_attributes([metric], [{**notifying, "notificationChannels": []}])["alerted"]["sql_config"] is False
+    assert alert_attributes([{**metric, "disabled": True}], [notifying])["alerted"]["sql_config"] is False
