@@ -341,6 +341,10 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("bad-project", "bad-project"): "fail",
         ("good-project", "good-project"): "pass",
     },
+    "gcp.resourcemanager.iam_policy.no_individual_user_grants": {
+        ("bad-project", "bad-project"): "fail",
+        ("good-project", "good-project"): "pass",
+    },
     "gcp.resourcemanager.iam_policy.no_primitive_roles_for_service_accounts": {
         ("bad-project", "bad-project"): "fail",
         ("good-project", "good-project"): "pass",
@@ -681,6 +685,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "GOOG1EOLDKEY"): "pass",
     },
 }
+
 
 
 

@@ -22,6 +22,8 @@ DEFAULT_SA = re.compile(r"^serviceAccount:(\d+-compute@developer|[a-z0-9-]+@apps
 HUMAN_PREFIXES = ("user:", "group:", "domain:")
 #: Federated identities: workforce pools hold people (an external IdP's users), workload pools hold workloads.
 WORKFORCE = re.compile(r"^principal(Set)?://iam\.[^/]+/locations/[^/]+/workforcePools/")
+#: One person: a Google account, or a single workforce identity (``.../workforcePools/P/subject/S``).
+INDIVIDUAL = re.compile(r"^(user:|principal://iam\.[^/]+/locations/[^/]+/workforcePools/[^/]+/subject/)")
 WORKLOAD = re.compile(r"^principal(Set)?://iam\.[^/]+/projects/[^/]+/locations/[^/]+/workloadIdentityPools/")
 #: Google-managed service agents: Google grants them roles (the Google APIs Service Agent holds roles/editor on
 #: every project) and documents not to revoke them, so they are not the project's privilege findings.
@@ -73,7 +75,7 @@ def duty_conflicts(bindings: list[dict[str, Any]]) -> dict[str, list[dict[str, A
 
 def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dict[str, Any]:
     bindings = []
-    public, sa_primitive, human_primitive, default_sa, impersonation, sa_admin = [], [], [], [], [], []
+    public, sa_primitive, human_primitive, default_sa, impersonation, sa_admin, individual = [], [], [], [], [], [], []
     for b in policy.get("bindings") or []:
         role, members = b.get("role", ""), list(b.get("members") or [])
         bindings.append({"role": role, "members": members, "conditional": bool(b.get("condition"))})
@@ -89,6 +91,8 @@ def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dic
                     human_primitive.append(grant)
                 if DEFAULT_SA.match(m):
                     default_sa.append(grant)
+            if INDIVIDUAL.match(m):
+                individual.append(grant)
             if role in IMPERSONATION_ROLES and not agent:
                 impersonation.append(grant)
             if is_admin_role(role) and not agent and (m.startswith("serviceAccount:") or WORKLOAD.match(m)):
@@ -101,6 +105,7 @@ def policy_attributes(policy: dict[str, Any], project: str | None = None) -> dic
         "default_service_account_primitive_grants": default_sa,
         "service_account_impersonation_grants": impersonation,
         "service_account_admin_grants": sa_admin,
+        "individual_user_grants": individual,
         **duty_conflicts(bindings),
         **audit_attributes([policy]),
     }
