@@ -55,6 +55,12 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("bad-project", "spare-ip"): "fail",
         ("good-project", "web-ip"): "pass",
     },
+    "gcp.compute.backend_service.cloud_armor": {
+        ("bad-project", "api"): "not_applicable",
+        ("bad-project", "shop"): "fail",
+        ("good-project", "db-tcp"): "not_applicable",
+        ("good-project", "web"): "pass",
+    },
     "gcp.compute.backend_service.logging": {
         ("bad-project", "api"): "fail",
         ("bad-project", "shop"): "fail",
@@ -645,6 +651,13 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "good-data"): "pass",
         ("good-project", "good-website-assets"): "pass",
     },
+    "gcp.storage.bucket.geo_redundant": {
+        ("bad-project", "bad-default-acl"): "fail",
+        ("bad-project", "bad-legacy-acl"): "fail",
+        ("bad-project", "bad-public-data"): "pass",
+        ("good-project", "good-data"): "pass",
+        ("good-project", "good-website-assets"): "pass",
+    },
     "gcp.storage.bucket.not_public": {
         ("bad-project", "bad-default-acl"): "fail",
         ("bad-project", "bad-legacy-acl"): "pass",
@@ -685,6 +698,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
         ("good-project", "GOOG1EOLDKEY"): "pass",
     },
 }
+
 
 
 

@@ -32,7 +32,8 @@ def _location(scope: str) -> str:
 def backend_attributes(b: dict[str, Any]) -> dict[str, Any]:
     return {"protocol": b.get("protocol"), "load_balancing_scheme": b.get("loadBalancingScheme"),
             "logging_enabled": bool((b.get("logConfig") or {}).get("enable", False)),
-            "sample_rate": (b.get("logConfig") or {}).get("sampleRate")}
+            "sample_rate": (b.get("logConfig") or {}).get("sampleRate"),
+            "security_policy_attached": bool(b.get("securityPolicy"))}
 
 
 def proxy_attributes(p: dict[str, Any], url_maps: dict[str, dict[str, Any]]) -> dict[str, Any]:
