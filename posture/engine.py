@@ -140,6 +140,35 @@ def evaluate_checks(checks: list[Check], facts: FactSet, now: datetime, *,
     return results
 
 
+def _level_results(level: ResolvedTier, tier: ResolvedTier, checks: list[Check], evaluated: set[str],
+                   results: list[Result], facts: FactSet, now: datetime) -> list[Result]:
+    """The results an ancestor tier of the chain would get, for its attainment.
+
+    A check runs again only where that tier's parameters differ from the selected tier's (a 200-day-old
+    key passes tier-1's 365 days but not tier-2's 90): every other check's results are the selected
+    tier's, as attainment reads only status, scope and fingerprint. tier-3 used to evaluate every check
+    three times.
+    """
+    by_check: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        by_check[r.check_id].append(r)
+    again = [c for c in checks if c.id not in evaluated or _params_read(level, c) != _params_read(tier, c)]
+    rerun = {c.id for c in again}
+    out = [r for c in checks if c.id not in rerun for r in by_check.get(c.id, ())]
+    out.extend(_results_for_tier(level, again, facts, now) if again else ())
+    return out
+
+
+def _params_read(tier: ResolvedTier, check: Check) -> dict[str, Any]:
+    """The tier parameters that can change ``check``'s verdict: those its condition reads, every one of
+    its controls' for a Python check (which does not declare what it reads)."""
+    params = check_parameters(tier, check)
+    if check.function is not None:
+        return params
+    used = check.parameters
+    return {k: v for k, v in params.items() if k in used}
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -263,8 +292,8 @@ def evaluate(
         only_controls = {cid for cid in only_controls if any(fnmatchcase(cid, p) for p in selection.controls)}
     attainment: list[TierAttainment] = []
     for level in tier.levels:
-        level_results = results if level.id == tier.id else _results_for_tier(
-            level, select_checks(level, provider_checks), facts, now)
+        level_results = results if level.id == tier.id else _level_results(
+            level, tier, select_checks(level, provider_checks), {c.id for c in selected}, results, facts, now)
         attainment.extend(_attainment(level, provider_checks, level_results, scopes, only_controls))
 
     reported_checks = {c.id for c in selected} | {c.id for c, _, _ in excluded_checks(tier, provider_checks)}

@@ -221,11 +221,18 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
     expired = [w for w in waivers if w.expired(today)]
     would_match = dict.fromkeys((w.id for w in expired), 0)
     applied = dict.fromkeys((w.id for w in active), 0)
+    from posture.waiver_index import WaiverIndex
+
+    active_index, expired_index = WaiverIndex(active), WaiverIndex(expired)
     for r in report.results:
         if r.status != "fail":
             continue
         tags = tags_of.get((r.provider, r.scope, r.resource_id), {}) if tags_of is not None else None
-        waiver = next((w for w in active if _covers(w, r, tags, previously.get(r.fingerprint))), None)
+
+        def decide(w: Waiver, r: Any = r, tags: Any = tags) -> bool:
+            return bool(_covers(w, r, tags, previously.get(r.fingerprint)))
+
+        waiver = active_index.first(r, decide)
         if waiver is not None:
             r.status = "waived"
             r.justification = waiver.justification
@@ -233,9 +240,8 @@ def apply_waivers(report: Report, waivers: list[Waiver], today: date | None = No
                         "expires": waiver.expires.isoformat()}
             applied[waiver.id] += 1
             continue
-        for w in expired:
-            if _covers(w, r, tags, previously.get(r.fingerprint)):
-                would_match[w.id] += 1
+        for w in expired_index.all(r, decide):
+            would_match[w.id] += 1
     report.coverage["expired_waivers"] = [
         {**w.to_dict(), "matching_failures": would_match[w.id]} for w in expired
     ]

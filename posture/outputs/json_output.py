@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from posture.hookspecs import hookimpl
+from posture.jsonfast import dumps_pretty
 from posture.outputs import Output, write_text
 from posture.report import Report
 
@@ -18,7 +18,7 @@ def render(report: Report) -> dict[str, Any]:
 
 
 def dumps(report: Report) -> str:
-    return json.dumps(render(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps_pretty(render(report), sort_keys=True)
 
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:

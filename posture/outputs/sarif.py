@@ -11,13 +11,13 @@ Output is deterministic: identical reports give byte-identical files.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from posture.hookspecs import hookimpl
+from posture.jsonfast import dumps_pretty
 from posture.outputs import Output, write_text
 from posture.report import SECURITY_SEVERITY, SEVERITY_ORDER, Report, Result
 
@@ -260,7 +260,7 @@ def render(report: Report) -> dict[str, Any]:
 
 
 def dumps(report: Report) -> str:
-    return json.dumps(render(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps_pretty(render(report))
 
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:
