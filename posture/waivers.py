@@ -105,14 +105,57 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+class _CLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's SafeLoader, with the same resolvers: loading 100k waivers took 50 s in pure Python."""
+
+
+_CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+_FastLoader = _CLoader
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    """The same schema compiled to Python by fastjsonschema (its draft-07 keywords are all it uses)."""
+    import fastjsonschema
+
+    return fastjsonschema.compile({**_schema(), "$schema": "http://json-schema.org/draft-07/schema#"})
+
+
+def _valid_fast(data: Any) -> bool:
+    """True when the file is certainly valid: 100k waivers take 1 s here against 12 s in jsonschema.
+
+    Anything else (invalid, or fastjsonschema unable to decide) goes to jsonschema, whose located
+    messages are the ones users see.
+    """
+    try:
+        _fast_validator()(data)
+    except Exception:  # noqa: BLE001 - any doubt: the slow, exact path decides
+        return False
+    return True
+
+
+class _Lines:
+    """The document's YAML node tree, composed on first use: only error messages need line numbers."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._root: yaml.Node | None = None
+
+    @property
+    def root(self) -> yaml.Node | None:
+        if self._root is None:
+            self._root = yaml.compose(self._text, Loader=_FastLoader)
+        return self._root
+
+
 @lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
-def _line_of(root: yaml.Node | None, path: list[Any]) -> int | None:
+def _line_of(root: _Lines | yaml.Node | None, path: list[Any]) -> int | None:
     """1-based line of the YAML node at ``path`` (or of its closest existing parent)."""
-    node = root
+    node = root.root if isinstance(root, _Lines) else root
     line = node.start_mark.line + 1 if node is not None else None
     for part in path:
         if isinstance(node, yaml.MappingNode):
@@ -142,14 +185,15 @@ def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
     except OSError as exc:
         raise WaiverError(f"{path}: cannot read waiver file: {exc.strerror or exc}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader subclass (libyaml when present)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise WaiverError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    root = _Lines(text)  # line numbers are looked up only for an error
     validator = jsonschema.Draft202012Validator(_schema(), format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = [] if _valid_fast(data) else sorted(
+        validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         e = max(errors, key=lambda e: len(e.absolute_path))
         message = e.message
