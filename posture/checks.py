@@ -26,16 +26,14 @@ A check whose logic can't be a condition is a Python function
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from posture import conditions
+from posture.documents import Document, DocumentError, read_document, validate_schema
 from posture.facts import Fact
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -134,39 +132,35 @@ def required_keys(attribute: str, *, param: str = "required_tags", noun: str = "
     return check
 
 
-class CheckFileError(ValueError):
-    """A malformed check file: names the file, the path inside it and the problem."""
+class CheckFileError(DocumentError):
+    """A malformed check file: names the file, the line, the path inside it and the problem."""
 
 
-@lru_cache(maxsize=1)
-def _check_schema() -> dict[str, Any]:
-    return json.loads((SCHEMA_DIR / "checks.schema.json").read_text(encoding="utf-8"))
+_CONDITION_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def _condition_problem(doc: Document, at: list[Any], exc: conditions.ConditionError) -> CheckFileError:
+    """``condition.all[0].op: unknown operator`` located in the file."""
+    where, _, problem = str(exc).partition(": ")
+    parts = [int(i) if i else name for name, i in _CONDITION_PART.findall(where)]
+    return doc.error([*at, *parts], problem or str(exc))
 
 
 def load_check_file(path: str | Path) -> list[Check]:
     """Load and validate a YAML check file."""
-    import jsonschema
-
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CheckFileError(f"{path}: not valid YAML: {exc}") from None
-    validator = jsonschema.Draft202012Validator(_check_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        raise CheckFileError(f"{path}: at {e.json_path}: {e.message}")
+    doc = read_document(path, CheckFileError)
+    validate_schema(doc, SCHEMA_DIR / "checks.schema.json", "check")
+    data = doc.data
     provider = data["provider"]
     checks: list[Check] = []
     for i, item in enumerate(data["checks"]):
-        where = f"{path}: at $.checks[{i}]"
         for part in ("condition", "applies_when"):
             if part in item:
                 try:
                     conditions.validate(item[part], part)
                 except conditions.ConditionError as exc:
-                    raise CheckFileError(f"{where}.{exc}") from None
+                    raise _condition_problem(doc, ["checks", i], exc) from None
         checks.append(
             Check(
                 id=item["id"],

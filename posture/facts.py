@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from posture.documents import NestingError, loads_json
+
 FACTS_SCHEMA_ID = "posture.facts/v1"
 #: line kinds the footer counts
 RECORD_KINDS = ("scope", "collected", "fact", "error")
@@ -216,7 +218,9 @@ def iter_fact_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not line:
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads_json(line)
+            except NestingError as exc:
+                raise FactFileError(f"{path}:{lineno}: {exc}") from None
             except json.JSONDecodeError as exc:
                 if lineno == 1:
                     _explain_other_json(path)
@@ -231,8 +235,8 @@ def _explain_other_json(path: Path) -> None:
     """A whole-file JSON document (a report, say) handed in as a fact file gets a hint, not a parse error."""
     try:
         with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError):
+            doc = loads_json(fh.read())
+    except (OSError, ValueError):  # NestingError is a ValueError
         return
     kind = doc.get("schema") if isinstance(doc, dict) else None
     raise FactFileError(

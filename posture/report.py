@@ -252,9 +252,13 @@ def load_report(path: str) -> Report:
     """Read a JSON report written by ``posture scan --format json``."""
     import json
 
+    from posture.documents import NestingError, loads_json
+
     with open(path, encoding="utf-8") as fh:
         try:
-            data = json.load(fh)
+            data = loads_json(fh.read())
+        except NestingError as exc:
+            raise ValueError(f"{path}:{exc.line}: {exc}" if exc.line else f"{path}: {exc}") from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
     try:

@@ -17,15 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from posture.documents import DocumentError, read_document, schema_errors, short_repr, type_name
 from posture.report import Report
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "waivers.schema.json"
 
 
-class WaiverError(ValueError):
-    """An unreadable or invalid waiver file: names the file, the JSON path and the line."""
+class WaiverError(DocumentError):
+    """An unreadable or invalid waiver file: names the file, the line, the JSON path and the problem."""
 
 
 @dataclass(frozen=True)
@@ -95,24 +94,6 @@ class Waiver:
         return d
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings, so the schema (not YAML) decides what a date is."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-class _CLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """libyaml's SafeLoader, with the same resolvers: loading 100k waivers took 50 s in pure Python."""
-
-
-_CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
-_FastLoader = _CLoader
-
-
 @lru_cache(maxsize=1)
 def _fast_validator() -> Any:
     """The same schema compiled to Python by fastjsonschema (its draft-07 keywords are all it uses)."""
@@ -134,40 +115,9 @@ def _valid_fast(data: Any) -> bool:
     return True
 
 
-class _Lines:
-    """The document's YAML node tree, composed on first use: only error messages need line numbers."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._root: yaml.Node | None = None
-
-    @property
-    def root(self) -> yaml.Node | None:
-        if self._root is None:
-            self._root = yaml.compose(self._text, Loader=_FastLoader)
-        return self._root
-
-
 @lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-
-
-def _line_of(root: _Lines | yaml.Node | None, path: list[Any]) -> int | None:
-    """1-based line of the YAML node at ``path`` (or of its closest existing parent)."""
-    node = root.root if isinstance(root, _Lines) else root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            node = None
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-    return line
 
 
 def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
@@ -177,54 +127,37 @@ def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
     With ``known_checks`` / ``known_controls`` a waiver naming a check or control that does not
     exist is an error with a did-you-mean: it would otherwise match nothing, silently, forever.
     """
-    import jsonschema
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WaiverError(f"{path}: cannot read waiver file: {exc.strerror or exc}") from None
-    try:
-        data = yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader subclass (libyaml when present)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise WaiverError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    root = _Lines(text)  # line numbers are looked up only for an error
-    validator = jsonschema.Draft202012Validator(_schema(), format_checker=jsonschema.FormatChecker())
-    errors = [] if _valid_fast(data) else sorted(
-        validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    doc = read_document(path, WaiverError)
+    if not isinstance(doc.data, dict):
+        raise doc.error([], f"a waiver file must be a mapping at the top level, got {type_name(doc.data)}")
+    errors = [] if _valid_fast(doc.data) else schema_errors(doc, SCHEMA_PATH, formats=True)
     if errors:
-        e = max(errors, key=lambda e: len(e.absolute_path))
-        message = e.message
-        if e.validator == "oneOf":
-            message = "give exactly one of 'check' or 'control'"
-        elif e.validator == "anyOf":
-            message = "give 'resource' (a glob on the resource id), 'tags' (tag/label key: value glob), or both"
-        elif e.validator in ("pattern", "format") and list(e.absolute_path)[-1:] == ["expires"]:
-            message = f"{e.instance!r} is not a date (YYYY-MM-DD)"
-        raise WaiverError(f"{path}: at {e.json_path} (line {_line_of(root, list(e.absolute_path))}): {message}")
+        parts, problem, err = max(errors, key=lambda e: len(e[0]))
+        if err.validator == "oneOf":
+            problem = "give exactly one of 'check' or 'control'"
+        elif err.validator == "anyOf":
+            problem = "give 'resource' (a glob on the resource id), 'tags' (tag/label key: value glob), or both"
+        elif err.validator in ("pattern", "format") and parts[-1:] == ["expires"]:
+            problem = f"{short_repr(err.instance)} is not a date (YYYY-MM-DD)"
+        raise doc.error(parts, problem)
     waivers: list[Waiver] = []
     seen: set[str] = set()
-    for i, item in enumerate(data["waivers"]):
-        where = f"{path}: at $.waivers[{i}]"
+    for i, item in enumerate(doc.data["waivers"]):
         try:
             expires = date.fromisoformat(item["expires"])
         except ValueError:
-            line = _line_of(root, ["waivers", i, "expires"])
-            raise WaiverError(f"{where}.expires (line {line}): not a date: {item['expires']!r}") from None
+            raise doc.error(["waivers", i, "expires"], f"not a date: {short_repr(item['expires'])}") from None
         if item["id"] in seen:
-            line = _line_of(root, ["waivers", i, "id"])
-            raise WaiverError(f"{where}.id (line {line}): duplicate waiver id {item['id']!r}")
+            raise doc.error(["waivers", i, "id"], f"duplicate waiver id {short_repr(item['id'])}")
         seen.add(item["id"])
         for key, known, what in (("check", known_checks, "check"), ("control", known_controls, "control")):
             name = item.get(key)
             if name and known is not None:
                 options = set(known)
                 if name not in options:
-                    line = _line_of(root, ["waivers", i, key])
-                    raise WaiverError(f"{where}.{key} (line {line}): unknown {what} {name!r}"
-                                      f"{_did_you_mean(name, options, what)}")
+                    raise doc.error(["waivers", i, key], f"unknown {what} {short_repr(name)}"
+                                                         f"{_did_you_mean(name, options, what)}")
         waivers.append(Waiver(
             id=item["id"], resource=item.get("resource", "*"), owner=item["owner"],
             justification=item["justification"], tags=tuple(sorted((item.get("tags") or {}).items())),

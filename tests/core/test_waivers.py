@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "reports"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "reports"))
 from posture_report_factory import aws_org  # noqa: E402
 
 from posture.waivers import WaiverError, apply_waivers, load_waivers  # noqa: E402
@@ -119,7 +119,7 @@ def test_applying_twice_is_idempotent(tmp_path: Path) -> None:
     (GOOD.replace("expires: 2025-01-31", "expires: next year"), "$.waivers[1].expires", 15),
     (GOOD.replace("expires: 2025-06-30", "expires: 2025-02-30"), "$.waivers[0].expires", 8),
     (GOOD.replace("    control: NET-01\n", "    control: NET-01\n    check: x\n"), "$.waivers[1]", 9),
-    (GOOD.replace("    resource: \"*\"\n", "    resource: \"*\"\n    resources: x\n"), "$.waivers[1]", 9),
+    (GOOD.replace("    resource: \"*\"\n", "    resource: \"*\"\n    resources: x\n"), "$.waivers[1].resources", 12),
     (GOOD.replace("id: RISK-102", "id: RISK-101"), "$.waivers[1].id", 9),
 ])
 def test_invalid_waiver_file_error_names_file_json_path_and_line(tmp_path: Path, text: str, where: str,
@@ -128,29 +128,28 @@ def test_invalid_waiver_file_error_names_file_json_path_and_line(tmp_path: Path,
     with pytest.raises(WaiverError) as info:
         load_waivers(path)
     message = str(info.value)
-    assert message.startswith(f"{path}: at {where}")
-    assert f"(line {line})" in message
+    assert message.startswith(f"{path}:{line}: at {where}: ")
 
 
 def test_broken_yaml_error_names_line(tmp_path: Path) -> None:
     path = write(tmp_path, "waivers:\n  - id: [unclosed\n")
-    with pytest.raises(WaiverError, match=r"not valid YAML \(line \d+\)"):
+    with pytest.raises(WaiverError, match=r"waivers.yaml:\d+: at \$: invalid YAML at line \d+"):
         load_waivers(path)
 
 
 def test_missing_waiver_file_is_a_waiver_error(tmp_path: Path) -> None:
-    with pytest.raises(WaiverError, match="cannot read waiver file"):
+    with pytest.raises(WaiverError, match="absent.yaml: at \\$: no such file"):
         load_waivers(tmp_path / "absent.yaml")
 
 
 def test_report_command_applies_waivers_and_rejects_invalid_file_with_exit_2(tmp_path: Path) -> None:
     from posture.cli import cli
 
-    src = Path(__file__).parent / "fixtures" / "reports" / "aws-acme.json"
+    src = Path(__file__).parents[1] / "fixtures" / "reports" / "aws-acme.json"
     bad = write(tmp_path, GOOD.replace("expires: 2025-01-31", "expires: soon"))
     res = CliRunner().invoke(cli, ["report", str(src), "--waivers", str(bad), "--json", str(tmp_path / "o.json")])
     assert res.exit_code == 2
-    assert "$.waivers[1].expires (line 15): 'soon' is not a date (YYYY-MM-DD)" in res.output
+    assert "waivers.yaml:15: at $.waivers[1].expires: 'soon' is not a date (YYYY-MM-DD)" in res.output
     assert "Traceback" not in res.output
 
 
@@ -159,7 +158,7 @@ def test_report_command_applies_a_valid_waiver_file(tmp_path: Path) -> None:
 
     from posture.cli import cli
 
-    src = Path(__file__).parent / "fixtures" / "reports" / "aws-acme.json"
+    src = Path(__file__).parents[1] / "fixtures" / "reports" / "aws-acme.json"
     good = write(tmp_path, GOOD.replace("2025-06-30", "2999-12-31"))
     out = tmp_path / "waived.json"
     res = CliRunner().invoke(cli, ["report", str(src), "--waivers", str(good), "--json", str(out)])
@@ -171,7 +170,7 @@ def test_report_command_applies_a_valid_waiver_file(tmp_path: Path) -> None:
 
 
 def test_documented_waiver_example_is_valid(tmp_path: Path) -> None:
-    doc = (Path(__file__).parents[1] / "docs" / "reporting.md").read_text()
+    doc = (Path(__file__).parents[2] / "docs" / "reporting.md").read_text()
     block = doc.split("# waivers.yaml", 1)[1].split("\n", 1)[1].split("```", 1)[0]
     from posture.plugins import registry
 
@@ -194,7 +193,7 @@ def _public_bucket_report(tier_path: Path):
     from posture.facts import Fact, FactSet
     from posture.tiers import load_tier
 
-    checks = {c.id: c for c in load_check_file(Path(__file__).parent / "core" / "fake_checks.yaml")}
+    checks = {c.id: c for c in load_check_file(Path(__file__).parent / "fake_checks.yaml")}
     facts = FactSet(metadata={"started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:00Z"})
     facts.scopes = [{"provider": "fake", "id": "111", "name": "111", "kind": "account", "parent": ""}]
     facts.facts.append(Fact("fake", "111", "global", "fake.storage.bucket", "bucket/pub", "pub", {"public": True}))
@@ -216,7 +215,7 @@ def test_waivers_leave_an_ancestor_tiers_failures_alone_when_the_selected_tier_e
 
 
 def test_a_waiver_removed_on_re_render_brings_the_failure_back(tmp_path: Path) -> None:
-    report = _public_bucket_report(Path(__file__).parents[1] / "tiers" / "tier-1.yaml")
+    report = _public_bucket_report(Path(__file__).parents[2] / "tiers" / "tier-1.yaml")
     waiver = write(tmp_path, """
 waivers:
   - id: W-1
@@ -249,11 +248,11 @@ waivers:
 def test_a_waiver_naming_an_unknown_check_is_exit_2_with_a_did_you_mean(tmp_path: Path) -> None:
     from posture.cli import cli
 
-    src = Path(__file__).parent / "fixtures" / "reports" / "aws-acme.json"
+    src = Path(__file__).parents[1] / "fixtures" / "reports" / "aws-acme.json"
     res = CliRunner().invoke(cli, ["report", str(src), "--waivers", str(write(tmp_path, UNKNOWN_CHECK)),
                                    "--json", str(tmp_path / "out.json")])
     assert res.exit_code == 2, res.output
-    assert "at $.waivers[0].check (line 4): unknown check 'aws.s3.bucket.public_acess_block'" in res.output
+    assert "waivers.yaml:4: at $.waivers[0].check: unknown check 'aws.s3.bucket.public_acess_block'" in res.output
     assert "did you mean aws.s3.bucket.public_access_block" in res.output
     assert not (tmp_path / "out.json").exists()
 
