@@ -146,11 +146,16 @@ def test_json_tier_errors_carry_the_line_of_the_json_path(tmp_path: Path) -> Non
     assert info.value.json_path == "$.controls['IAM-05'].parameters.max_access_key_age_days"
 
 
-def test_check_file_errors_name_file_line_and_path(tmp_path: Path) -> None:
+def check_file(tmp_path: Path, tail: str) -> Path:
+    """A one-check file; ``tail`` (from line 8) holds the condition and what else the test needs."""
     path = tmp_path / "checks.yaml"
     path.write_text("provider: demo\nchecks:\n  - id: demo.thing.ok\n    title: Thing is ok\n"
-                    "    fact_type: demo.thing\n    controls: [IAM-01]\n    remediation: Make the thing ok.\n"
-                    "    condition:\n      all:\n        - {key: a, op: nearly, value: 1}\n")
+                    "    fact_type: demo.thing\n    controls: [IAM-01]\n    remediation: Make the thing ok.\n" + tail)
+    return path
+
+
+def test_check_file_errors_name_file_line_and_path(tmp_path: Path) -> None:
+    path = check_file(tmp_path, "    condition:\n      all:\n        - {key: a, op: nearly, value: 1}\n")
     with pytest.raises(CheckFileError) as info:
         load_check_file(path)
     assert (info.value.line, info.value.json_path) == (10, "$.checks[0].condition.all[0].op")
@@ -158,10 +163,7 @@ def test_check_file_errors_name_file_line_and_path(tmp_path: Path) -> None:
 
 
 def test_check_file_schema_errors_are_located(tmp_path: Path) -> None:
-    path = tmp_path / "checks.yaml"
-    path.write_text("provider: demo\nchecks:\n  - id: demo.thing.ok\n    title: Thing is ok\n"
-                    "    fact_type: demo.thing\n    controls: [IAM-01]\n    remediation: Make the thing ok.\n"
-                    "    condition: {key: a, value: 1}\n    severity: dire\n")
+    path = check_file(tmp_path, "    condition: {key: a, value: 1}\n    severity: dire\n")
     with pytest.raises(CheckFileError) as info:
         load_check_file(path)
     assert str(info.value) == (f"{path}:9: at $.checks[0].severity: 'dire' is not one of "
@@ -174,3 +176,19 @@ def test_yaml_reads_as_before(tmp_path: Path) -> None:
     path.write_text("a: yes\nb: on\nc: y\nd: n\ne: 2025-01-31\nf: 0o17\n1: one\n")
     assert read_document(path).data == {"a": True, "b": True, "c": "y", "d": "n", "e": "2025-01-31",
                                         "f": "0o17", 1: "one"}
+
+
+def test_shipped_tiers_and_checks_parse_with_the_fast_yaml_parser() -> None:
+    """libyaml refuses some plain scalars the pure parser takes (``[https://x]`` in a flow list);
+    those still load, several times slower, on every scan. Quote such values in shipped files."""
+    from ruamel.yaml.error import YAMLError
+
+    from posture.documents import _yaml
+
+    slow = []
+    for path in sorted([*ROOT.glob("tiers/**/*.yaml"), *ROOT.glob("plugins/*/checks/*.yaml")]):
+        try:
+            _yaml(pure=False).compose(path.read_text(encoding="utf-8"))
+        except YAMLError as exc:
+            slow.append(f"{path.relative_to(ROOT)}: {str(exc).splitlines()[-1].strip()}")
+    assert not slow, "quote these values:\n" + "\n".join(slow)
