@@ -27,8 +27,8 @@ from posture.tiers import (
     TIERS_PATH_ENV,
     Catalogue,
     TierError,
-    _did_you_mean,
     check_value,
+    did_you_mean,
     load_catalogue,
     read_document,
     standard_tiers_dir,
@@ -121,7 +121,7 @@ def framework_path(name_or_path: str | Path) -> Path:
                 return candidate.resolve()
     known = known_framework_ids()
     raise FrameworkError(text, "$", f"unknown framework '{text}' (known: {', '.join(known) or 'none'}; "
-                         f"or give a file path){_did_you_mean(text, known)}")
+                         f"or give a file path){did_you_mean(text, known)}")
 
 
 # ---------------------------------------------------------------------- loading
@@ -158,7 +158,7 @@ def load_framework(name_or_path: str | Path, catalogue: Catalogue | None = None)
             if name not in params:
                 raise _relocate(doc.error(["recommendations", i, "parameters", name],
                                           f"unknown parameter '{name}' (not in the catalogue {cat.path})"
-                                          + _did_you_mean(name, params)))
+                                          + did_you_mean(name, params)))
             problem = check_value(params[name], value)
             if problem:
                 raise _relocate(doc.error(["recommendations", i, "parameters", name], problem))
@@ -203,7 +203,7 @@ def check_mapping(fw: Framework, checks: Mapping[str, Check]) -> None:
                 continue
             doc = doc or read_document(fw.path)
             why = (f"check '{cid}' belongs to provider {check.provider}, not {fw.provider}" if check is not None
-                   else f"unknown check '{cid}'" + _did_you_mean(cid, [k for k, c in checks.items()
+                   else f"unknown check '{cid}'" + did_you_mean(cid, [k for k, c in checks.items()
                                                                       if c.provider == fw.provider]))
             raise _relocate(doc.error(["recommendations", i, "checks", j], why))
 

@@ -38,12 +38,13 @@ from posture.tiers.model import (
     ResolvedTier,
     TierError,
     check_value,
+    did_you_mean,
     format_value,
     is_tighter_or_equal,
     read_document,
     validate_schema,
 )
-from posture.tiers.resolution import list_tiers, load_tier, tier_path, validate_tier_file
+from posture.tiers.resolution import SCHEMA_DIR, list_tiers, load_tier, tier_path, validate_tier_file
 from posture.tiers.search import (
     NON_TIER_FILES,
     TIER_SUFFIXES,
@@ -55,9 +56,9 @@ from posture.tiers.search import (
 )
 
 __all__ = [
-    "CATALOGUE_DEFAULT", "NON_TIER_FILES", "PARAMETER_TYPES", "TIERS_PATH_ENV", "TIER_SUFFIXES", "TIGHTER",
+    "CATALOGUE_DEFAULT", "NON_TIER_FILES", "PARAMETER_TYPES", "SCHEMA_DIR", "TIERS_PATH_ENV", "TIER_SUFFIXES", "TIGHTER",
     "Catalogue", "ClassificationLevel", "ControlSpec", "Document", "ParameterSpec", "ResolvedControl",
-    "ResolvedTier", "TierError", "check_value", "classification_level", "default_catalogue_path", "diff_tiers",
+    "ResolvedTier", "TierError", "check_value", "classification_level", "default_catalogue_path", "did_you_mean", "diff_tiers",
     "find_tier", "format_value", "is_tighter_or_equal", "iter_parameters", "json_path", "list_tiers",
     "load_catalogue", "load_classification", "load_tier", "read_document", "standard_tier_ids",
     "standard_tiers_dir", "tier_for_classification", "tier_path", "tier_search_path", "validate_schema",
