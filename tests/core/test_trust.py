@@ -64,7 +64,7 @@ def test_a_waiver_naming_an_unknown_control_is_refused_before_the_scan_collects(
     r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--no-store", "-o", str(tmp_path / "out"),
                                  "--waivers", str(waivers)])
     assert r.exit_code == 2, r.output
-    assert "at $.waivers[0].control (line 4): unknown control 'IAM-1'; did you mean IAM-01" in r.output
+    assert "waivers.yaml:4: at $.waivers[0].control: unknown control 'IAM-1'; did you mean IAM-01" in r.output
     assert fake_cloud.PROVIDER.collected == []  # refused before any collection started
 
 
