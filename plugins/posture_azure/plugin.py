@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from posture.hookspecs import hookimpl
+from posture.collecting import CloudPlugin
+from posture_azure.functions import function_checks
+from posture_azure.provider import AzureProvider
 
 CHECKS_DIR = Path(__file__).parent / "checks"
-
-
-@hookimpl
-def register_providers(register: Any) -> None:
-    from posture_azure.provider import AzureProvider
-
-    register(AzureProvider())
-
-
-@hookimpl
-def register_checks(register: Any) -> None:
-    for path in sorted(CHECKS_DIR.glob("*.yaml")):
-        register(path=path)
-    from posture_azure.functions import function_checks
-
-    for check in function_checks():
-        register(check)
+plugin = CloudPlugin(AzureProvider, CHECKS_DIR, function_checks)
+register_providers, register_checks = plugin.register_providers, plugin.register_checks

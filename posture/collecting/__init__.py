@@ -12,6 +12,8 @@ A cloud plugin is four things, and only these:
    ``@collector(name, level=..., facts={...})`` (:class:`CollectorRegistry`), filling a
    :class:`UnitContext` with ``ctx.add`` inside ``with ctx.feeding(fact_type):`` blocks.
 
+The plugin's entry-point module is a :class:`CloudPlugin` (provider, checks folder, function checks).
+
 Everything else -- building scope x collector work units for the requested fact types, counting
 requests per unit, turning failures into ``error`` records for exactly the fact types a call
 feeds, coverage, bounded fan-out, keeping a collector bug from crashing the scan -- lives here,
@@ -24,11 +26,13 @@ docs/plugins.md walks through writing a new cloud with this toolkit.
 from posture.collecting.caches import BoundedCache
 from posture.collecting.context import Failed, Failure, UnitContext
 from posture.collecting.counting import RequestCounter, count_request, counting
+from posture.collecting.plugin import CloudPlugin
 from posture.collecting.provider import CloudProvider, Discovery, Target, scope_errors
 from posture.collecting.registry import CollectorRegistry, CollectorSpec
 
 __all__ = [
     "BoundedCache",
+    "CloudPlugin",
     "CloudProvider",
     "CollectorRegistry",
     "CollectorSpec",

@@ -120,11 +120,11 @@ class CloudProvider:
         for target in targets:
             options = (("scan", scan), *target.options)
             for spec, wanted in chosen:
-                for region in self._regions(spec, target):
+                for region in self._unit_regions(spec, target):
                     units.append(WorkUnit(self.name, target.scope.id, region, spec.name, wanted, options))
         return units
 
-    def _regions(self, spec: CollectorSpec, target: Target) -> tuple[str, ...]:
+    def _unit_regions(self, spec: CollectorSpec, target: Target) -> tuple[str, ...]:
         if spec.level == self.region_level:
             return target.regions
         if spec.level == self.scope_level:
