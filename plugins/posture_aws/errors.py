@@ -1,10 +1,19 @@
-"""Turn SDK exceptions into the cloud's error code, so errors are data, never crashes."""
+"""The plugin's classifier: SDK exceptions as the AWS error code, so errors are data, never crashes."""
 
 from __future__ import annotations
+
+from posture.collecting import Failure
 
 #: codes meaning "this region / account does not offer the feature" rather than a failure
 NOT_APPLICABLE_CODES = frozenset({"OptInRequired", "SubscriptionRequiredException", "UnsupportedOperation",
                                   "InvalidAction", "UnknownEndpoint"})
+
+
+def classify(exc: BaseException) -> Failure:
+    """The AWS error code and a short message for any exception (a collector bug keeps its type name)."""
+    code = error_code(exc)
+    message = error_message(exc) if is_cloud_error(exc) else f"{type(exc).__name__}: {exc}"
+    return Failure(code, message, not_applicable=code in NOT_APPLICABLE_CODES)
 
 
 def error_code(exc: BaseException) -> str:

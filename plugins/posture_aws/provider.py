@@ -6,29 +6,30 @@ No SDK import at module level: boto3 loads when a scan starts.
 from __future__ import annotations
 
 import threading
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from posture.collecting import CloudProvider, Discovery, Failure, Target, UnitContext
 from posture.facts import GLOBAL_REGION, CollectionError
-from posture.provider import Option, Plan, ProviderError, Scope, UnitOutcome, WorkUnit
-from posture_aws.context import PROVIDER, UnitContext
-from posture_aws.errors import error_code, error_message
-from posture_aws.registry import BY_NAME, COLLECTORS, FACT_TYPES
-from posture_aws.sessions import CURRENT_COUNTER, CredentialPath, RequestCounter, SessionPool
+from posture.provider import Option, ProviderError, Scope, WorkUnit
+from posture_aws.collectors import registry
+from posture_aws.context import PROVIDER, AwsContext
+from posture_aws.errors import classify, error_code, error_message
+from posture_aws.sessions import CredentialPath, SessionPool
 
 OPTED_IN = ("opt-in-not-required", "opted-in")
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 INNER_POOL_SIZE = 16
-CACHED_SCANS = 8
 
 
-class AwsProvider:
+class AwsProvider(CloudProvider):
+    """AWS: the caller's account or every account of its Organization, x enabled regions."""
+
     name = PROVIDER
     title = "Amazon Web Services"
-    fact_types = FACT_TYPES
+    collectors = registry
+    scope_level = "account"
     options = [
         Option("region", "Region to scan (repeatable; default: every enabled region)", multiple=True,
                metavar="REGION"),
@@ -43,9 +44,8 @@ class AwsProvider:
     ]
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
-        #: session pools (sessions, clients) per scan: a cache that correctness never depends on
-        self._pools: OrderedDict[str, SessionPool] = OrderedDict()
         self._executor: ThreadPoolExecutor | None = None
 
     # -- shared, per-scan caches ----------------------------------------------------------
@@ -55,18 +55,12 @@ class AwsProvider:
         Each scan gets its own (credentials and endpoints may have changed since the last); the few
         most recent stay cached, and a unit whose pool was evicted simply builds a new one.
         """
-        attempts = _positive(options("aws_max_attempts"), 8, int, "--aws-max-attempts")
-        timeout = _positive(options("aws_read_timeout"), 30.0, float, "--aws-read-timeout")
-        with self._lock:
-            pool = self._pools.get(scan)
-            if pool is None:
-                pool = self._pools[scan] = SessionPool(max_attempts=attempts, read_timeout=timeout,
-                                                       max_pool_connections=64)
-                while len(self._pools) > CACHED_SCANS:
-                    self._pools.popitem(last=False)
-            else:
-                self._pools.move_to_end(scan)
-            return pool
+        def make() -> SessionPool:
+            attempts = _positive(options("aws_max_attempts"), 8, int, "--aws-max-attempts")
+            timeout = _positive(options("aws_read_timeout"), 30.0, float, "--aws-read-timeout")
+            return SessionPool(max_attempts=attempts, read_timeout=timeout, max_pool_connections=64)
+
+        return self.scan_state(scan, make)
 
     def _inner(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -80,22 +74,19 @@ class AwsProvider:
         return path.then(options["role_arn"]) if options.get("role_arn") else path
 
     # -- plan -----------------------------------------------------------------------------
-    def plan(self, fact_types: set[str], options: dict[str, Any]) -> Plan:
-        """Accounts to scan, then units for the collectors producing ``fact_types``: global collectors
-        once per account, regional ones per enabled region."""
-        scan = uuid.uuid4().hex
-        counter = RequestCounter()
-        token = CURRENT_COUNTER.set(counter)
-        try:
-            pool = self._pool(scan, options.get)
-            partition, accounts = self._accounts(pool, options)
-            _check_regions(options.get("region") or (), partition)
-            if options.get("org") and "aws.iam.root_account" in fact_types:
-                options = {**options, "root_managed_accounts": self._root_managed_accounts(pool, options, accounts)}
-            units, errors = self._units(scan, pool, partition, accounts, fact_types, options)
-        finally:
-            CURRENT_COUNTER.reset(token)
-        return Plan([scope for scope, _ in accounts], units, errors, counter.value)
+    def classify(self, exc: BaseException) -> Failure:
+        return classify(exc)
+
+    def discover(self, fact_types: set[str], options: dict[str, Any], scan: str) -> Discovery:
+        """Accounts to scan, each with its enabled regions (account-level collectors run once per
+        account, region-level ones per region)."""
+        pool = self._pool(scan, options.get)
+        partition, accounts = self._accounts(pool, options)
+        _check_regions(options.get("region") or (), partition)
+        if options.get("org") and "aws.iam.root_account" in fact_types:
+            options = {**options, "root_managed_accounts": self._root_managed_accounts(pool, options, accounts)}
+        targets, errors = self._targets(pool, partition, accounts, fact_types, options)
+        return Discovery([scope for scope, _ in accounts], targets, errors)
 
     def _accounts(self, pool: SessionPool, options: dict[str, Any]
                   ) -> tuple[str, list[tuple[Scope, CredentialPath]]]:
@@ -143,13 +134,12 @@ class AwsProvider:
             return ()
         return tuple(scope.id for scope, _ in accounts if scope.id != management)
 
-    def _units(self, scan: str, pool: SessionPool, partition: str, accounts: list[tuple[Scope, CredentialPath]],
-               fact_types: set[str], options: dict[str, Any]) -> tuple[list[WorkUnit], list[CollectionError]]:
-        collectors = [c for c in COLLECTORS if fact_types.intersection(c.fact_types)]
-        units: list[WorkUnit] = []
+    def _targets(self, pool: SessionPool, partition: str, accounts: list[tuple[Scope, CredentialPath]],
+                 fact_types: set[str], options: dict[str, Any]) -> tuple[list[Target], list[CollectionError]]:
+        targets: list[Target] = []
         errors: list[CollectionError] = []
-        if not collectors:
-            return units, errors
+        if not fact_types.intersection(self.fact_types):
+            return targets, errors
         for scope, path in accounts:
             try:
                 home = pool.default_region(path)
@@ -160,16 +150,13 @@ class AwsProvider:
                               for ft in sorted(fact_types))
                 continue
             home = home if home in regions else regions[0]
-            common = (("scan", scan), ("profile", path.profile), ("roles", path.roles),
+            common = (("profile", path.profile), ("roles", path.roles),
                       ("external_id", path.external_id), ("partition", partition), ("home_region", home),
                       ("regions", tuple(regions)), ("aws_max_attempts", options.get("aws_max_attempts")),
                       ("aws_read_timeout", options.get("aws_read_timeout")),
                       ("root_managed_centrally", scope.id in (options.get("root_managed_accounts") or ())))
-            for c in collectors:
-                wanted = tuple(sorted(fact_types.intersection(c.fact_types)))
-                for region in (regions if c.regional else [GLOBAL_REGION]):
-                    units.append(WorkUnit(PROVIDER, scope.id, region, c.name, wanted, common))
-        return units, errors
+            targets.append(Target(scope, tuple(regions), common))
+        return targets, errors
 
     def _regions(self, pool: SessionPool, path: CredentialPath, home: str, options: dict[str, Any]) -> list[str]:
         """``--region`` values, else the enabled regions (EC2 DescribeRegions, opt-in status filtered)."""
@@ -186,20 +173,8 @@ class AwsProvider:
         return regions
 
     # -- collect --------------------------------------------------------------------------
-    def collect(self, unit: WorkUnit) -> UnitOutcome:
-        counter = RequestCounter()
-        token = CURRENT_COUNTER.set(counter)
-        ctx = UnitContext(unit, self._pool(unit.option("scan", ""), unit.option), self._inner(), counter)
-        try:
-            BY_NAME[unit.collector].function()(ctx)
-        except Exception as exc:  # a collector bug still yields data for what it did not reach
-            done = {c.fact_type for c in ctx.coverage} | {e.fact_type for e in ctx.errors}
-            ctx.error([ft for ft in unit.fact_types if ft not in done], exc)
-        finally:
-            CURRENT_COUNTER.reset(token)
-        return ctx.outcome()
-
-
+    def context(self, unit: WorkUnit) -> UnitContext:
+        return AwsContext(unit, self._pool(unit.option("scan", ""), unit.option), self._inner())
 
 
 def _positive(value: Any, default: float, kind: Callable[[Any], Any], flag: str) -> Any:

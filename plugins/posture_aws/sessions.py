@@ -2,31 +2,24 @@
 
 boto3 sessions are not thread-safe, so clients are created under a lock and
 cached per (credential path, region, service). Every client counts the HTTP
-requests it sends (botocore ``before-send``, once per attempt) into the
-counter of the unit running in the current context (a ``ContextVar``).
+requests it sends (botocore ``before-send``, once per attempt) for the unit
+running in the current context (:func:`posture.collecting.count_request`).
 """
 
 from __future__ import annotations
 
-import contextvars
 import os
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-from posture.provider import RequestCounter
+from posture.collecting import count_request
 
 DEFAULT_REGION = "us-east-1"
 
 
-CURRENT_COUNTER: contextvars.ContextVar[RequestCounter | None] = contextvars.ContextVar(
-    "posture_aws_counter", default=None)
-
-
 def _count_request(**_: Any) -> None:
-    counter = CURRENT_COUNTER.get()
-    if counter is not None:
-        counter.add()
+    count_request()
     # returning None lets botocore send the request
 
 

@@ -9,10 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from posture_aws.context import UnitContext
+from posture_aws.context import AwsContext
 from posture_aws.fault_proxy import FaultProxy, fault_proxy
 from posture_aws.provider import AwsProvider
-from posture_aws.sessions import RequestCounter
 
 from posture.provider import WorkUnit
 from tests.aws.helpers import collect_all, scan_options
@@ -86,12 +85,12 @@ class _StubPool:
         return self.clients[(service, region)]
 
 
-def _ctx(pool: _StubPool, collector: str, fact_types: tuple[str, ...], region: str) -> UnitContext:
+def _ctx(pool: _StubPool, collector: str, fact_types: tuple[str, ...], region: str) -> AwsContext:
     from concurrent.futures import ThreadPoolExecutor
 
     unit = WorkUnit("aws", "123456789012", region, collector, fact_types,
                     (("home_region", "us-east-1"), ("regions", ("us-east-1", "eu-west-1"))))
-    return UnitContext(unit, pool, ThreadPoolExecutor(2), RequestCounter())  # type: ignore[arg-type]
+    return AwsContext(unit, pool, ThreadPoolExecutor(2))  # type: ignore[arg-type]
 
 
 def test_public_snapshot_listing_is_parsed_from_the_restorable_by_all_call() -> None:

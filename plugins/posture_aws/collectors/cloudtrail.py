@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_aws.context import UnitContext
+from posture_aws.collectors import collector
+from posture_aws.context import AwsContext
 
 TRAIL, ACCOUNT, S3_DATA = "aws.cloudtrail.trail", "aws.cloudtrail.account", "aws.cloudtrail.s3_data_events"
 S3_ALL_BUCKETS = {"arn:aws:s3", "arn:aws:s3:::", "arn:aws-us-gov:s3", "arn:aws-us-gov:s3:::", "arn:aws-cn:s3",
@@ -71,7 +72,12 @@ def logs_all_management_events(selectors: dict[str, Any] | None) -> bool:
     return False
 
 
-def collect_trails(ctx: UnitContext) -> None:
+@collector("cloudtrail", level="account", facts={
+    "aws.cloudtrail.trail": "the account's CloudTrail trails that apply to the scanned regions",
+    "aws.cloudtrail.account": 'whether a logging multi-region trail exists (one fact per account)',
+    "aws.cloudtrail.s3_data_events": 'whether logging multi-region trails record S3 object-level reads and writes for every bucket (one fact per account)',
+})
+def collect_trails(ctx: AwsContext) -> None:
     regions = ctx.regions or (ctx.home_region,)
     wanted = [ft for ft in (TRAIL, ACCOUNT, S3_DATA) if ctx.wants(ft)]
 
@@ -82,7 +88,7 @@ def collect_trails(ctx: UnitContext) -> None:
     failed_regions = []
     for region, found, exc in ctx.parallel(list_region, regions):
         if exc is not None:
-            ctx.error([TRAIL], exc, region=region)
+            ctx.fail([TRAIL], exc, region=region)
             failed_regions.append((region, exc))
             continue
         for t in found or []:
@@ -108,13 +114,13 @@ def collect_trails(ctx: UnitContext) -> None:
         st, exc = statuses[t["TrailARN"]]
         if exc is not None:
             if own:  # another account's trail whose status we may not read is simply not counted
-                ctx.error([TRAIL], exc, region=t["HomeRegion"], resource=t["Name"])
+                ctx.fail([TRAIL], exc, region=t["HomeRegion"], where=t["Name"])
             continue
         is_logging = bool((st or {}).get("IsLogging"))
         sel, sel_exc = management.get(t["TrailARN"], (None, None))
         if sel_exc is not None and own:
-            ctx.error([TRAIL, ACCOUNT] if ACCOUNT in wanted else [TRAIL], sel_exc, region=t["HomeRegion"],
-                      resource=t["Name"])
+            ctx.fail([TRAIL, ACCOUNT] if ACCOUNT in wanted else [TRAIL], sel_exc, region=t["HomeRegion"],
+                      where=t["Name"])
             continue
         # An organization trail's selectors may be unreadable from a member account; it is managed
         # centrally and logs management events unless configured otherwise, so it still counts.
@@ -125,7 +131,7 @@ def collect_trails(ctx: UnitContext) -> None:
             for kind in s3_data_events(sel):
                 data_events[kind].append(t["Name"] if own else t["TrailARN"])
         if TRAIL in wanted and own:
-            ctx.facts.append(ctx.fact(TRAIL, t["TrailARN"], t["Name"], {
+            ctx.add(TRAIL, t["TrailARN"], t["Name"], t["HomeRegion"], {
                 "multi_region": bool(t.get("IsMultiRegionTrail")),
                 "organization_trail": bool(t.get("IsOrganizationTrail")),
                 "logging": is_logging,
@@ -134,23 +140,23 @@ def collect_trails(ctx: UnitContext) -> None:
                 "kms_key_id": t.get("KmsKeyId"),
                 "kms_encrypted": bool(t.get("KmsKeyId")),
                 "s3_bucket": t.get("S3BucketName"),
-            }, region=t["HomeRegion"]))
+            })
     if S3_DATA in wanted and failed_regions and not (data_events["read"] and data_events["write"]):
-        ctx.error([S3_DATA], failed_regions[0][1], region="global")
+        ctx.fail([S3_DATA], failed_regions[0][1], region="global")
     elif S3_DATA in wanted:
-        ctx.facts.append(ctx.fact(S3_DATA, f"arn:{ctx.partition}:cloudtrail::{ctx.account}:s3-data-events",
-                                  "cloudtrail S3 data events", {
+        ctx.add(S3_DATA, f"arn:{ctx.partition}:cloudtrail::{ctx.account}:s3-data-events",
+                "cloudtrail S3 data events", "global", {
             "write_trails": sorted(data_events["write"]), "read_trails": sorted(data_events["read"]),
             "write_logged": bool(data_events["write"]), "read_logged": bool(data_events["read"]),
-        }, region="global"))
+        })
         ctx.covered([S3_DATA], region="global")
     if ACCOUNT in wanted:
         if failed_regions and not logging_multi_region:
-            ctx.error([ACCOUNT], failed_regions[0][1], region="global")
+            ctx.fail([ACCOUNT], failed_regions[0][1], region="global")
             return
-        ctx.facts.append(ctx.fact(ACCOUNT, f"arn:{ctx.partition}:cloudtrail::{ctx.account}:account",
-                                  "cloudtrail", {
+        ctx.add(ACCOUNT, f"arn:{ctx.partition}:cloudtrail::{ctx.account}:account",
+                "cloudtrail", "global", {
             "multi_region_trail_logging": bool(logging_multi_region),
             "multi_region_trails": sorted(logging_multi_region),
-        }, region="global"))
+        })
         ctx.covered([ACCOUNT], region="global")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_aws.context import UnitContext
+from posture_aws.collectors import collector
+from posture_aws.context import AwsContext
 
 FT = "aws.elbv2.listener"
 TLS_PROTOCOLS = ("HTTPS", "TLS")
@@ -37,8 +38,11 @@ def _redirects_to_https(listener: dict[str, Any]) -> bool:
                for a in listener.get("DefaultActions", []))
 
 
-def collect_listeners(ctx: UnitContext) -> None:
-    with ctx.collecting(FT) as sink:
+@collector("elbv2", level="region", facts={
+    "aws.elbv2.listener": 'ALB/NLB listeners: protocol, TLS policy',
+})
+def collect_listeners(ctx: AwsContext) -> None:
+    with ctx.feeding(FT):
         elb = ctx.client("elbv2")
         lbs = list(ctx.pages(elb, "describe_load_balancers", "LoadBalancers"))
         results = ctx.parallel(lambda lb: list(ctx.pages(elb, "describe_listeners", "Listeners",
@@ -48,9 +52,9 @@ def collect_listeners(ctx: UnitContext) -> None:
                 raise exc
             for ls in listeners or []:
                 tls = ls.get("Protocol") in TLS_PROTOCOLS
-                sink.add(ctx.fact(FT, ls["ListenerArn"], f"{lb['LoadBalancerName']}:{ls.get('Port')}", {
+                ctx.add(FT, ls["ListenerArn"], f"{lb['LoadBalancerName']}:{ls.get('Port')}", None, {
                     "load_balancer": lb["LoadBalancerName"], "scheme": lb.get("Scheme"),
                     "protocol": ls.get("Protocol"), "port": ls.get("Port"), "tls": tls,
                     "redirects_to_https": _redirects_to_https(ls),
                     "ssl_policy": ls.get("SslPolicy"), "min_tls_version": min_tls_version(ls.get("SslPolicy")),
-                }))
+                })

@@ -9,27 +9,34 @@ import time
 import urllib.parse
 from typing import Any
 
-from posture_aws.context import UnitContext, iso
+from posture_aws.collectors import collector
+from posture_aws.context import AwsContext, iso
 from posture_aws.errors import has_code
 
 SUPPORT_POLICY = "arn:{partition}:iam::aws:policy/AWSSupportAccess"
 REPORT_POLL_SECONDS = (1, 2, 2, 4, 4, 8, 8, 8, 8, 8)
 
 
-def collect_summary(ctx: UnitContext) -> None:
-    with ctx.collecting("aws.iam.root_account") as sink:
+@collector("iam_summary", level="account", facts={
+    "aws.iam.root_account": 'root user MFA and access keys (GetAccountSummary)',
+})
+def collect_summary(ctx: AwsContext) -> None:
+    with ctx.feeding("aws.iam.root_account"):
         summary = ctx.client("iam").get_account_summary()["SummaryMap"]
-        sink.add(ctx.fact("aws.iam.root_account", f"arn:{ctx.partition}:iam::{ctx.account}:root", "root", {
+        ctx.add("aws.iam.root_account", f"arn:{ctx.partition}:iam::{ctx.account}:root", "root", None, {
             "mfa_enabled": bool(summary.get("AccountMFAEnabled", 0)),
             "access_keys_present": bool(summary.get("AccountAccessKeysPresent", 0)),
             # a member account whose root credentials the organization manages centrally (posture --org
             # asks the management account once): its root user has no password to protect with MFA
             "root_managed_centrally": bool(ctx.unit.option("root_managed_centrally", False)),
-        }))
+        })
 
 
-def collect_password_policy(ctx: UnitContext) -> None:
-    with ctx.collecting("aws.iam.password_policy") as sink:
+@collector("iam_password_policy", level="account", facts={
+    "aws.iam.password_policy": 'account password policy',
+})
+def collect_password_policy(ctx: AwsContext) -> None:
+    with ctx.feeding("aws.iam.password_policy"):
         try:
             policy = ctx.client("iam").get_account_password_policy()["PasswordPolicy"]
             exists = True
@@ -37,8 +44,8 @@ def collect_password_policy(ctx: UnitContext) -> None:
             if not has_code(exc, "NoSuchEntity"):
                 raise
             policy, exists = {}, False
-        sink.add(ctx.fact("aws.iam.password_policy", f"arn:{ctx.partition}:iam::{ctx.account}:password-policy",
-                          "password-policy", {
+        ctx.add("aws.iam.password_policy", f"arn:{ctx.partition}:iam::{ctx.account}:password-policy",
+                "password-policy", None, {
             "exists": exists,
             "minimum_length": policy.get("MinimumPasswordLength", 0),
             "require_symbols": policy.get("RequireSymbols", False),
@@ -47,10 +54,10 @@ def collect_password_policy(ctx: UnitContext) -> None:
             "require_lowercase": policy.get("RequireLowercaseCharacters", False),
             "reuse_prevention": policy.get("PasswordReusePrevention", 0),
             "max_age_days": policy.get("MaxPasswordAge"),
-        }))
+        })
 
 
-def _report(ctx: UnitContext) -> str:
+def _report(ctx: AwsContext) -> str:
     """Generate (if needed) and fetch the credential report, polling politely."""
     iam = ctx.client("iam")
     for delay in (0, *REPORT_POLL_SECONDS):
@@ -94,12 +101,15 @@ def _user_attributes(row: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def collect_users(ctx: UnitContext) -> None:
-    with ctx.collecting("aws.iam.user") as sink:
+@collector("iam_credential_report", level="account", facts={
+    "aws.iam.user": 'IAM users: console password, MFA, access-key age and last use (credential report)',
+})
+def collect_users(ctx: AwsContext) -> None:
+    with ctx.feeding("aws.iam.user"):
         for row in csv.DictReader(io.StringIO(_report(ctx))):
             if row.get("user") == "<root_account>":
                 continue
-            sink.add(ctx.fact("aws.iam.user", row["arn"], row["user"], _user_attributes(row)))
+            ctx.add("aws.iam.user", row["arn"], row["user"], None, _user_attributes(row))
 
 
 def _document(doc: Any) -> dict[str, Any]:
@@ -183,7 +193,7 @@ def _trust(doc: Any, account: str, management: str | None) -> dict[str, Any]:
             "trusted_services": sorted(services), "trusted_federated": sorted(federated)}
 
 
-def _management_account(ctx: UnitContext) -> str | None:
+def _management_account(ctx: AwsContext) -> str | None:
     """The organization's management account (trusting it is not trusting an outsider); None outside one."""
     try:
         return ctx.client("organizations").describe_organization()["Organization"].get("MasterAccountId")
@@ -191,9 +201,8 @@ def _management_account(ctx: UnitContext) -> str | None:
         return None
 
 
-def _principals(ctx: UnitContext, details: dict[str, list[Any]], admin_policies: set[str]) -> list[Any]:
+def _principals(ctx: AwsContext, details: dict[str, list[Any]], admin_policies: set[str]) -> None:
     """One fact per user, group and role: how it gets permissions and whether they amount to admin."""
-    facts = []
     groups = {g["GroupName"]: g for g in details["GroupDetailList"]}
     management = _management_account(ctx) if details["RoleDetailList"] else None
 
@@ -228,14 +237,17 @@ def _principals(ctx: UnitContext, details: dict[str, list[Any]], admin_policies:
                 attrs.update(_trust(p.get("AssumeRolePolicyDocument"), ctx.account, management))
                 attrs["service_linked"] = attrs["path"].startswith("/aws-service-role/")
                 attrs["workload"] = bool(attrs["trusted_services"]) and not attrs["service_linked"]
-            facts.append(ctx.fact(PRINCIPAL, p["Arn"], f"{kind}/{p[name_key]}", attrs))
-    return facts
+            ctx.add(PRINCIPAL, p["Arn"], f"{kind}/{p[name_key]}", None, attrs)
 
 
-def collect_policies(ctx: UnitContext) -> None:
+@collector("iam_policies", level="account", facts={
+    "aws.iam.policy": 'customer-managed and inline IAM policies (GetAccountAuthorizationDetails)',
+    "aws.iam.principal": 'IAM users, groups and roles: direct policies, admin access, role trust (same listing)',
+})
+def collect_policies(ctx: AwsContext) -> None:
     """``GetAccountAuthorizationDetails`` (paginated) feeds both policies and principals."""
     wanted = [ft for ft in (POLICY, PRINCIPAL) if ctx.wants(ft)]
-    with ctx.collecting(*wanted) as sink:
+    with ctx.feeding(*wanted):
         iam = ctx.client("iam")
         details: dict[str, list[Any]] = {"Policies": [], "UserDetailList": [], "GroupDetailList": [],
                                          "RoleDetailList": []}
@@ -249,71 +261,76 @@ def collect_policies(ctx: UnitContext) -> None:
             if allows_full_admin(default.get("Document")):
                 admin_policies.add(pol["Arn"])
         if PRINCIPAL in wanted:
-            for fact in _principals(ctx, details, admin_policies):
-                sink.add(fact)
+            _principals(ctx, details, admin_policies)
         if POLICY in wanted:
-            _policy_facts(ctx, sink, details)
+            _policy_facts(ctx, details)
 
 
-def _policy_facts(ctx: UnitContext, sink: Any, details: dict[str, list[Any]]) -> None:
+def _policy_facts(ctx: AwsContext, details: dict[str, list[Any]]) -> None:
     for pol in details["Policies"]:
         default = next((v for v in pol.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), {})
         name = pol.get("PolicyName") or pol["Arn"].rsplit("/", 1)[-1]
-        sink.add(ctx.fact("aws.iam.policy", pol["Arn"], name, {
+        ctx.add("aws.iam.policy", pol["Arn"], name, None, {
             "kind": "managed",
             "attached": pol.get("AttachmentCount", 0) > 0,
             "attachment_count": pol.get("AttachmentCount", 0),
             "allows_full_admin": allows_full_admin(default.get("Document")),
             "admin_reasons": admin_statements(default.get("Document")),
-        }))
+        })
     # AWS-managed policies are left out of the listing above (over a thousand documents); the one that
     # grants "*" on "*" is AdministratorAccess, so count who has it attached.
     admin_arn = AWS_ADMIN_POLICY.format(partition=ctx.partition)
     holders = [p for key in ("UserDetailList", "GroupDetailList", "RoleDetailList") for p in details[key]
                if any(a.get("PolicyArn") == admin_arn for a in p.get("AttachedManagedPolicies") or [])]
     if holders:
-        sink.add(ctx.fact("aws.iam.policy", admin_arn, "AdministratorAccess", {
+        ctx.add("aws.iam.policy", admin_arn, "AdministratorAccess", None, {
             "kind": "aws-managed",
             "attached": True,
             "attachment_count": len(holders),
             "attached_to": sorted(p["Arn"] for p in holders),
             "allows_full_admin": True,
-        }))
+        })
     for key, list_key, kind in (("UserDetailList", "UserPolicyList", "user"),
                                 ("GroupDetailList", "GroupPolicyList", "group"),
                                 ("RoleDetailList", "RolePolicyList", "role")):
         for principal in details[key]:
             for pol in principal.get(list_key, []) or []:
-                sink.add(ctx.fact("aws.iam.policy", f"{principal['Arn']}/inline-policy/{pol['PolicyName']}",
-                                  f"{principal.get(kind.capitalize() + 'Name', '')}/{pol['PolicyName']}", {
+                ctx.add("aws.iam.policy", f"{principal['Arn']}/inline-policy/{pol['PolicyName']}",
+                        f"{principal.get(kind.capitalize() + 'Name', '')}/{pol['PolicyName']}", None, {
                     "kind": f"inline-{kind}",
                     "attached": True,
                     "attachment_count": 1,
                     "allows_full_admin": allows_full_admin(pol.get("PolicyDocument")),
                     "admin_reasons": admin_statements(pol.get("PolicyDocument")),
-                }))
+                })
 
 
-def collect_server_certificates(ctx: UnitContext) -> None:
+@collector("iam_server_certificates", level="account", facts={
+    "aws.iam.server_certificate": 'TLS certificates stored in IAM: expiry (ListServerCertificates)',
+})
+def collect_server_certificates(ctx: AwsContext) -> None:
     """``ListServerCertificates`` (paginated): metadata only, never the certificate body or key."""
     from datetime import UTC, datetime
 
-    with ctx.collecting(SERVER_CERT) as sink:
+    with ctx.feeding(SERVER_CERT):
         now = datetime.now(UTC)
         for cert in ctx.pages(ctx.client("iam"), "list_server_certificates", "ServerCertificateMetadataList"):
             expiration = cert.get("Expiration")
-            sink.add(ctx.fact(SERVER_CERT, cert["Arn"], cert["ServerCertificateName"], {
+            ctx.add(SERVER_CERT, cert["Arn"], cert["ServerCertificateName"], None, {
                 "expiration": iso(expiration), "uploaded": iso(cert.get("UploadDate")),
                 "expired": bool(expiration and expiration < now),
-            }))
+            })
 
 
-def collect_support_access(ctx: UnitContext) -> None:
-    with ctx.collecting("aws.iam.support_access") as sink:
+@collector("iam_support_role", level="account", facts={
+    "aws.iam.support_access": 'roles holding AWSSupportAccess (one fact per account)',
+})
+def collect_support_access(ctx: AwsContext) -> None:
+    with ctx.feeding("aws.iam.support_access"):
         arn = SUPPORT_POLICY.format(partition=ctx.partition)
         roles = list(ctx.pages(ctx.client("iam"), "list_entities_for_policy", "PolicyRoles", PolicyArn=arn))
-        sink.add(ctx.fact("aws.iam.support_access", f"arn:{ctx.partition}:iam::{ctx.account}:support-access",
-                          "support-access", {
+        ctx.add("aws.iam.support_access", f"arn:{ctx.partition}:iam::{ctx.account}:support-access",
+                "support-access", None, {
             "support_roles": sorted(r["RoleName"] for r in roles),
             "support_role_count": len(roles),
-        }))
+        })

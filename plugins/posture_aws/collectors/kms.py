@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_aws.context import UnitContext, iso
+from posture_aws.collectors import collector
+from posture_aws.context import AwsContext, iso
 
 FT = "aws.kms.key"
 
 
-def collect_keys(ctx: UnitContext) -> None:
-    with ctx.collecting(FT) as sink:
+@collector("kms", level="region", facts={
+    "aws.kms.key": 'customer-managed KMS keys and rotation status',
+})
+def collect_keys(ctx: AwsContext) -> None:
+    with ctx.feeding(FT):
         kms = ctx.client("kms")
         aws_managed = {a["TargetKeyId"] for a in ctx.pages(kms, "list_aliases", "Aliases")
                        if a.get("AliasName", "").startswith("alias/aws/") and a.get("TargetKeyId")}
@@ -47,4 +51,4 @@ def collect_keys(ctx: UnitContext) -> None:
             if exc is not None:
                 raise exc
             if info:
-                sink.add(ctx.fact(FT, info["arn"], info["key_id"], info["attrs"]))
+                ctx.add(FT, info["arn"], info["key_id"], None, info["attrs"])

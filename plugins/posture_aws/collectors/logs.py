@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from posture_aws.context import UnitContext
+from posture_aws.collectors import collector
+from posture_aws.context import AwsContext
 
 FT = "aws.logs.log_group"
 
 
-def collect_log_groups(ctx: UnitContext) -> None:
-    with ctx.collecting(FT) as sink:
+@collector("logs", level="region", facts={
+    "aws.logs.log_group": 'CloudWatch log groups and retention',
+})
+def collect_log_groups(ctx: AwsContext) -> None:
+    with ctx.feeding(FT):
         for g in ctx.pages(ctx.client("logs"), "describe_log_groups", "logGroups"):
             retention = g.get("retentionInDays")
             arn = g.get("logGroupArn") or g.get("arn", "").removesuffix(":*") or ctx.arn(
                 "logs", f"log-group:{g['logGroupName']}", ctx.region)
-            sink.add(ctx.fact(FT, arn, g["logGroupName"], {
+            ctx.add(FT, arn, g["logGroupName"], None, {
                 "retention_days": retention, "never_expires": retention is None,
                 "kms_encrypted": bool(g.get("kmsKeyId")),
-            }))
+            })

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture_aws.context import UnitContext, tag_keys
+from posture_aws.collectors import collector
+from posture_aws.context import AwsContext, tag_keys
 
 FT = "aws.rds.db_instance"
 
 
-def collect_db_instances(ctx: UnitContext) -> None:
-    with ctx.collecting(FT) as sink:
+@collector("rds", level="region", facts={
+    "aws.rds.db_instance": 'RDS DB instances: exposure, encryption, backups, protection',
+})
+def collect_db_instances(ctx: AwsContext) -> None:
+    with ctx.feeding(FT):
         rds = ctx.client("rds")
         instances = list(ctx.pages(rds, "describe_db_instances", "DBInstances"))
         clusters: dict[str, dict[str, Any]] = {}
@@ -24,9 +28,9 @@ def collect_db_instances(ctx: UnitContext) -> None:
         for db in instances:
             cluster = clusters.get(db.get("DBClusterIdentifier") or "", {})
             setting = cluster or db  # the cluster's value governs its members
-            sink.add(ctx.fact(FT, db.get("DBInstanceArn") or ctx.arn("rds", f"db:{db['DBInstanceIdentifier']}",
-                                                                     ctx.region),
-                              db["DBInstanceIdentifier"], {
+            ctx.add(FT, db.get("DBInstanceArn") or ctx.arn("rds", f"db:{db['DBInstanceIdentifier']}",
+                    ctx.region),
+                              db["DBInstanceIdentifier"], None, {
                 "engine": db.get("Engine"), "engine_version": db.get("EngineVersion"),
                 "publicly_accessible": bool(db.get("PubliclyAccessible")),
                 "storage_encrypted": bool(db.get("StorageEncrypted")),
@@ -39,4 +43,4 @@ def collect_db_instances(ctx: UnitContext) -> None:
                 "iam_auth": bool(db.get("IAMDatabaseAuthenticationEnabled")),
                 "log_exports": sorted((cluster or db).get("EnabledCloudwatchLogsExports") or []),
                 "tag_keys": tag_keys(db.get("TagList")),
-            }))
+            })

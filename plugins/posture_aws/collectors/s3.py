@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from posture_aws.context import UnitContext, iso, tag_keys
+from posture_aws.collectors import collector
+from posture_aws.context import AwsContext, iso, tag_keys
 from posture_aws.errors import has_code
 
 ACCESS, POLICY, ENCRYPTION = "aws.s3.bucket_access", "aws.s3.bucket_policy", "aws.s3.bucket_encryption"
@@ -33,7 +34,7 @@ POSITIVE_OPERATORS = ("stringequals", "stringequalsignorecase", "stringlike", "a
 MIN_IPV4_PREFIX, MIN_IPV6_PREFIX = 8, 32
 
 
-def account_block(ctx: UnitContext) -> dict[str, bool]:
+def account_block(ctx: AwsContext) -> dict[str, bool]:
     """The account-wide Block Public Access settings (all false when none are configured)."""
     try:
         conf = ctx.client("s3control").get_public_access_block(AccountId=ctx.account)[
@@ -45,20 +46,23 @@ def account_block(ctx: UnitContext) -> dict[str, bool]:
     return {_snake(k): bool(conf.get(k, False)) for k in PAB_KEYS}
 
 
-def collect_account(ctx: UnitContext) -> None:
+@collector("s3_account", level="account", facts={
+    "aws.s3.account_public_access_block": 'account-level S3 Block Public Access',
+})
+def collect_account(ctx: AwsContext) -> None:
     ft = "aws.s3.account_public_access_block"
-    with ctx.collecting(ft) as sink:
+    with ctx.feeding(ft):
         attrs: dict[str, Any] = dict(account_block(ctx))
         attrs["all_blocked"] = all(attrs.values())
-        sink.add(ctx.fact(ft, f"arn:{ctx.partition}:s3:::account/{ctx.account}", "s3-account-public-access-block",
-                          attrs))
+        ctx.add(ft, f"arn:{ctx.partition}:s3:::account/{ctx.account}", "s3-account-public-access-block", None,
+                attrs)
 
 
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
-def _region_of(ctx: UnitContext, bucket: dict[str, Any]) -> str:
+def _region_of(ctx: AwsContext, bucket: dict[str, Any]) -> str:
     if bucket.get("BucketRegion"):
         return str(bucket["BucketRegion"])
     loc = ctx.client("s3").get_bucket_location(Bucket=bucket["Name"]).get("LocationConstraint")
@@ -135,7 +139,7 @@ def policy_denies_insecure_transport(policy: dict[str, Any]) -> bool:
 class _Bucket:
     """The per-bucket calls, each made at most once and only if a wanted fact type needs it."""
 
-    def __init__(self, ctx: UnitContext, bucket: dict[str, Any], account: dict[str, bool] | None = None) -> None:
+    def __init__(self, ctx: AwsContext, bucket: dict[str, Any], account: dict[str, bool] | None = None) -> None:
         self.ctx = ctx
         #: account-wide Block Public Access; None when it could not be read (bucket settings alone then)
         self.account = account
@@ -217,12 +221,21 @@ _READERS = {ACCESS: _Bucket.access, POLICY: _Bucket.tls, ENCRYPTION: _Bucket.enc
             OWNERSHIP: _Bucket.ownership}
 
 
-def collect_buckets(ctx: UnitContext) -> None:
+@collector("s3_buckets", level="account", facts={
+    "aws.s3.bucket_access": 'bucket public access block, ACL and policy publicness',
+    "aws.s3.bucket_policy": 'bucket policy: TLS-only enforcement',
+    "aws.s3.bucket_encryption": 'bucket default encryption',
+    "aws.s3.bucket_versioning": 'bucket versioning and MFA delete',
+    "aws.s3.bucket_logging": 'bucket server access logging',
+    "aws.s3.bucket_tags": 'bucket tag keys',
+    "aws.s3.bucket_ownership": 'bucket Object Ownership: whether ACLs are disabled',
+})
+def collect_buckets(ctx: AwsContext) -> None:
     wanted = [ft for ft in BUCKET_TYPES if ctx.wants(ft)]
     try:
         buckets = list(ctx.pages(ctx.client("s3"), "list_buckets", "Buckets"))
     except Exception as exc:
-        ctx.error(wanted, exc)
+        ctx.fail(wanted, exc)
         return
 
     account: dict[str, bool] | None = None
@@ -253,9 +266,8 @@ def collect_buckets(ctx: UnitContext) -> None:
         arn = f"arn:{ctx.partition}:s3:::{bucket['Name']}"
         for ft, value in per_type.items():
             if isinstance(value, BaseException):
-                ctx.error([ft], value, region=region, resource=bucket["Name"])
+                ctx.fail([ft], value, region=region, where=bucket["Name"])
                 failed.add(ft)
             else:
-                ctx.facts.append(ctx.fact(ft, arn, bucket["Name"], {"created": b.created if b else None, **value},
-                                          region=region))
+                ctx.add(ft, arn, bucket["Name"], region, {"created": b.created if b else None, **value})
     ctx.covered([ft for ft in wanted if ft not in failed])
