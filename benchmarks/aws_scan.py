@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/aws_scan.py --scale 1 --latency-ms 30
     .venv/bin/python benchmarks/aws_scan.py --matrix          # scale 1 and 10 x latency 0 and 30 ms, + scale 2
 
-moto runs on 127.0.0.1; a loopback proxy (posture_aws.fault_proxy) adds the
+moto runs on 127.0.0.1; a loopback proxy (posture_aws.testing.fault_proxy) adds the
 fixed latency and counts the HTTP requests it forwards. The scan itself runs
 in a child process so its peak RSS (VmHWM) is its own. Prints a markdown table.
 
@@ -44,8 +44,8 @@ print(json.dumps({"wall": wall, "requests": report.requests, "results": len(repo
 
 
 def run_one(scale: int, latency_ms: float, concurrency: int, tier: str) -> dict[str, Any]:
-    from posture_aws.fault_proxy import fault_proxy
-    from posture_aws.mock import mock_account
+    from posture_aws.testing.fault_proxy import fault_proxy
+    from posture_aws.testing.mock import mock_account
 
     t = time.perf_counter()
     with mock_account(scale=scale) as mock:

@@ -1,26 +1,22 @@
-"""posture plugin entry point for AWS (registered as ``aws`` in the ``posture`` group)."""
+"""posture plugin entry point for AWS (registered as ``aws`` in the ``posture`` group); imports no SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from posture.collecting import CloudPlugin
 from posture.hookspecs import hookimpl
+from posture_aws.function_checks import FUNCTION_CHECKS
+from posture_aws.provider import AwsProvider
+
+plugin = CloudPlugin(AwsProvider, Path(__file__).parent / "checks", lambda: FUNCTION_CHECKS)
+register_providers, register_checks = plugin.register_providers, plugin.register_checks
 
 
 @hookimpl
-def register_providers(register: Callable[[Any], None]) -> None:
-    from posture_aws.provider import AwsProvider
+def register_commands(cli: Any) -> None:
+    """``posture demo``: the command module imports click and the core only; moto loads when it runs."""
+    from posture_aws.demo import demo
 
-    register(AwsProvider())
-
-
-@hookimpl
-def register_checks(register: Callable[..., None]) -> None:
-    for path in sorted((Path(__file__).parent / "checks").glob("*.yaml")):
-        register(path=path)
-    from posture_aws.function_checks import FUNCTION_CHECKS
-
-    for check in FUNCTION_CHECKS:
-        register(check)
+    cli.add_command(demo)

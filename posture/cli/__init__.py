@@ -20,7 +20,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("posture.cli.scan_cmd:scan", "Collect facts and evaluate them against a tier."),
     "collect": ("posture.cli.scan_cmd:collect", "Collect facts only and save them to a fact file."),
     "evaluate": ("posture.cli.scan_cmd:evaluate", "Evaluate a saved fact file against a tier (offline)."),
-    "demo": ("posture.cli.demo_cmd:demo", "Scan an embedded mock AWS account (no credentials needed)."),
     "tiers": ("posture.cli.tiers_cmd:tiers", "List, show, validate and compare tiers."),
     "checks": ("posture.cli.checks_cmd:checks", "List checks and control coverage."),
     "frameworks": ("posture.cli.frameworks_cmd:frameworks", "List framework mappings (CIS ...) and their coverage."),
@@ -176,6 +175,8 @@ def _add_plugin_commands() -> None:
 def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
     first = next((a for a in args if not a.startswith("-")), None)
-    if first is not None and first not in COMMANDS:
+    # A plugin's command (``posture demo`` comes with the AWS plugin), or the top-level help listing
+    # every command: load the plugins (their entry modules import no SDK). Built-ins stay plugin-free.
+    if first is None or first not in COMMANDS:
         _add_plugin_commands()
     return cli.main(args=args, prog_name="posture")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from posture_aws.mock import mock_account
+from posture_aws.testing.mock import mock_account
 
 from posture.facts import FactSet
 from tests.aws.helpers import collect_all, scan_options

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from posture_aws.context import AwsContext
-from posture_aws.fault_proxy import FaultProxy, fault_proxy
 from posture_aws.provider import AwsProvider
+from posture_aws.testing.fault_proxy import FaultProxy, fault_proxy
 
 from posture.provider import WorkUnit
 from tests.aws.helpers import collect_all, scan_options

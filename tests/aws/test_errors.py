@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from posture_aws.fault_proxy import FaultProxy, Request, fault_proxy
+from posture_aws.testing.fault_proxy import FaultProxy, Request, fault_proxy
 
 from tests.aws.helpers import collect_all, scan_options
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
-from posture_aws.fault_proxy import fault_proxy
+from posture_aws.testing.fault_proxy import fault_proxy
 
 from tests.aws.helpers import collect_all, scan_options
 

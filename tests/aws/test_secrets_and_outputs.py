@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from posture_aws.seed import PLANTED_SECRETS
+from posture_aws.testing.seed import PLANTED_SECRETS
 
 from posture.facts import FactSet, FactWriter
 from posture.report import Report

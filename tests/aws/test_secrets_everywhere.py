@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from posture_aws.seed import PLANTED_SECRETS
+from posture_aws.testing.seed import PLANTED_SECRETS
 
 from tests.helpers import assert_no_secret_in_any_file, scan_writing_every_file
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -40,8 +41,16 @@ def test_help_and_plugin_listing_import_no_cloud_sdk(argv: list[str]) -> None:
 def test_help_lists_every_builtin_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for name in ("scan", "collect", "evaluate", "demo", "tiers", "checks", "plugins"):
+    for name in ("scan", "collect", "evaluate", "tiers", "checks", "plugins"):
         assert name in result.output
+
+
+def test_posture_help_lists_the_demo_command_the_aws_plugin_contributes() -> None:
+    code = "from posture.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+    env = {k: v for k, v in os.environ.items() if k != "POSTURE_PLUGINS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                         env=env).stdout
+    assert re.search(r"^  demo +Scan an embedded mock AWS account", out, re.M), out
 
 
 @pytest.fixture

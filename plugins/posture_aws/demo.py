@@ -1,9 +1,10 @@
-"""``posture demo``: a full scan of an embedded mock AWS account.
+"""``posture demo``: a full scan of an embedded mock AWS account, contributed by the AWS plugin.
 
 No credentials and no network: moto runs in-process on 127.0.0.1, the AWS
 plugin is pointed at it through ``AWS_ENDPOINT_URL`` (the same door a user of
 a private endpoint uses), and a socket guard refuses any non-loopback
-connection for the duration.
+connection for the duration. moto comes with the ``demo`` extra only; this
+module imports it (through :mod:`posture_aws.testing`) when the command runs.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str, fr
     fws = load_frameworks_or_exit(frameworks, registry().checks)
     check_writable_dir(output_dir)
     try:
-        from posture_aws.mock import mock_account
+        from posture_aws.testing.mock import mock_account
     except ImportError as exc:
         fail(f"the demo needs the AWS plugin and moto: pip install 'tiered-posture[demo]' ({exc})")
     from posture.cli.scan_cmd import progress_bar

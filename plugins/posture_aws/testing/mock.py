@@ -98,7 +98,7 @@ def mock_account(scale: int = 1, regions: tuple[str, ...] = ("us-east-1", "eu-we
     """
     import boto3
 
-    from posture_aws.seed import Seeder
+    from posture_aws.testing.seed import Seeder
 
     with patched_env({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}, ()), moto_server() as endpoint, \
             patched_env(mock_env(endpoint, regions[0])):
