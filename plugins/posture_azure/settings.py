@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from posture.collecting import positive_seconds
 from posture.provider import ProviderError
 
 #: cloud name -> (ARM endpoint, authority host, token audience)
@@ -123,15 +124,7 @@ def resolve(options: dict[str, Any]) -> AzureSettings:
 
 
 def _seconds(value: Any) -> float:
-    if value in (None, ""):
-        return DEFAULT_READ_TIMEOUT
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = 0.0
-    if not seconds > 0:
-        raise ProviderError(f"azure: --azure-read-timeout {value!r}: valid: a number of seconds greater than 0")
-    return seconds
+    return positive_seconds(value, default=DEFAULT_READ_TIMEOUT, option="--azure-read-timeout", provider="azure")
 
 
 def _host(value: str | None) -> str | None:

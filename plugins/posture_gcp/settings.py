@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from posture.collecting import positive_seconds
+
 ENDPOINT_ENV = "POSTURE_GCP_API_ENDPOINT"
 UNIVERSE_ENV = "POSTURE_GCP_UNIVERSE_DOMAIN"
 READ_TIMEOUT_ENV = "POSTURE_GCP_READ_TIMEOUT"
@@ -78,14 +80,4 @@ class GcpSettings:
 
 
 def _seconds(value: Any) -> float:
-    if value in (None, ""):
-        return DEFAULT_READ_TIMEOUT
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = 0.0
-    if not seconds > 0:
-        from posture.provider import ProviderError
-
-        raise ProviderError(f"gcp: --gcp-read-timeout {value!r}: valid: a number of seconds greater than 0")
-    return seconds
+    return positive_seconds(value, default=DEFAULT_READ_TIMEOUT, option="--gcp-read-timeout", provider="gcp")

@@ -26,6 +26,7 @@ docs/plugins.md walks through writing a new cloud with this toolkit.
 from posture.collecting.caches import BoundedCache
 from posture.collecting.context import Failed, Failure, UnitContext
 from posture.collecting.counting import RequestCounter, count_request, counting
+from posture.collecting.options import positive_seconds
 from posture.collecting.plugin import CloudPlugin
 from posture.collecting.provider import CloudProvider, Discovery, Target, scope_errors
 from posture.collecting.registry import CollectorRegistry, CollectorSpec
@@ -44,5 +45,6 @@ __all__ = [
     "UnitContext",
     "count_request",
     "counting",
+    "positive_seconds",
     "scope_errors",
 ]

@@ -79,7 +79,7 @@ def test_an_unreadable_snapshot_block_setting_never_makes_a_shared_snapshot_priv
 
 
 def test_serial_console_status_is_read_from_the_ec2_api() -> None:
-    """moto has no GetSerialConsoleAccessStatus (the mock answers it in posture_aws.missing_apis): the wire
+    """moto has no GetSerialConsoleAccessStatus (the mock answers it in posture_aws.testing.missing_apis): the wire
     shape is proven here with a Stubber."""
     from posture_aws.collectors.governance import collect_serial_console
 

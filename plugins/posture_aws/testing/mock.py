@@ -45,10 +45,10 @@ def moto_server() -> Iterator[str]:
     from moto.moto_server.threaded_moto_server import MotoRequestHandler, make_server
     from moto.server import DomainDispatcherApplication, ThreadedMotoServer, create_backend_app
 
-    from posture_aws import missing_apis
+    from posture_aws.testing import missing_apis
 
     class Server(ThreadedMotoServer):
-        """moto, with the few read APIs it lacks answered in front of it (posture_aws.missing_apis)."""
+        """moto, with the few read APIs it lacks answered in front of it (posture_aws.testing.missing_apis)."""
 
         def _server_entry(self) -> None:
             app = missing_apis.MissingApis(DomainDispatcherApplication(create_backend_app))

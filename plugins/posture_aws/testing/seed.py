@@ -4,7 +4,7 @@ Every seeded setting goes through the public AWS API, except what AWS offers
 no API for and moto keeps in memory (an access key's creation date, backdated
 to make one key "old", and the root user's MFA flag),, a secret's rotation
 settings (moto's RotateSecret would run the rotation function in Docker), and
-the settings of the read APIs moto lacks (posture_aws.missing_apis). Planted
+the settings of the read APIs moto lacks (posture_aws.testing.missing_apis). Planted
 secrets (:data:`PLANTED_SECRETS`) sit in Lambda environment values, EC2 user
 data and tag values; they must never reach a fact or a report.
 """
@@ -175,7 +175,7 @@ class Seeder:
 
     def regional_services(self, region: str, good: bool) -> None:
         if not good:
-            from posture_aws.missing_apis import region_state
+            from posture_aws.testing.missing_apis import region_state
 
             region_state(region)["serial_console"] = True
             return
@@ -199,9 +199,9 @@ class Seeder:
             "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
         ct.create_trail(Name="legacy-trail", S3BucketName=self.ids["bucket_logs"])
         self.c("securityhub", region).enable_security_hub()
-        # settings moto has no API for, answered by posture_aws.missing_apis: an external-access analyzer in the
+        # settings moto has no API for, answered by posture_aws.testing.missing_apis: an external-access analyzer in the
         # first region only; serial console access left on and snapshot sharing unblocked in the others
-        from posture_aws.missing_apis import region_state
+        from posture_aws.testing.missing_apis import region_state
 
         region_state(region)["analyzers"] = ["external-access"]
         self._n(7)
