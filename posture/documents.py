@@ -139,25 +139,29 @@ class Document:
         return self.error_type(self.path, json_path(parts), problem, self.line(parts))
 
 
-def read_document(path: Path, error: type[DocumentError] = DocumentError) -> Document:
-    """Read and parse a YAML or JSON file (``.json`` is parsed as JSON); problems raise ``error``."""
+def read_document(path: Path, error: type[DocumentError] = DocumentError, *, max_bytes: int = MAX_BYTES
+                  ) -> Document:
+    """Read and parse a YAML or JSON file (``.json`` is parsed as JSON); problems raise ``error``.
+
+    ``max_bytes``: larger files are refused unread (a waiver file of 100k waivers is about 14 MB).
+    """
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise error(path, "$", f"file is {size} bytes; documents are limited to {MAX_BYTES} bytes")
+        if size > max_bytes:
+            raise error(path, "$", f"file is {size} bytes; documents are limited to {max_bytes} bytes")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(path, "$", "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(path, "$", f"cannot read file: {exc}") from None
-    return parse_document(text, path, error, as_json=path.suffix == ".json")
+    return parse_document(text, path, error, as_json=path.suffix == ".json", max_bytes=max_bytes)
 
 
 def parse_document(text: str, path: Path, error: type[DocumentError] = DocumentError,
-                   as_json: bool = False) -> Document:
+                   as_json: bool = False, *, max_bytes: int = MAX_BYTES) -> Document:
     """Parse ``text`` (the contents of ``path``) after the hostile-input checks."""
-    if len(text) > MAX_BYTES:
-        raise error(path, "$", f"document is {len(text)} characters; documents are limited to {MAX_BYTES}")
+    if len(text) > max_bytes:
+        raise error(path, "$", f"document is {len(text)} characters; documents are limited to {max_bytes}")
     deep = _deep_line(text, MAX_DEPTH * 10)
     if deep is not None:
         raise error(path, "$", f"nested deeper than {MAX_DEPTH} levels", deep)
@@ -279,7 +283,8 @@ def _check_nodes(doc: Document) -> None:
         if done:
             on_path.discard(id(node))
             size[id(node)] = 1 + sum(size[id(c)] for c, _ in children(node, parts))
-            if size[id(node)] > MAX_NODES:
+            # aliases, not size: a document without aliases never expands beyond its own nodes
+            if size[id(node)] > MAX_NODES and size[id(node)] > 2 * len(size):
                 raise doc.error_type(doc.path, json_path(parts), f"YAML aliases expand to more than {MAX_NODES} "
                                      "values (a 'billion laughs' document?)", line)
             continue

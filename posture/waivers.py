@@ -128,7 +128,7 @@ def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
     exist is an error with a did-you-mean: it would otherwise match nothing, silently, forever.
     """
     path = Path(path)
-    doc = read_document(path, WaiverError)
+    doc = read_document(path, WaiverError, max_bytes=MAX_WAIVER_FILE_BYTES)
     if not isinstance(doc.data, dict):
         raise doc.error([], f"a waiver file must be a mapping at the top level, got {type_name(doc.data)}")
     errors = [] if _valid_fast(doc.data) else schema_errors(doc, SCHEMA_PATH, formats=True)

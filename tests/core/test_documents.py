@@ -192,3 +192,25 @@ def test_shipped_tiers_and_checks_parse_with_the_fast_yaml_parser() -> None:
         except YAMLError as exc:
             slow.append(f"{path.relative_to(ROOT)}: {str(exc).splitlines()[-1].strip()}")
     assert not slow, "quote these values:\n" + "\n".join(slow)
+
+
+def test_a_large_waiver_file_without_aliases_loads_and_an_alias_bomb_in_it_is_still_refused(tmp_path) -> None:
+    """Size is not expansion: 40k waivers (over 5 MB, 280k values) load; aliases that multiply do not."""
+    from posture.waivers import WaiverError, load_waivers
+
+    lines = ["waivers:"]
+    for i in range(40_000):
+        lines += [f"  - id: W-{i}", "    check: aws.s3.bucket.policy_not_public",
+                  f'    resource: "arn:aws:s3:::bucket-number-{i}-with-a-long-enough-name-to-be-realistic"',
+                  "    owner: platform-team", "    justification: accepted for the quarterly review",
+                  "    expires: 2999-01-01"]
+    big = tmp_path / "big.yaml"
+    big.write_text("\n".join(lines) + "\n")
+    assert big.stat().st_size > 5_000_000
+    assert len(load_waivers(big)) == 40_000
+    bomb = tmp_path / "bomb.yaml"
+    levels = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    bomb.write_text("\n".join(levels) + "\nwaivers: []\n")
+    with pytest.raises(WaiverError, match="billion laughs"):
+        load_waivers(bomb)
