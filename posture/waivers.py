@@ -23,6 +23,10 @@ from posture.report import Report
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "waivers.schema.json"
 
 
+#: an organisation may keep 100k+ waivers (about 14 MB); other documents are capped at 5 MB
+MAX_WAIVER_FILE_BYTES = 256_000_000
+
+
 class WaiverError(DocumentError):
     """An unreadable or invalid waiver file: names the file, the line, the JSON path and the problem."""
 
