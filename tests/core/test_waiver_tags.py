@@ -83,7 +83,7 @@ def test_waiver_file_accepts_tags_instead_of_a_resource_glob_and_refuses_neither
     bad = tmp_path / "bad.yaml"
     bad.write_text("waivers:\n  - id: SBX-2\n    control: DP-01\n    owner: platform\n"
                    "    justification: sandbox accounts are disposable\n    expires: 2099-01-01\n")
-    with pytest.raises(WaiverError, match=r"bad.yaml: at \$.waivers\[0\] \(line 2\): give 'resource'"):
+    with pytest.raises(WaiverError, match=r"bad.yaml:2: at \$.waivers\[0\]: give 'resource'"):
         load_waivers(bad)
 
 
