@@ -3,7 +3,7 @@
     .venv/bin/python scripts/equivalence_table.py          # paste between the markers in docs/tiers.md
     .venv/bin/python scripts/equivalence_table.py --write  # rewrite docs/tiers.md in place
 
-tests/test_equivalence.py fails when the table in the docs and this output disagree (a check or a
+tests/core/test_equivalence.py fails when the table in the docs and this output disagree (a check or a
 catalogue reference was added): run it with --write.
 """
 

@@ -11,7 +11,7 @@ from posture_aws.collectors.cloudtrail import s3_data_events
 
 from posture.facts import Fact
 from posture.plugins import registry
-from tests.aws.test_economy import _ctx, _StubPool
+from tests.aws.test_collection import _ctx, _StubPool
 
 NOW = dt.datetime.now(dt.UTC)
 

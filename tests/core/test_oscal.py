@@ -18,7 +18,7 @@ from trestle.oscal.catalog import Catalog  # noqa: E402
 from trestle.oscal.component import ComponentDefinition  # noqa: E402
 from trestle.oscal.profile import Profile  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ACME = ROOT / "tiers" / "examples" / "acme-corp.yaml"
 
 

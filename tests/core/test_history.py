@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "reports"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "reports"))
 from posture_report_factory import aws_org, azure_org  # noqa: E402
 
 from posture.history import Store, StoreError, default_store_url, diff, fill_baseline, track  # noqa: E402
@@ -272,7 +272,7 @@ def test_baselined_waived_report_is_schema_valid_and_sarif_carries_baseline_stat
     apply_waivers(second, [Waiver(id="RISK-1", resource="*", owner="netops", justification="bastion until Q2",
                                   expires=date(2030, 1, 1), control="NET-01")], today=date(2025, 3, 8))
     fill_baseline(second, first)
-    schema = json.loads((Path(__file__).parents[1] / "posture/schemas/report.schema.json").read_text())
+    schema = json.loads((Path(__file__).parents[2] / "posture/schemas/report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(second.to_dict())
     results = sarif.render(second)["runs"][0]["results"]
     states = sorted((r["ruleId"], r.get("baselineState"), "suppressions" in r) for r in results)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.gcp.test_gcp_checks import EXPECTED, OTHER_PROJECTS
+from tests.gcp.test_checks import EXPECTED, OTHER_PROJECTS
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORK = ROOT / "tiers" / "frameworks" / "cis-gcp-foundations-5.0.yaml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "reports"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "reports"))
 from posture_report_factory import aws_org, azure_org, gcp_org  # noqa: E402
 
 from posture.outputs import csv_output, ocsf  # noqa: E402

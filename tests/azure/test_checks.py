@@ -13,7 +13,7 @@ from posture.checks import Check
 from posture.facts import Fact
 from tests.azure.cis_expected import CIS_EXPECTED
 from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN, SUB_PARTIAL
-from tests.azure.test_azure_cis import SEPARATELY_TESTED
+from tests.azure.test_cis import SEPARATELY_TESTED
 
 FACT_TYPES = AzureProvider.fact_types
 

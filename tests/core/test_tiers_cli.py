@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from posture.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "tiers" / "examples" / "acme-corp.yaml")
 
 

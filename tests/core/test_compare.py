@@ -13,16 +13,16 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "reports"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "reports"))
 from posture_report_factory import aws_org, azure_org, gcp_org  # noqa: E402
 
 from posture.cli import cli  # noqa: E402
 from posture.compare import compare  # noqa: E402
 from posture.outputs.html import render_compare  # noqa: E402
 
-FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 PATHS = [str(FIXTURES / n) for n in ("aws-acme.json", "azure-globex.json", "gcp-initech.json")]
-SCHEMA = json.loads((Path(__file__).parents[1] / "posture" / "schemas" / "compare.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).parents[2] / "posture" / "schemas" / "compare.schema.json").read_text())
 SALT = "correct horse battery staple"
 
 

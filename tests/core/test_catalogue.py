@@ -12,7 +12,7 @@ import yaml
 
 from posture.tiers import TierError, load_catalogue, load_tier
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "tiers" / "controls.yaml"
 NIST = re.compile(r"^[A-Z]{2}-\d{1,2}(\(\d{1,2}\))?$")
 ISO = re.compile(r"^A\.[5-8]\.\d{1,2}$")

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "reports"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "reports"))
 from posture_report_factory import aws_org, azure_org, gcp_org, result  # noqa: E402
 
 from posture.compare import compare  # noqa: E402
 from posture.outputs import html as html_out  # noqa: E402
 from posture.waivers import Waiver, apply_waivers  # noqa: E402
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 XSS_NAME = "<script>alert(1)</script>"
 ATTR_XSS = "\"><svg onload=alert(2)>"
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "reports"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "reports"))
 from posture_report_factory import aws_org, result  # noqa: E402
 
 from posture.outputs import junit  # noqa: E402
 from posture.waivers import Waiver, apply_waivers  # noqa: E402
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 
 
 def parse(report) -> ET.Element:

@@ -16,7 +16,7 @@ from posture.cli import cli
 from posture.history import Store
 from posture.trends import collect_trends
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _module(name: str):

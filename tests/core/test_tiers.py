@@ -12,7 +12,7 @@ import yaml
 from posture import tiers
 from posture.tiers import CATALOGUE_DEFAULT, TierError, load_tier
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TIERS_DIR = ROOT / "tiers"
 EXAMPLE = TIERS_DIR / "examples" / "acme-corp.yaml"
 STANDARD = ["tier-1", "tier-2", "tier-3"]

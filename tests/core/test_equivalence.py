@@ -15,7 +15,7 @@ from posture.equivalence import BASELINES, display_id, equivalence, load_baselin
 from posture.plugins import registry
 from posture.tiers import load_tier
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: the official sizes of the SP 800-53B baselines (rev5.1.1)
 OFFICIAL_SIZES = {"nist-800-53b-low": 149, "nist-800-53b-moderate": 287, "nist-800-53b-high": 370}
 
