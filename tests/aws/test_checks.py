@@ -174,6 +174,10 @@ EXPECTED: list[tuple[str, str, str, str]] = [
     ("aws.secretsmanager.secret.rotation_enabled", "mixed", "api-static", "fail"),
     ("aws.kms.key.not_pending_deletion", "mixed", "@key_rotated", "pass"),
     ("aws.kms.key.not_pending_deletion", "mixed", "@key_pending_deletion", "fail"),
+    ("aws.s3.bucket.replicated", "mixed", "acme-logs", "pass"),
+    ("aws.s3.bucket.replicated", "mixed", "acme-public-site", "fail"),
+    ("aws.elbv2.load_balancer.waf_protected", "mixed", "api-alb", "pass"),
+    ("aws.elbv2.load_balancer.waf_protected", "mixed", "shop-alb", "fail"),
 ]
 #: checks whose passing (or failing) case moto cannot produce, proven in the named test instead
 PROVEN_ELSEWHERE = {

@@ -58,3 +58,32 @@ def collect_listeners(ctx: AwsContext) -> None:
                     "redirects_to_https": _redirects_to_https(ls),
                     "ssl_policy": ls.get("SslPolicy"), "min_tls_version": min_tls_version(ls.get("SslPolicy")),
                 })
+
+
+LB = "aws.elbv2.load_balancer"
+
+
+@collector("elbv2_waf", level="region", facts={
+    "aws.elbv2.load_balancer": 'load balancers: scheme, and the WAF web ACL of internet-facing ALBs',
+})
+def collect_load_balancers(ctx: AwsContext) -> None:
+    """Internet-facing Application Load Balancers and the AWS WAF web ACL protecting each
+    (``GetWebACLForResource`` per internet-facing ALB; internal and network load balancers need no call)."""
+    with ctx.feeding(LB):
+        lbs = list(ctx.pages(ctx.client("elbv2"), "describe_load_balancers", "LoadBalancers"))
+        exposed = [lb for lb in lbs if lb.get("Scheme") == "internet-facing" and lb.get("Type") == "application"]
+        waf = ctx.client("wafv2") if exposed else None
+
+        def acl(lb: dict[str, Any]) -> str | None:
+            found = waf.get_web_acl_for_resource(ResourceArn=lb["LoadBalancerArn"]).get("WebACL") or {}
+            return found.get("Name")
+
+        acls = {lb["LoadBalancerArn"]: (name, exc) for lb, name, exc in ctx.parallel(acl, exposed)}
+        for lb in lbs:
+            name, exc = acls.get(lb["LoadBalancerArn"], (None, None))
+            if exc is not None:
+                raise exc
+            ctx.add(LB, lb["LoadBalancerArn"], lb["LoadBalancerName"], None, {
+                "type": lb.get("Type"), "scheme": lb.get("Scheme"), "web_acl": name,
+                "waf_protected": name is not None,
+            })

@@ -16,8 +16,8 @@ from posture_aws.errors import has_code
 
 ACCESS, POLICY, ENCRYPTION = "aws.s3.bucket_access", "aws.s3.bucket_policy", "aws.s3.bucket_encryption"
 VERSIONING, LOGGING, TAGS = "aws.s3.bucket_versioning", "aws.s3.bucket_logging", "aws.s3.bucket_tags"
-OWNERSHIP = "aws.s3.bucket_ownership"
-BUCKET_TYPES = (ACCESS, POLICY, ENCRYPTION, VERSIONING, LOGGING, TAGS, OWNERSHIP)
+OWNERSHIP, REPLICATION = "aws.s3.bucket_ownership", "aws.s3.bucket_replication"
+BUCKET_TYPES = (ACCESS, POLICY, ENCRYPTION, VERSIONING, LOGGING, TAGS, OWNERSHIP, REPLICATION)
 ALL_USERS = ("http://acs.amazonaws.com/groups/global/AllUsers",
              "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -202,6 +202,13 @@ class _Bucket:
         setting = rules[0].get("ObjectOwnership") if rules else None
         return {"object_ownership": setting, "acls_disabled": setting == "BucketOwnerEnforced"}
 
+    def replication(self) -> dict[str, Any]:
+        resp = self._get("get_bucket_replication", ("ReplicationConfigurationNotFoundError",))
+        rules = (resp or {}).get("ReplicationConfiguration", {}).get("Rules", [])
+        enabled = [r for r in rules if r.get("Status") == "Enabled"]
+        return {"replication_enabled": bool(enabled),
+                "destinations": sorted({r.get("Destination", {}).get("Bucket", "") for r in enabled} - {""})}
+
     def versioning(self) -> dict[str, Any]:
         resp = self.s3.get_bucket_versioning(Bucket=self.name)
         return {"status": resp.get("Status", "Disabled"), "enabled": resp.get("Status") == "Enabled",
@@ -218,7 +225,7 @@ class _Bucket:
 
 _READERS = {ACCESS: _Bucket.access, POLICY: _Bucket.tls, ENCRYPTION: _Bucket.encryption,
             VERSIONING: _Bucket.versioning, LOGGING: _Bucket.logging, TAGS: _Bucket.tags,
-            OWNERSHIP: _Bucket.ownership}
+            OWNERSHIP: _Bucket.ownership, REPLICATION: _Bucket.replication}
 
 
 @collector("s3_buckets", level="account", facts={
@@ -229,6 +236,7 @@ _READERS = {ACCESS: _Bucket.access, POLICY: _Bucket.tls, ENCRYPTION: _Bucket.enc
     "aws.s3.bucket_logging": 'bucket server access logging',
     "aws.s3.bucket_tags": 'bucket tag keys',
     "aws.s3.bucket_ownership": 'bucket Object Ownership: whether ACLs are disabled',
+    "aws.s3.bucket_replication": 'bucket replication rules (enabled, destination buckets)',
 })
 def collect_buckets(ctx: AwsContext) -> None:
     wanted = [ft for ft in BUCKET_TYPES if ctx.wants(ft)]

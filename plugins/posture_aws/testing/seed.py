@@ -171,6 +171,13 @@ class Seeder:
             s3o = self.c("s3", other)
             kwargs = {} if other == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": other}}
             s3o.create_bucket(Bucket=plain, **kwargs)
+            # the logs bucket replicates to the bucket in the other region
+            s3o.put_bucket_versioning(Bucket=plain, VersioningConfiguration={"Status": "Enabled"})
+            s3.put_bucket_replication(Bucket=good, ReplicationConfiguration={
+                "Role": f"arn:aws:iam::{self.account}:role/s3-replication",
+                "Rules": [{"ID": "to-other-region", "Status": "Enabled", "Priority": 1,
+                           "DeleteMarkerReplication": {"Status": "Disabled"}, "Filter": {"Prefix": ""},
+                           "Destination": {"Bucket": f"arn:aws:s3:::{plain}"}}]})
             self._n(3)
 
     def regional_services(self, region: str, good: bool) -> None:
@@ -393,18 +400,27 @@ class Seeder:
         subnet2 = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{2 + len(d)}.0/24",
                                     AvailabilityZone=f"{region}b")["Subnet"]["SubnetId"]
         elb = self.c("elbv2", region)
-        lb = elb.create_load_balancer(Name=f"shop-alb{d}", Subnets=[subnet, subnet2])["LoadBalancers"][0]
+        lb = elb.create_load_balancer(Name=f"shop-alb{d}", Subnets=[subnet, subnet2], Scheme="internet-facing",
+                                      Type="application")["LoadBalancers"][0]
         tg = elb.create_target_group(Name=f"shop-tg{d}", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
         cert = self.c("acm", region).request_certificate(DomainName=f"shop{d}.example.com")["CertificateArn"]
         forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=forward)
+        # an internet-facing ALB behind AWS WAF (shop-alb has none)
+        api = elb.create_load_balancer(Name=f"api-alb{d}", Subnets=[subnet, subnet2], Scheme="internet-facing",
+                                       Type="application")["LoadBalancers"][0]
+        waf = self.c("wafv2", region)
+        acl = waf.create_web_acl(Name=f"edge{d}", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+                                 VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                                   "MetricName": f"edge{d}"})["Summary"]["ARN"]
+        waf.associate_web_acl(WebACLArn=acl, ResourceArn=api["LoadBalancerArn"])
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
                             SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06", Certificates=[{"CertificateArn": cert}],
                             DefaultActions=forward)
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=8443,
                             SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": cert}],
                             DefaultActions=forward)
-        self._n(4)
+        self._n(6)
 
     # -- a hardened account: the account-level settings done right ----------------------
     def seed_hardened(self) -> int:
