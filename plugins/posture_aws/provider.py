@@ -161,10 +161,9 @@ class AwsProvider(CloudProvider):
     def _regions(self, pool: SessionPool, path: CredentialPath, home: str, options: dict[str, Any]) -> list[str]:
         """``--region`` values, else the enabled regions (EC2 DescribeRegions, opt-in status filtered)."""
         chosen = [r for r in (options.get("region") or ()) if r]
-        ec2 = pool.client(path, "ec2", chosen[0] if chosen else home)
-        if chosen:  # creating the client above already assumed the account's role, if any
+        if chosen:  # the account's role is assumed when its first unit runs, not all up front
             return list(dict.fromkeys(chosen))
-        resp = ec2.describe_regions(AllRegions=True,
+        resp = pool.client(path, "ec2", home).describe_regions(AllRegions=True,
                                     Filters=[{"Name": "opt-in-status", "Values": list(OPTED_IN)}])
         regions = sorted(r["RegionName"] for r in resp.get("Regions", [])
                          if r.get("OptInStatus", "opt-in-not-required") in OPTED_IN)

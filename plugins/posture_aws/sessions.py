@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,18 +51,33 @@ class CredentialPath:
         return CredentialPath(self.profile, (*self.roles, role_arn), self.external_id)
 
 
+#: member accounts whose sessions and clients stay cached; the oldest beyond this are released
+CACHED_ACCOUNTS = 32
+
+
 class SessionPool:
-    """Per-credential-path sessions and a cache of clients."""
+    """Per-credential-path botocore sessions and a cache of clients, bounded in memory.
+
+    Every session shares one botocore loader, so each service model is read and parsed once per scan
+    rather than once per account (a fresh session per assumed role costs about 60 MB once its clients
+    are made). Sessions reached through an assumed role, and their clients, are released least recently
+    used first beyond ``cached_accounts``: units run account after account, so a released account is
+    done, and memory follows concurrency rather than the size of the organisation. A unit still holding
+    a released client keeps using it; an account asked for again simply assumes its role again.
+    """
 
     def __init__(self, max_attempts: int = 8, max_pool_connections: int = 32,
-                 connect_timeout: float = 10, read_timeout: float = 30) -> None:
+                 connect_timeout: float = 10, read_timeout: float = 30,
+                 cached_accounts: int = CACHED_ACCOUNTS) -> None:
         self._lock = threading.RLock()
-        self._sessions: dict[CredentialPath, Any] = {}
-        self._clients: dict[tuple[CredentialPath, str, str], Any] = {}
+        self._sessions: OrderedDict[CredentialPath, Any] = OrderedDict()
+        self._clients: dict[CredentialPath, dict[tuple[str, str], Any]] = {}
+        self._loader: Any = None
         self.max_attempts = max_attempts
         self.max_pool_connections = max_pool_connections
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self.cached_accounts = max(1, cached_accounts)
 
     def _config(self) -> Any:
         from botocore.config import Config
@@ -75,27 +91,35 @@ class SessionPool:
         )
 
     def default_region(self, path: CredentialPath) -> str:
-        session = self.session(path)
-        return session.region_name or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        """The region of ``path``'s profile (an assumed role keeps its parent's), without assuming any role."""
+        if path.roles:
+            return self.default_region(CredentialPath(path.profile, (), path.external_id))
+        region = self.session(path).get_config_variable("region")
+        return region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
     def session(self, path: CredentialPath) -> Any:
-        """The boto3 session for ``path``; assuming roles lazily, with refreshing credentials."""
+        """The botocore session for ``path``; assuming roles lazily, with refreshing credentials."""
         with self._lock:
-            if path in self._sessions:
-                return self._sessions[path]
-            import boto3
+            session = self._sessions.get(path)
+            if session is not None:
+                self._sessions.move_to_end(path)
+                return session
+            import botocore.session
 
-            if not path.roles:
-                session = boto3.Session(profile_name=path.profile) if path.profile else boto3.Session()
+            session = botocore.session.Session(profile=path.profile)
+            if self._loader is None:
+                self._loader = session.get_component("data_loader")
             else:
+                session.register_component("data_loader", self._loader)
+            if path.roles:
                 parent = CredentialPath(path.profile, path.roles[:-1], path.external_id)
-                session = self._assumed_session(parent, path.roles[-1], path.external_id)
+                session._credentials = self._assumed_credentials(parent, path.roles[-1], path.external_id)
+                session.set_config_variable("region", self.default_region(parent))
             self._sessions[path] = session
+            self._release_oldest()
             return session
 
-    def _assumed_session(self, parent: CredentialPath, role_arn: str, external_id: str | None) -> Any:
-        import boto3
-        import botocore.session
+    def _assumed_credentials(self, parent: CredentialPath, role_arn: str, external_id: str | None) -> Any:
         from botocore.credentials import RefreshableCredentials
 
         sts = self.client(parent, "sts", self.default_region(parent))
@@ -108,21 +132,26 @@ class SessionPool:
             return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
                     "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
 
-        credentials = RefreshableCredentials.create_from_metadata(
+        # attached as the session's credentials: the documented way to give botocore refreshable credentials
+        return RefreshableCredentials.create_from_metadata(
             metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
-        core = botocore.session.Session()
-        core._credentials = credentials  # the documented way boto3 users attach refreshable credentials
-        region = self.default_region(parent)
-        return boto3.Session(botocore_session=core, region_name=region)
+
+    def _release_oldest(self) -> None:
+        """Forget the least recently used assumed-role sessions and clients beyond ``cached_accounts``."""
+        assumed = [p for p in self._sessions if p.roles]
+        for path in assumed[:max(0, len(assumed) - self.cached_accounts)]:
+            del self._sessions[path]
+            self._clients.pop(path, None)
 
     def client(self, path: CredentialPath, service: str, region: str) -> Any:
-        key = (path, region, service)
         with self._lock:
-            client = self._clients.get(key)
+            session = self.session(path)  # also marks the account as recently used
+            clients = self._clients.setdefault(path, {})
+            client = clients.get((region, service))
             if client is None:
-                client = self.session(path).client(service, region_name=region, config=self._config())
+                client = session.create_client(service, region_name=region, config=self._config())
                 client.meta.events.register("before-send", _count_request)
                 if service == "s3control" and _override_is_local():
                     client.meta.events.register("before-sign.s3-control", _strip_account_host_label)
-                self._clients[key] = client
+                clients[(region, service)] = client
             return client

@@ -1,0 +1,198 @@
+"""Benchmark an AWS Organization scan (``--org``) against a moto organisation of N member accounts.
+
+    .venv/bin/python benchmarks/org_scan.py --accounts 20 --latency-ms 30 --concurrency 16
+    .venv/bin/python benchmarks/org_scan.py --accounts 100 --tracemalloc 10   # top allocation sites
+
+moto runs in this process on 127.0.0.1: an Organization with N member accounts
+(Organizations CreateAccount), each reached by AssumeRole into
+``OrganizationAccountAccessRole`` and seeded through the public API with a few
+compliant and misconfigured resources in 2 regions (the demo seeder's IAM mix,
+audit services on in the first region, a forgotten security group, volume and
+log group in the second). A loopback proxy (posture_aws fault_proxy) adds the
+latency and counts every HTTP request.
+
+The scan runs in a child process (``posture scan --provider aws --org
+--role-name OrganizationAccountAccessRole``, through ``run_scan``) so that its
+peak RSS (VmHWM), CPU time (user+system: what a loaded machine does not
+distort, unlike wall time) and planning time are its own.
+
+Recall: a single-account scan of the first member (``--role-arn``) is the
+reference; every failure it finds must be found in every member account of the
+organisation scan (counted per check and region: moto gives each account's
+resources their own random ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+ROLE = "OrganizationAccountAccessRole"
+REGIONS = ("us-east-1", "eu-west-1")
+
+CHILD = r"""
+import json, resource, sys, time
+opts = json.loads(sys.argv[1])
+tracemalloc_top = int(opts.pop("tracemalloc", 0))
+if tracemalloc_top:
+    import tracemalloc
+    tracemalloc.start(12)
+t0 = time.perf_counter()
+from posture.scan import run_scan
+from posture_aws.provider import AwsProvider
+planning = []
+original_plan = AwsProvider.plan
+def timed_plan(self, *a, **kw):
+    t = time.perf_counter()
+    try:
+        return original_plan(self, *a, **kw)
+    finally:
+        planning.append(time.perf_counter() - t)
+AwsProvider.plan = timed_plan
+report = run_scan(tier=opts.pop("tier"), providers=["aws"], options=opts, concurrency=int(opts.pop("concurrency")))
+wall = time.perf_counter() - t0
+usage = resource.getrusage(resource.RUSAGE_SELF)
+statuses = {}
+fails = {}
+for r in report.results:
+    statuses[r.status] = statuses.get(r.status, 0) + 1
+    if r.status == "fail":
+        fails.setdefault(r.scope, []).append([r.check_id, r.region])
+errors = sorted({(r.scope, r.check_id, r.error_code) for r in report.results if r.status == "error"})[:20]
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+top = []
+if tracemalloc_top:
+    snap = tracemalloc.take_snapshot()
+    for stat in snap.statistics("traceback")[:tracemalloc_top]:
+        frames = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback[-6:]]
+        top.append({"mib": stat.size / 2**20, "count": stat.count, "where": frames})
+print(json.dumps({"wall": wall, "planning": sum(planning), "cpu": usage.ru_utime + usage.ru_stime,
+                  "requests": report.requests, "statuses": statuses, "fails": fails, "errors": errors,
+                  "rss_kib": hwm, "top": top}))
+"""
+
+
+def seed_member(account: str) -> int:
+    """A few compliant and misconfigured resources in ``account`` through its organisation role."""
+    from posture_aws.mock import assumed_session
+    from posture_aws.seed import Seeder
+
+    seeder = Seeder(assumed_session(account, REGIONS[0], ROLE), account, REGIONS)
+    bucket = f"audit-logs-{account}"  # bucket names are global: one per account
+    seeder.c("s3", REGIONS[0]).create_bucket(Bucket=bucket)
+    seeder.remember("bucket_logs", bucket)
+    seeder.iam_mixed()
+    seeder.regional_services(REGIONS[0], good=True)
+    seeder.leftovers(REGIONS[1], "")
+    return seeder.count + 1
+
+
+def make_org(accounts: int, seed_threads: int) -> list[str]:
+    """An Organization with ``accounts`` members, each seeded; returns the member ids."""
+    import boto3
+
+    orgs = boto3.client("organizations", region_name=REGIONS[0])
+    orgs.create_organization(FeatureSet="ALL")
+    members = [orgs.create_account(Email=f"member{n}@example.com", AccountName=f"member-{n:04d}")
+               ["CreateAccountStatus"]["AccountId"] for n in range(accounts)]
+    with ThreadPoolExecutor(seed_threads) as pool:
+        list(pool.map(seed_member, members))
+    return members
+
+
+def run_child(env: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(opts)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"scan failed ({proc.returncode}):\n{err[-3000:]}")
+    child = json.loads(out.strip().splitlines()[-1])
+    child["process_wall"] = time.perf_counter() - started
+    return child
+
+
+def recall(reference: list[list[str]], org: dict[str, list[list[str]]], members: list[str]) -> tuple[float, list]:
+    """Share of the reference's failures found in every member, counted per (check, region) because moto
+    gives each account's resources their own random ids; and the first misses."""
+    want = Counter(tuple(f) for f in reference)
+    found, missed = 0, []
+    for account in members:
+        got = Counter(tuple(f) for f in org.get(account, []))
+        found += sum(min(n, got[key]) for key, n in want.items())
+        missed.extend((account, *key, f"{got[key]} of {n}") for key, n in sorted(want.items()) if got[key] < n)
+    return found / max(1, sum(want.values()) * len(members)), missed[:10]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--accounts", type=int, default=20, help="member accounts (default 20)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="Celery workers (0: the local thread executor, the default)")
+    ap.add_argument("--latency-ms", type=float, default=30.0)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--tier", default="tier-2")
+    ap.add_argument("--seed-threads", type=int, default=4)
+    ap.add_argument("--tracemalloc", type=int, default=0, metavar="TOP",
+                    help="trace allocations in the scan and print the TOP largest sites (slows the scan)")
+    ap.add_argument("--code", metavar="DIR",
+                    help="scan with the posture/ and plugins/ of another checkout (before/after comparisons)")
+    ap.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    ns = ap.parse_args()
+    if ns.workers:
+        raise SystemExit("--workers: no distributed executor is available yet; run without it (local threads)")
+
+    from posture_aws.fault_proxy import fault_proxy
+    from posture_aws.mock import mock_account
+
+    t = time.perf_counter()
+    with mock_account(scale=1, regions=REGIONS) as mock:
+        t_org = time.perf_counter()
+        members = make_org(ns.accounts, ns.seed_threads)
+        print(f"members seeded in {time.perf_counter() - t_org:.0f} s", file=sys.stderr)
+        seed_s = time.perf_counter() - t
+        print(f"seeded the management account and {len(members)} members in {seed_s:.0f} s", file=sys.stderr)
+        with fault_proxy(mock["endpoint"], latency_ms=ns.latency_ms) as proxy:
+            env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "POSTURE_PLUGINS": "aws,json"}
+            if ns.code:
+                code = os.path.abspath(ns.code)
+                env["PYTHONPATH"] = os.pathsep.join([code, os.path.join(code, "plugins")])
+            base = {"region": list(REGIONS), "tier": ns.tier, "concurrency": ns.concurrency}
+            ref = run_child(env, {**base, "role_arn": f"arn:aws:iam::{members[0]}:role/{ROLE}"})
+            reference = ref["fails"].get(members[0], [])
+            if not reference:
+                raise SystemExit("the reference scan of one member found no failure: nothing to measure recall by")
+            before = proxy.total
+            org = run_child(env, {**base, "org": True, "role_name": ROLE, "tracemalloc": ns.tracemalloc})
+            requests = proxy.total - before
+    score, missed = recall(reference, org["fails"], members)
+    row = {"accounts": ns.accounts, "executor": "local threads", "concurrency": ns.concurrency,
+           "latency_ms": ns.latency_ms, "wall_s": org["wall"], "planning_s": org["planning"],
+           "cpu_s": org["cpu"], "requests": requests, "per_account": requests / (ns.accounts + 1),
+           "rss_mib": org["rss_kib"] / 1024, "recall": score, "reference_failures": len(reference),
+           "statuses": org["statuses"], "errors": org["errors"], "missed": missed}
+    print("| member accounts | executor | concurrency | wall | planning | CPU | requests | peak RSS | recall |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {ns.accounts} | local threads | {ns.concurrency} | {row['wall_s']:.0f} s | {row['planning_s']:.1f} s "
+          f"| {row['cpu_s']:.0f} s | {requests:,} ({row['per_account']:.0f} per account) "
+          f"| {row['rss_mib']:,.0f} MiB | {score:.3f} |")
+    print(f"\n{len(reference)} reference failures per member; results {org['statuses']}", file=sys.stderr)
+    if org["errors"]:
+        print(f"error results (first): {org['errors']}", file=sys.stderr)
+    if missed:
+        print(f"missed (first): {missed}", file=sys.stderr)
+    for site in org["top"]:
+        print(f"{site['mib']:8.1f} MiB {site['count']:8d}  {' <- '.join(reversed(site['where']))}", file=sys.stderr)
+    if ns.json:
+        print(json.dumps(row, indent=1))
+
+
+if __name__ == "__main__":
+    main()
