@@ -1,0 +1,55 @@
+"""Session pool at organisation scale: one loader for every account, memory bounded by recent accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from posture_aws.fault_proxy import FaultProxy, fault_proxy
+from posture_aws.sessions import CredentialPath, SessionPool
+
+MEMBERS = ("111111111111", "222222222222", "333333333333")
+
+
+@pytest.fixture
+def proxy(aws_mock: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    with fault_proxy(aws_mock["endpoint"]) as p:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", p.url)
+        yield p
+
+
+def _member(account: str) -> CredentialPath:
+    return CredentialPath().then(f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole")
+
+
+def test_every_account_session_shares_one_service_model_loader(proxy: FaultProxy) -> None:
+    pool = SessionPool()
+    loaders = {id(pool.session(path).get_component("data_loader")) for path in (CredentialPath(),
+                                                                                 *map(_member, MEMBERS))}
+    assert len(loaders) == 1
+
+
+def test_accounts_beyond_the_cache_are_released_and_reassumed_only_when_asked_again(proxy: FaultProxy) -> None:
+    pool = SessionPool(cached_accounts=2)
+    for account in MEMBERS:
+        assert pool.client(_member(account), "iam", "us-east-1").get_account_password_policy is not None
+    assert proxy.counts["sts:AssumeRole"] == 3
+    pool.client(_member(MEMBERS[2]), "s3", "us-east-1")  # still cached: no new role session
+    assert proxy.counts["sts:AssumeRole"] == 3
+    pool.client(_member(MEMBERS[0]), "iam", "us-east-1")  # released as the least recently used
+    assert proxy.counts["sts:AssumeRole"] == 4
+
+
+def test_the_base_session_is_never_released(proxy: FaultProxy) -> None:
+    pool = SessionPool(cached_accounts=1)
+    sts = pool.client(CredentialPath(), "sts", "us-east-1")
+    for account in MEMBERS:
+        pool.client(_member(account), "iam", "us-east-1")
+    assert pool.client(CredentialPath(), "sts", "us-east-1") is sts
+
+
+def test_an_assumed_role_keeps_its_parents_region_without_being_assumed(proxy: FaultProxy) -> None:
+    pool = SessionPool()
+    assert pool.default_region(_member(MEMBERS[0])) == pool.default_region(CredentialPath())
+    assert proxy.counts.get("sts:AssumeRole", 0) == 0
