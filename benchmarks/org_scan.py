@@ -8,7 +8,7 @@ moto runs in this process on 127.0.0.1: an Organization with N member accounts
 ``OrganizationAccountAccessRole`` and seeded through the public API with a few
 compliant and misconfigured resources in 2 regions (the demo seeder's IAM mix,
 audit services on in the first region, a forgotten security group, volume and
-log group in the second). A loopback proxy (posture_aws fault_proxy) adds the
+log group in the second). A loopback proxy (posture_aws.testing.fault_proxy) adds the
 latency and counts every HTTP request.
 
 The scan runs in a child process (``posture scan --provider aws --org
@@ -81,8 +81,8 @@ print(json.dumps({"wall": wall, "planning": sum(planning), "cpu": usage.ru_utime
 
 def seed_member(account: str) -> int:
     """A few compliant and misconfigured resources in ``account`` through its organisation role."""
-    from posture_aws.mock import assumed_session
-    from posture_aws.seed import Seeder
+    from posture_aws.testing.mock import assumed_session
+    from posture_aws.testing.seed import Seeder
 
     seeder = Seeder(assumed_session(account, REGIONS[0], ROLE), account, REGIONS)
     bucket = f"audit-logs-{account}"  # bucket names are global: one per account
@@ -149,8 +149,8 @@ def main() -> None:
     if ns.workers:
         raise SystemExit("--workers: no distributed executor is available yet; run without it (local threads)")
 
-    from posture_aws.fault_proxy import fault_proxy
-    from posture_aws.mock import mock_account
+    from posture_aws.testing.fault_proxy import fault_proxy
+    from posture_aws.testing.mock import mock_account
 
     t = time.perf_counter()
     with mock_account(scale=1, regions=REGIONS) as mock:

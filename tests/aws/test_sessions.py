@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from posture_aws.fault_proxy import FaultProxy, fault_proxy
 from posture_aws.sessions import CredentialPath, SessionPool
+from posture_aws.testing.fault_proxy import FaultProxy, fault_proxy
 
 MEMBERS = ("111111111111", "222222222222", "333333333333")
 
