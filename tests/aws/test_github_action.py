@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from posture_aws.mock import MOCK_ACCOUNT, mock_env
+from posture_aws.testing.mock import MOCK_ACCOUNT, mock_env
 
 from tests.helpers import assert_valid_report, assert_valid_sarif
 

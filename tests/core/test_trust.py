@@ -139,19 +139,19 @@ def test_ctrl_c_while_writing_the_reports_is_130(fake_cloud, tmp_path: Path, mon
 
 
 def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("posture_aws.mock")
+    pytest.importorskip("posture_aws.testing.mock")
 
     @contextmanager
     def seeding(**kwargs):
         raise KeyboardInterrupt
         yield {}
 
-    monkeypatch.setattr("posture_aws.mock.mock_account", seeding)
+    monkeypatch.setattr("posture_aws.testing.mock.mock_account", seeding)
     _assert_interrupted(CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)]))
 
 
 def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("posture_aws.mock")
+    pytest.importorskip("posture_aws.testing.mock")
     from posture.facts import CollectionError, FactSet
 
     @contextmanager
@@ -162,7 +162,7 @@ def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monke
         return FactSet(errors=[CollectionError("aws", "123456789012", "us-east-1", ft, "Interrupted", "Ctrl-C")
                                for ft in sorted(fact_types)], metadata={"interrupted": True})
 
-    monkeypatch.setattr("posture_aws.mock.mock_account", account)
+    monkeypatch.setattr("posture_aws.testing.mock.mock_account", account)
     monkeypatch.setattr("posture.scan.collect", collect)
     r = CliRunner().invoke(cli, ["demo", "--format", "json", "-o", str(tmp_path)])
     _assert_interrupted(r)

@@ -52,7 +52,7 @@ def collect_demo_facts(path: Path) -> None:
     try:
         from posture_aws.testing import mock_account  # after the redesign
     except ImportError:
-        from posture_aws.mock import mock_account  # before it
+        from posture_aws.testing.mock import mock_account  # before it
     with loopback_only(), mock_account() as mock:
         plan = plan_scan("tier-3", ["aws"])
         write_fact_file(path, collect_facts(plan, {"region": mock["region"]}))
