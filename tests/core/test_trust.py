@@ -138,7 +138,7 @@ def test_ctrl_c_while_writing_the_reports_is_130(fake_cloud, tmp_path: Path, mon
     _assert_interrupted(r)
 
 
-def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugins) -> None:
     pytest.importorskip("posture_aws.testing.mock")
 
     @contextmanager
@@ -150,7 +150,8 @@ def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.
     _assert_interrupted(CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)]))
 
 
-def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           fresh_plugins) -> None:
     pytest.importorskip("posture_aws.testing.mock")
     from posture.facts import CollectionError, FactSet
 
