@@ -138,8 +138,16 @@ def test_ctrl_c_while_writing_the_reports_is_130(fake_cloud, tmp_path: Path, mon
     _assert_interrupted(r)
 
 
-def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugins) -> None:
+def _with_plugin_commands() -> None:
+    """``posture demo`` comes from the AWS plugin: ``main()`` adds plugin commands, CliRunner does not."""
+    from posture.cli import _add_plugin_commands
+
+    _add_plugin_commands()
+
+
+def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("posture_aws.testing.mock")
+    _with_plugin_commands()
 
     @contextmanager
     def seeding(**kwargs):
@@ -150,9 +158,9 @@ def test_ctrl_c_while_the_demo_seeds_is_130(tmp_path: Path, monkeypatch: pytest.
     _assert_interrupted(CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)]))
 
 
-def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           fresh_plugins) -> None:
+def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("posture_aws.testing.mock")
+    _with_plugin_commands()
     from posture.facts import CollectionError, FactSet
 
     @contextmanager
