@@ -27,9 +27,10 @@ from typing import Any
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from posture.scan import run_scan
+from posture.pipeline import Pipeline
+from posture.plugins import registry
 opts = json.loads(sys.argv[1])
-report = run_scan(tier=opts.pop("tier"), providers=["aws"], options=opts, concurrency=int(opts.pop("concurrency")))
+report = Pipeline(registry()).run(tier=opts.pop("tier"), providers=["aws"], options=opts, concurrency=int(opts.pop("concurrency")))
 wall = time.perf_counter() - t0
 statuses, fails = {}, {}
 for r in report.results:

@@ -12,7 +12,7 @@ log group in the second). A loopback proxy (posture_aws.testing.fault_proxy) add
 latency and counts every HTTP request.
 
 The scan runs in a child process (``posture scan --provider aws --org
---role-name OrganizationAccountAccessRole``, through ``run_scan``) so that its
+--role-name OrganizationAccountAccessRole``, through ``Pipeline.run``) so that its
 peak RSS (VmHWM), CPU time (user+system: what a loaded machine does not
 distort, unlike wall time) and planning time are its own.
 
@@ -45,7 +45,8 @@ if tracemalloc_top:
     import tracemalloc
     tracemalloc.start(12)
 t0 = time.perf_counter()
-from posture.scan import run_scan
+from posture.pipeline import Pipeline
+from posture.plugins import registry
 from posture_aws.provider import AwsProvider
 planning = []
 original_plan = AwsProvider.plan
@@ -56,7 +57,7 @@ def timed_plan(self, *a, **kw):
     finally:
         planning.append(time.perf_counter() - t)
 AwsProvider.plan = timed_plan
-report = run_scan(tier=opts.pop("tier"), providers=["aws"], options=opts, concurrency=int(opts.pop("concurrency")))
+report = Pipeline(registry()).run(tier=opts.pop("tier"), providers=["aws"], options=opts, concurrency=int(opts.pop("concurrency")))
 wall = time.perf_counter() - t0
 usage = resource.getrusage(resource.RUSAGE_SELF)
 statuses = {}

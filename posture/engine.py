@@ -243,7 +243,7 @@ def attainment_for(level: ResolvedTier, checks: Mapping[str, Any], results: list
 def evaluate(
     facts: FactSet,
     tier: ResolvedTier,
-    checks: Mapping[str, Check] | None = None,
+    checks: Mapping[str, Check],
     *,
     providers: Iterable[str] | None = None,
     plugin_problems: list[dict[str, str]] | None = None,
@@ -255,12 +255,9 @@ def evaluate(
     is computed for every tier of its ``extends`` chain, each with its own
     parameters (a 200-day-old key attains tier-1 but not tier-2). A check ``selection`` narrows
     the tier's checks; attainment then covers only the controls those checks implement and is
-    marked partial.
+    marked partial. ``checks`` is the whole check catalogue (``{id: Check}``), handed in by the
+    caller (:class:`posture.pipeline.Pipeline` passes its registry's): the engine looks nothing up.
     """
-    if checks is None:
-        from posture.plugins import registry
-
-        checks = registry().checks
     scopes = _scopes(facts)
     present = {s["provider"] for s in scopes}
     wanted = set(providers) if providers is not None else present

@@ -19,6 +19,7 @@ from posture.cli.common import (
     fail,
     finish,
     framework_option,
+    installed_pipeline,
     load_frameworks_or_exit,
     load_tier_or_exit,
     parse_formats,
@@ -41,28 +42,26 @@ def demo(tier: str, output_dir: Path, formats: str, scale: int, fail_on: str, fr
     """Scan an embedded mock AWS account seeded with compliant and misconfigured resources."""
     from posture.netguard import loopback_only
 
+    pipeline = installed_pipeline()
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
-    from posture.plugins import registry
-
-    fws = load_frameworks_or_exit(frameworks, registry().checks)
+    fws = load_frameworks_or_exit(frameworks, pipeline.registry.checks)
     check_writable_dir(output_dir)
     try:
         from posture_aws.testing.mock import mock_account
     except ImportError as exc:
         fail(f"the demo needs the AWS plugin and moto: pip install 'tiered-posture[demo]' ({exc})")
     from posture.cli.scan_cmd import progress_bar
-    from posture.scan import run_scan
 
     with loopback_only():
         info(f"posture demo: seeding a mock AWS account on 127.0.0.1 (scale {scale}) ...")
         with mock_account(scale=scale) as mock, progress_bar(sys.stderr.isatty() and not quiet()) as progress:
             # Only the provider options; the rest of `mock` describes the seeded account.
-            report = run_scan(resolved, ["aws"], {"region": mock["region"]}, progress=progress, frameworks=fws)
+            report = pipeline.run(resolved, ["aws"], {"region": mock["region"]}, progress=progress, frameworks=fws)
         report.metadata["demo"] = True
         if report.metadata.get("interrupted"):
             from posture.cli.scan_cmd import finish_interrupted
 
-            finish_interrupted(report, names, output_dir, None)
-        code = finish(report, names, output_dir, fail_on, False, None, None)
+            finish_interrupted(report, names, output_dir, None, pipeline)
+        code = finish(report, names, output_dir, fail_on, False, None, None, pipeline=pipeline)
     sys.exit(code)

@@ -9,13 +9,11 @@ from typing import Any, NoReturn
 
 import click
 
-from posture.atomic import ensure_dir
 from posture.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from posture.report import SEVERITY_ORDER, Report
 from posture.terminal import info
 
 DEFAULT_FORMATS = "console,json,sarif"
-REPORT_BASENAME = "posture-report"
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -158,12 +156,21 @@ def store_url(store: str | None, no_store: bool, record_by_default: bool) -> str
     return None
 
 
+def installed_pipeline() -> Any:
+    """The scan pipeline over every installed plugin: the command line is where the registry is chosen."""
+    from posture.pipeline import Pipeline
+    from posture.plugins import registry
+
+    return Pipeline(registry())
+
+
 def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, strict: bool,
-           waivers: Path | None, store: str | None, console: Any = None) -> int:
-    """Apply waivers and history, write every requested output, return the exit code."""
+           waivers: Path | None, store: str | None, console: Any = None, *, pipeline: Any = None) -> int:
+    """Apply waivers and history, write every requested output through ``pipeline``, return the exit code."""
     from posture.textsafe import console as make_console
 
     console = console or make_console()
+    pipeline = pipeline or installed_pipeline()
     if waivers is not None:
         from posture.waivers import apply_waivers
 
@@ -187,7 +194,7 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
             fail(str(exc))
 
     try:
-        written, broken = _write_outputs(report, formats, output_dir, console)
+        written, broken = pipeline.write(report, formats, output_dir, console)
     except BaseException:
         if db is not None and scan_id is not None:  # an unwritable path, Ctrl-C: no half-recorded scan
             db.abandon(scan_id)
@@ -204,30 +211,6 @@ def finish(report: Report, formats: list[str], output_dir: Path, fail_on: str, s
             db.commit(scan_id, report)
         db.engine.dispose()
     return EXIT_USAGE if broken else exit_code(report, fail_on, strict)
-
-
-def _write_outputs(report: Report, formats: list[str], output_dir: Path, console: Any) -> tuple[list[Path], list[str]]:
-    """Every requested output, files first; returns (files written, problems of outputs that failed)."""
-    from posture.atomic import WriteError
-    from posture.plugins import registry
-
-    outputs = registry().outputs
-    written, broken = [], []
-    ensure_dir(output_dir)
-    # Files first, terminal last: one output that fails (a plugin bug, an odd name) never costs the others.
-    for name in sorted(formats, key=lambda n: outputs[n].suffix is None):
-        out = outputs[name]
-        path = output_dir / f"{REPORT_BASENAME}{out.suffix}" if out.suffix else None
-        try:
-            out.write(report, path, console)
-        except WriteError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - reported by the caller, the other outputs are still written
-            broken.append(f"output {name!r} failed: {type(exc).__name__}: {exc}")
-            continue
-        if path is not None:
-            written.append(path)
-    return written, broken
 
 
 def load_waivers_or_exit(path: Path, report: Report | None = None) -> list[Any]:

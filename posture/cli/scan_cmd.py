@@ -17,6 +17,7 @@ from posture.cli.common import (
     fail,
     finish,
     framework_option,
+    installed_pipeline,
     load_frameworks_or_exit,
     load_tier_or_exit,
     load_waivers_or_exit,
@@ -146,24 +147,20 @@ def infer_providers(providers: tuple[str, ...], options: dict[str, Any], framewo
          "`posture scan --provider aws`")
 
 
-def _collect(tier: Any, providers: tuple[str, ...], options: dict[str, Any], concurrency: int,
-             frameworks: list[Any] = (), selection: Any = None) -> Any:
+def plan_and_collect(pipeline: Any, tier: Any, providers: tuple[str, ...], options: dict[str, Any],
+                     concurrency: int, frameworks: list[Any] = (), selection: Any = None) -> Any:
+    """Plan (``tier`` None: every fact type) and collect with a progress display; a plan error is exit 2."""
     from posture.provider import ProviderError
-    from posture.scan import collect_facts, plan_scan
+    from posture.selection import NO_SELECTION
 
     try:
-        from posture.selection import NO_SELECTION
-
-        plan = plan_scan(tier, infer_providers(providers, options, frameworks), frameworks,
-                         selection or NO_SELECTION)
-        if not plan.checks and (selection or NO_SELECTION).active:
-            fail("the check selection leaves none of the tier's checks for "
-                 + ", ".join(p.name for p in plan.providers) + " (`posture checks list` with the same filters "
-                 "shows what it selects)")
-        debug(f"{plan.tier.id}: {len(plan.checks)} check(s) over {len(plan.fact_types)} fact type(s) on "
-              + ", ".join(p.name for p in plan.providers) + ": " + ", ".join(sorted(plan.fact_types)))
+        plan = pipeline.plan(tier, infer_providers(providers, options, frameworks), frameworks=frameworks,
+                             selection=selection or NO_SELECTION)
+        if plan.tier is not None:
+            debug(f"{plan.tier.id}: {len(plan.checks)} check(s) over {len(plan.fact_types)} fact type(s) on "
+                  + ", ".join(plan.provider_names) + ": " + ", ".join(sorted(plan.fact_types)))
         with progress_bar(sys.stderr.isatty() and not quiet()) as progress:
-            return plan, collect_facts(plan, options, concurrency=concurrency, progress=progress)
+            return plan, pipeline.collect(plan, options, concurrency=concurrency, progress=progress)
     except ProviderError as exc:
         fail(str(exc))
 
@@ -187,34 +184,36 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
       posture scan --provider aws --tier tier-1 --framework cis-aws-foundations-7.0
       posture scan --provider aws --service s3 --severity critical,high
     """
-    from posture import plugins
     from posture.facts import write_fact_file
-    from posture.scan import evaluate_plan
 
+    pipeline = installed_pipeline()
     selection = selection_from(provider_kwargs)
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
-    fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
+    fws = load_frameworks_or_exit(frameworks, pipeline.registry.checks)
     # Everything that can be wrong with the command is found before collecting, not after an hour of API calls.
     if waivers is not None:
         load_waivers_or_exit(waivers)
     check_writable_dir(output_dir)
     if save_facts:
         check_writable_dir(save_facts.parent)
-    plan, facts = _collect(resolved, providers, split_options(provider_kwargs), concurrency, fws, selection)
+    plan, facts = plan_and_collect(pipeline, resolved, providers, split_options(provider_kwargs), concurrency, fws,
+                                   selection)
     if save_facts:
         write_fact_file(save_facts, facts)
         info(f"wrote {save_facts}")
-    report = evaluate_plan(plan, facts)
+    report = pipeline.evaluate(plan, facts)
     if facts.metadata.get("interrupted"):
-        finish_interrupted(report, names, output_dir, waivers)
-    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, True)))
+        finish_interrupted(report, names, output_dir, waivers, pipeline)
+    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, True),
+                    pipeline=pipeline))
 
 
-def finish_interrupted(report: Any, names: list[str], output_dir: Path, waivers: Path | None) -> NoReturn:
+def finish_interrupted(report: Any, names: list[str], output_dir: Path, waivers: Path | None,
+                       pipeline: Any = None) -> NoReturn:
     """Write the partial results (never recorded in the history as a complete scan) and exit 130."""
     report.metadata["interrupted"] = True
-    finish(report, names, output_dir, "none", False, waivers, None)
+    finish(report, names, output_dir, "none", False, waivers, None, pipeline=pipeline)
     click.echo("posture: interrupted: wrote the partial results collected so far", err=True)
     sys.exit(EXIT_INTERRUPTED)
 
@@ -234,50 +233,24 @@ def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], provide
     With a check selection (--check, --service, ...) only the fact types the selected checks read
     are collected.
     """
-    from posture import plugins
     from posture.facts import write_fact_file
 
+    pipeline = installed_pipeline()
     selection = selection_from(provider_kwargs)
-    fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
+    fws = load_frameworks_or_exit(frameworks, pipeline.registry.checks)
     check_writable_dir(output.parent)
-    if tier is None:
-        plan, facts = _collect_all(providers, split_options(provider_kwargs), concurrency, selection)
+    options = split_options(provider_kwargs)
+    if tier is None:  # every fact type the providers offer; --framework is validated only
+        plan, facts = plan_and_collect(pipeline, None, providers, options, concurrency, [], selection)
     else:
-        plan, facts = _collect(load_tier_or_exit(tier), providers, split_options(provider_kwargs), concurrency, fws,
-                               selection)
+        plan, facts = plan_and_collect(pipeline, load_tier_or_exit(tier), providers, options, concurrency, fws,
+                                       selection)
     write_fact_file(output, facts)
     info(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
          f"{facts.metadata.get('requests', 0)} request(s)")
     if facts.metadata.get("interrupted"):
         click.echo("posture: interrupted: the fact file holds what was collected so far", err=True)
         sys.exit(EXIT_INTERRUPTED)
-
-
-def _collect_all(providers: tuple[str, ...], options: dict[str, Any], concurrency: int,
-                 selection: Any = None) -> Any:
-    from posture.collect import collect as run_collect
-    from posture.plugins import registry
-    from posture.provider import ProviderError
-
-    reg = registry()
-    names = infer_providers(providers, options)
-    unknown = [n for n in names if n not in reg.providers]
-    if unknown:
-        fail(f"unknown provider(s): {', '.join(unknown)} (available: {', '.join(sorted(reg.providers))})")
-    chosen = [reg.providers[n] for n in names]
-    wanted = {ft for p in chosen for ft in p.fact_types}
-    if selection is not None and selection.active:
-        picked = selection.narrow(c for c in reg.checks.values() if c.provider in names)
-        if not picked:
-            fail("the check selection matches no check of " + ", ".join(names))
-        wanted &= {c.fact_type for c in picked}
-    try:
-        with progress_bar(sys.stderr.isatty() and not quiet()) as progress:
-            facts = run_collect(chosen, wanted, options, concurrency=concurrency, progress=progress)
-    except ProviderError as exc:
-        fail(str(exc))
-    facts.metadata["providers"] = names
-    return None, facts
 
 
 @click.command()
@@ -291,25 +264,17 @@ def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_o
 
     Recorded in the scan history only when --store is given.
     """
-    from posture import plugins
-    from posture.engine import evaluate as run_evaluate
     from posture.facts import FactFileError, read_fact_file
-    from posture.scan import plugin_problems
 
+    pipeline = installed_pipeline()
     selection = selection_from(selection_kwargs)
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
-    fws = load_frameworks_or_exit(frameworks, plugins.registry().checks)
+    fws = load_frameworks_or_exit(frameworks, pipeline.registry.checks)
     try:
         facts = read_fact_file(facts_file)
     except FactFileError as exc:
         fail(str(exc))
-    providers = facts.metadata.get("providers") or sorted({s["provider"] for s in facts.scopes}
-                                                          | {f.provider for f in facts.facts})
-    report = run_evaluate(facts, resolved, plugins.registry().checks, providers=providers,
-                          plugin_problems=plugin_problems(), selection=selection)
-    if fws:
-        from posture.frameworks import apply_frameworks
-
-        apply_frameworks(report, fws, facts, resolved, plugins.registry().checks)
-    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, False)))
+    report = pipeline.evaluate(pipeline.offline_plan(facts, resolved, frameworks=fws, selection=selection), facts)
+    sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, False),
+                    pipeline=pipeline))

@@ -16,9 +16,9 @@ from tests.aws.helpers import scan_options
 
 @pytest.fixture(scope="module")
 def tier3_report(aws_mock: dict[str, Any]) -> Report:
-    from posture.scan import run_scan
+    from posture.cli.common import installed_pipeline
 
-    return run_scan(tier="tier-3", providers=["aws"], options=scan_options(aws_mock), concurrency=8)
+    return installed_pipeline().run(tier="tier-3", providers=["aws"], options=scan_options(aws_mock), concurrency=8)
 
 
 def _assert_clean(text: str, where: str) -> None:

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from posture.cli import cli
+from posture.cli.common import installed_pipeline
 from posture.engine import evaluate
 from posture.facts import write_fact_file
 from posture.plugins import registry
-from posture.scan import plan_scan
 from posture.selection import Selection, SelectionError
 from posture.tiers import load_tier
 from tests.helpers import assert_valid_report
@@ -31,13 +31,13 @@ def run(*args: str) -> Any:
 
 
 def test_selection_narrows_the_tier_and_the_fact_types_collected() -> None:
-    whole = plan_scan("tier-2", ["aws"])
-    s3_high = plan_scan("tier-2", ["aws"], selection=Selection.from_options(services=["s3"],
+    whole = installed_pipeline().plan("tier-2", ["aws"])
+    s3_high = installed_pipeline().plan("tier-2", ["aws"], selection=Selection.from_options(services=["s3"],
                                                                              severities=["critical,high"]))
     assert s3_high.checks and {c.id for c in s3_high.checks} < {c.id for c in whole.checks}
     assert all(c.fact_type.startswith("aws.s3.") for c in s3_high.checks)
     assert s3_high.fact_types < whole.fact_types
-    excluded = plan_scan("tier-2", ["aws"], selection=Selection.from_options(exclude_checks=["aws.s3.*"]))
+    excluded = installed_pipeline().plan("tier-2", ["aws"], selection=Selection.from_options(exclude_checks=["aws.s3.*"]))
     assert not any(c.id.startswith("aws.s3.") for c in excluded.checks)
     assert len(excluded.checks) == len(whole.checks) - len([c for c in whole.checks if c.id.startswith("aws.s3.")])
 
@@ -88,7 +88,7 @@ def test_checks_list_takes_the_same_filters_and_prints_json() -> None:
     rows = json.loads(res.output)
     assert rows and all(r["service"] == "s3" and r["provider"] == "aws" and r["severity"] == "critical"
                         for r in rows)
-    plan = plan_scan("tier-1", ["aws"], selection=Selection.from_options(services=["aws.s3"], severities=["critical"]))
+    plan = installed_pipeline().plan("tier-1", ["aws"], selection=Selection.from_options(services=["aws.s3"], severities=["critical"]))
     assert [r["id"] for r in rows] == [c.id for c in plan.checks]
 
 

@@ -120,12 +120,12 @@ def test_graph_denied_makes_exactly_the_graph_fed_fact_types_errors_naming_the_p
 def test_scan_with_graph_denied_errors_only_graph_fed_checks(azure_options: dict[str, Any],
                                                              graph: FakeGraph) -> None:
     from posture import plugins
-    from posture.scan import run_scan
+    from posture.cli.common import installed_pipeline
 
     plugins.reset()
     try:
         with graph.deny("tenant-good"):
-            report = run_scan(tier="tier-3", providers=["azure"], options={**azure_options, "subscription": (SUB_MAIN,)},
+            report = installed_pipeline().run(tier="tier-3", providers=["azure"], options={**azure_options, "subscription": (SUB_MAIN,)},
                               concurrency=4)
     finally:
         plugins.reset()

@@ -1,4 +1,4 @@
-"""End to end: `run_scan` over the Azure plugin as registered by its entry point, then the outputs."""
+"""End to end: `Pipeline.run` over the Azure plugin as registered by its entry point, then the outputs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: dict[str, str]
     from posture_azure import graph
 
     from posture import plugins
-    from posture.scan import run_scan
+    from posture.cli.common import installed_pipeline
 
     plugins.reset()
     graph.reset()
@@ -30,7 +30,7 @@ def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: dict[str, str]
                "subscription": (SUB_MAIN, SUB_PARTIAL, SUB_DENIED)}
     fake_arm_server.reset()
     try:
-        return run_scan(tier="tier-3", providers=["azure"], options=options, concurrency=8)
+        return installed_pipeline().run(tier="tier-3", providers=["azure"], options=options, concurrency=8)
     finally:
         plugins.reset()
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from posture.cli.common import installed_pipeline
 from posture.engine import evaluate
 from posture.facts import read_fact_file, write_fact_file
-from posture.scan import plan_scan, run_scan
 from posture.tiers import load_tier
 
 
@@ -13,7 +13,7 @@ def by_resource(report) -> dict[tuple[str, str], str]:
 
 
 def test_scan_gives_exact_status_for_each_resource(fake_cloud) -> None:
-    report = run_scan("tier-1", ["fake"])
+    report = installed_pipeline().run("tier-1", ["fake"])
     got = by_resource(report)
     assert got[("fake.iam.user.mfa", "user/alice")] == "pass"
     assert got[("fake.iam.user.mfa", "user/bob")] == "fail"
@@ -24,7 +24,7 @@ def test_scan_gives_exact_status_for_each_resource(fake_cloud) -> None:
 
 
 def test_denied_collection_becomes_error_results_for_exactly_the_checks_needing_it(fake_cloud) -> None:
-    report = run_scan("tier-1", ["fake"])
+    report = installed_pipeline().run("tier-1", ["fake"])
     errors = [r for r in report.results if r.status == "error"]
     assert [(r.check_id, r.scope, r.error_code) for r in errors] == [
         ("fake.iam.user.mfa", "222222222222", "AccessDenied")]
@@ -34,21 +34,21 @@ def test_denied_collection_becomes_error_results_for_exactly_the_checks_needing_
 
 
 def test_tier_parameters_tighten_results(fake_cloud) -> None:
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     assert by_resource(report)[("fake.iam.key.rotated", "key/AKIAOLD")] == "fail"  # 200 days > tier-2 limit
 
 
 def test_only_fact_types_needed_by_the_tier_are_collected(fake_cloud) -> None:
     tier = load_tier("tier-1")
-    plan = plan_scan(tier, ["fake"])
+    plan = installed_pipeline().plan(tier, ["fake"])
     assert plan.fact_types == {c.fact_type for c in plan.checks}
-    run_scan(tier, ["fake"])
+    installed_pipeline().run(tier, ["fake"])
     collected = {ft for unit in fake_cloud.PROVIDER.collected for ft in unit}
     assert collected == plan.fact_types
 
 
 def test_attainment_is_computed_per_scope_for_every_tier_of_the_chain(fake_cloud) -> None:
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     att = {(a.tier, a.scope): a for a in report.attainment}
     assert {t for t, _ in att} == {"tier-1", "tier-2"}
     assert att[("tier-1", "111111111111")].status == "not_attained"  # bob has no MFA
@@ -65,10 +65,9 @@ def test_attainment_is_computed_per_scope_for_every_tier_of_the_chain(fake_cloud
 
 def test_evaluate_on_saved_facts_reproduces_the_scan(fake_cloud, tmp_path) -> None:
     from posture.plugins import registry
-    from posture.scan import collect_facts
 
-    plan = plan_scan("tier-2", ["fake"])
-    facts = collect_facts(plan, {})
+    plan = installed_pipeline().plan("tier-2", ["fake"])
+    facts = installed_pipeline().collect(plan, {})
     scanned = evaluate(facts, plan.tier, registry().checks, providers=["fake"])
     path = tmp_path / "facts.jsonl"
     write_fact_file(path, facts)
@@ -81,10 +80,9 @@ def test_fact_file_lines_validate_against_the_published_schema(fake_cloud, tmp_p
 
     import jsonschema
 
-    from posture.scan import collect_facts
 
     path = tmp_path / "facts.jsonl"
-    write_fact_file(path, collect_facts(plan_scan("tier-1", ["fake"]), {}))
+    write_fact_file(path, installed_pipeline().collect(installed_pipeline().plan("tier-1", ["fake"]), {}))
     from pathlib import Path
 
     import posture
@@ -105,7 +103,7 @@ def test_work_units_are_picklable_and_outcomes_merge_regardless_of_order(fake_cl
 
     from posture.collect import run_units
 
-    plan = plan_scan("tier-1", ["fake"])
+    plan = installed_pipeline().plan("tier-1", ["fake"])
     units = fake_cloud.PROVIDER.plan(plan.fact_types, {}).units
     assert [pickle.loads(pickle.dumps(u)) for u in units] == units
     shuffled = units[:]

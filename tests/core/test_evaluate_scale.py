@@ -14,6 +14,7 @@ import pytest
 
 from posture import engine
 from posture.facts import read_fact_file
+from posture.plugins import registry
 from posture.report import Result
 from posture.tiers import load_tier
 
@@ -27,7 +28,6 @@ def demo_facts():
 
 @pytest.mark.parametrize("tier_id", ["tier-2", "tier-3"])
 def test_attainment_equals_evaluating_every_tier_of_the_chain_in_full(demo_facts, tier_id: str) -> None:
-    from posture.plugins import registry
 
     checks = registry().checks
     tier = load_tier(tier_id)
@@ -47,7 +47,6 @@ def test_attainment_equals_evaluating_every_tier_of_the_chain_in_full(demo_facts
 def test_a_tighter_parameter_still_judges_each_tier_with_its_own_value(demo_facts) -> None:
     tier = load_tier("tier-3")
     levels = {lvl.id: lvl for lvl in tier.levels}
-    from posture.plugins import registry
 
     check = registry().checks["aws.logs.log_group.retention"]
     assert engine._params_read(levels["tier-1"], check) != engine._params_read(tier, check)
@@ -64,7 +63,7 @@ def _asdict_form(r: Result) -> dict:
 
 
 def test_result_to_dict_is_the_dataclass_form_with_its_fingerprint(demo_facts) -> None:
-    report = engine.evaluate(demo_facts, load_tier("tier-3"))
+    report = engine.evaluate(demo_facts, load_tier("tier-3"), registry().checks)
     report.results[0].waiver = {"id": "W-1", "owner": "o", "justification": "j", "expires": "2030-01-01"}
     for r in report.results:
         assert r.to_dict() == _asdict_form(r)
@@ -77,7 +76,7 @@ def test_result_to_dict_is_the_dataclass_form_with_its_fingerprint(demo_facts) -
 def test_json_and_sarif_are_what_the_standard_encoder_writes(demo_facts) -> None:
     from posture.outputs import json_output, sarif
 
-    report = engine.evaluate(demo_facts, load_tier("tier-3"))
+    report = engine.evaluate(demo_facts, load_tier("tier-3"), registry().checks)
     assert json_output.dumps(report) == json.dumps(report.to_dict(), indent=2, sort_keys=True,
                                                     ensure_ascii=False) + "\n"
     assert sarif.dumps(report) == json.dumps(sarif.render(report), indent=2, ensure_ascii=False) + "\n"
@@ -124,7 +123,7 @@ def test_the_waiver_index_finds_exactly_what_trying_every_waiver_finds() -> None
 def test_many_waivers_are_applied_in_one_pass(demo_facts) -> None:
     from posture.waivers import Waiver, apply_waivers
 
-    report = engine.evaluate(demo_facts, load_tier("tier-3"))
+    report = engine.evaluate(demo_facts, load_tier("tier-3"), registry().checks)
     failing = [r for r in report.results if r.status == "fail"]
     waivers = [Waiver(id=f"N{i}", resource=f"arn:never:{i}", owner="o", justification="accepted risk here",
                       expires=date(2030, 1, 1), check=failing[i % len(failing)].check_id) for i in range(20_000)]

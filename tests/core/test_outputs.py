@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
+from posture.cli.common import installed_pipeline
 from posture.outputs import json_output, sarif
-from posture.scan import run_scan
 from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_problems
 
 
 def test_json_report_validates_against_its_schema(fake_cloud) -> None:
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     data = json.loads(json_output.dumps(report))
     assert_valid_report(data)
     assert data["schema"] == "posture.report/v1"
@@ -18,7 +18,7 @@ def test_json_report_validates_against_its_schema(fake_cloud) -> None:
 
 
 def test_sarif_validates_against_the_official_schema_and_github_rules(fake_cloud, tmp_path) -> None:
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     log = sarif.render(report)
     assert_valid_sarif(log)
     path = tmp_path / "scan.sarif"
@@ -27,7 +27,7 @@ def test_sarif_validates_against_the_official_schema_and_github_rules(fake_cloud
 
 
 def test_sarif_maps_failures_rules_levels_and_locations(fake_cloud) -> None:
-    log = sarif.render(run_scan("tier-2", ["fake"]))
+    log = sarif.render(installed_pipeline().run("tier-2", ["fake"]))
     run = log["runs"][0]
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     results = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]): r
@@ -49,8 +49,8 @@ def test_sarif_maps_failures_rules_levels_and_locations(fake_cloud) -> None:
 
 
 def test_sarif_fingerprints_are_stable_and_output_byte_identical_across_runs(fake_cloud) -> None:
-    first = sarif.dumps(run_scan("tier-2", ["fake"]))
-    second = sarif.dumps(run_scan("tier-2", ["fake"]))
+    first = sarif.dumps(installed_pipeline().run("tier-2", ["fake"]))
+    second = sarif.dumps(installed_pipeline().run("tier-2", ["fake"]))
     assert first == second
     prints = [r["partialFingerprints"] for r in json.loads(first)["runs"][0]["results"]]
     assert len({json.dumps(p) for p in prints}) == len(prints)
@@ -58,17 +58,17 @@ def test_sarif_fingerprints_are_stable_and_output_byte_identical_across_runs(fak
 
 def test_sarif_fingerprint_depends_only_on_scope_check_and_resource(fake_cloud, monkeypatch) -> None:
     before = {r["partialFingerprints"]["postureResource/v2"]
-              for r in sarif.render(run_scan("tier-2", ["fake"]))["runs"][0]["results"]}
+              for r in sarif.render(installed_pipeline().run("tier-2", ["fake"]))["runs"][0]["results"]}
     world = fake_cloud.WORLD
     world["111111111111"]["fake.storage.bucket"][0][2]["extra"] = "changed"
     after = {r["partialFingerprints"]["postureResource/v2"]
-             for r in sarif.render(run_scan("tier-2", ["fake"]))["runs"][0]["results"]}
+             for r in sarif.render(installed_pipeline().run("tier-2", ["fake"]))["runs"][0]["results"]}
     assert before == after
 
 
 def test_sarif_over_the_github_results_limit_keeps_the_most_severe_and_says_what_it_left_out(
         fake_cloud, monkeypatch) -> None:
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     failing = sorted((r for r in report.results if r.status == "fail"), key=lambda r: r.sort_key)
     assert len(failing) >= 3 and {r.severity for r in failing} != {failing[0].severity}
     monkeypatch.setenv(sarif.MAX_RESULTS_ENV, "2")
@@ -93,7 +93,7 @@ def test_console_shows_names_with_brackets_as_written(fake_cloud) -> None:
 
     from posture.outputs import console as console_output
 
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     failing = next(r for r in report.results if r.status == "fail")
     failing.resource_name = "batch[/tmp] worker [red]prod"
     out = io.StringIO()
@@ -102,7 +102,7 @@ def test_console_shows_names_with_brackets_as_written(fake_cloud) -> None:
 
 
 def test_strict_completeness_ignores_apis_that_are_simply_not_enabled(fake_cloud) -> None:
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     report.coverage["errors"] = [{"provider": "fake", "scope": "s", "region": "global", "fact_type": "fake.iam.user",
                                   "code": "SERVICE_DISABLED", "message": "", "not_applicable": True}]
     report.results = [r for r in report.results if r.status != "error"]
@@ -132,7 +132,7 @@ def test_pseudo_paths_never_contain_dot_segments() -> None:
 
 
 def test_sarif_can_leave_out_what_github_would_show_as_open_alerts(fake_cloud, monkeypatch) -> None:
-    report = run_scan("tier-2", ["fake"])
+    report = installed_pipeline().run("tier-2", ["fake"])
     waived = next(r for r in report.results if r.status == "fail")
     waived.status, waived.waiver = "waived", {"id": "W-1", "owner": "o", "justification": "j", "expires": "2099-01-01"}
     fixed = next(r for r in report.results if r.status == "fail").to_dict()

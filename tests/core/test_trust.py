@@ -133,7 +133,7 @@ def test_ctrl_c_while_writing_the_reports_is_130(fake_cloud, tmp_path: Path, mon
     def write(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("posture.cli.common._write_outputs", write)
+    monkeypatch.setattr("posture.pipeline.Pipeline.write", write)
     r = CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json,sarif", "--no-store", "-o", str(tmp_path)])
     _assert_interrupted(r)
 
@@ -172,7 +172,7 @@ def test_the_demo_does_not_ignore_ctrl_c_during_collection(tmp_path: Path, monke
                                for ft in sorted(fact_types)], metadata={"interrupted": True})
 
     monkeypatch.setattr("posture_aws.testing.mock.mock_account", account)
-    monkeypatch.setattr("posture.scan.collect", collect)
+    monkeypatch.setattr("posture.pipeline.collect", collect)
     r = CliRunner().invoke(cli, ["demo", "--format", "json", "-o", str(tmp_path)])
     _assert_interrupted(r)
     assert json.loads((tmp_path / "posture-report.json").read_text(encoding="utf-8"))["metadata"]["interrupted"]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from posture.cli.common import installed_pipeline
 from posture.outputs import json_output, sarif
-from posture.scan import run_scan
 from tests.gcp.fake_gcp import FakeGcp
 from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_problems
 
@@ -28,7 +28,7 @@ def gcp_only(fresh_plugins: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _scan(fake: FakeGcp, tier: str) -> Any:
-    return run_scan(tier, ["gcp"], {"gcp_api_endpoint": fake.url, "gcp_max_retries": 2, "project": PROJECTS},
+    return installed_pipeline().run(tier, ["gcp"], {"gcp_api_endpoint": fake.url, "gcp_max_retries": 2, "project": PROJECTS},
                     concurrency=8)
 
 

@@ -60,9 +60,9 @@ def test_collect_pages_through_buckets_and_a_denied_region_is_an_error_for_its_f
 
 
 def test_a_scan_evaluates_the_yaml_check_on_the_collected_buckets(mycloud, endpoint: str) -> None:
-    from posture.scan import run_scan
+    from posture.cli.common import installed_pipeline
 
-    report = run_scan("tier-1", ["mycloud"], {"mycloud_endpoint": endpoint})
+    report = installed_pipeline().run("tier-1", ["mycloud"], {"mycloud_endpoint": endpoint})
     results = {(r.scope, r.region, r.resource_name): r.status
                for r in report.results if r.check_id == "mycloud.storage.bucket.not_public"}
     assert results[("acct-1", "north", "site")] == "fail"

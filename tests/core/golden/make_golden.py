@@ -47,15 +47,23 @@ def main() -> None:
 def collect_demo_facts(path: Path) -> None:
     from posture.facts import write_fact_file
     from posture.netguard import loopback_only
-    from posture.scan import collect_facts, plan_scan
 
     try:
         from posture_aws.testing import mock_account  # after the redesign
     except ImportError:
         from posture_aws.testing.mock import mock_account  # before it
     with loopback_only(), mock_account() as mock:
-        plan = plan_scan("tier-3", ["aws"])
-        write_fact_file(path, collect_facts(plan, {"region": mock["region"]}))
+        try:  # after the redesign: one pipeline over the registry it is given
+            from posture.pipeline import Pipeline
+            from posture.plugins import registry
+
+            pipeline = Pipeline(registry())
+            facts = pipeline.collect(pipeline.plan("tier-3", ["aws"]), {"region": mock["region"]})
+        except ImportError:  # before it
+            from posture.scan import collect_facts, plan_scan
+
+            facts = collect_facts(plan_scan("tier-3", ["aws"]), {"region": mock["region"]})
+        write_fact_file(path, facts)
 
 
 if __name__ == "__main__":
