@@ -7,37 +7,27 @@ from typing import Any
 
 import pytest
 
-from tests.azure.fake_arm import CREDENTIAL_SPEC, FIXTURES, FakeArm
+from tests.azure.fake_arm import CREDENTIAL_SPEC, FakeArm
 from tests.azure.fake_graph import FakeGraph
+from tests.loopback import PrivateCa, private_ca
 
 
 @pytest.fixture(scope="session")
-def arm_tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def arm_tls(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
     """A throwaway CA and a server certificate for 127.0.0.1 (azure-core refuses tokens over http)."""
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    d = tmp_path_factory.mktemp("arm-tls")
-    paths = {"ca": str(d / "ca.pem"), "cert": str(d / "server.pem"), "key": str(d / "server.key")}
-    ca.cert_pem.write_to_path(paths["ca"])
-    cert.cert_chain_pems[0].write_to_path(paths["cert"])
-    cert.private_key_pem.write_to_path(paths["key"])
-    return paths
+    return private_ca(tmp_path_factory.mktemp("arm-tls"))
 
 
 @pytest.fixture(scope="session")
-def fake_arm_server(arm_tls: dict[str, str]) -> Iterator[FakeArm]:
-    server = FakeArm(FIXTURES, arm_tls["cert"], arm_tls["key"]).start()
-    yield server
-    server.stop()
+def fake_arm_server(arm_tls: PrivateCa) -> Iterator[FakeArm]:
+    with FakeArm(tls=arm_tls.server_context()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
-def fake_graph_server(arm_tls: dict[str, str]) -> Iterator[FakeGraph]:
-    server = FakeGraph(arm_tls["cert"], arm_tls["key"]).start()
-    yield server
-    server.stop()
+def fake_graph_server(arm_tls: PrivateCa) -> Iterator[FakeGraph]:
+    with FakeGraph(tls=arm_tls.server_context()) as server:
+        yield server
 
 
 @pytest.fixture
@@ -58,13 +48,13 @@ def arm(fake_arm_server: FakeArm) -> FakeArm:
 
 
 @pytest.fixture
-def azure_options(arm: FakeArm, graph: FakeGraph, arm_tls: dict[str, str]) -> dict[str, Any]:
+def azure_options(arm: FakeArm, graph: FakeGraph, arm_tls: PrivateCa) -> dict[str, Any]:
     """Provider options exactly as the CLI would pass them for an Azure Stack Hub-style endpoint
     (Microsoft Graph: the compliant fixture tenant)."""
     return {
-        "azure_arm_endpoint": arm.base_url,
+        "azure_arm_endpoint": arm.url,
         "azure_graph_endpoint": graph.endpoint("tenant-good"),
-        "azure_ca_bundle": arm_tls["ca"],
+        "azure_ca_bundle": arm_tls.ca,
         "azure_credential": CREDENTIAL_SPEC,
         "azure_retry_backoff": 0.01,
     }

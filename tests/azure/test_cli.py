@@ -12,13 +12,13 @@ from click.testing import CliRunner
 from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN
 
 
-def test_cli_scan_via_environment_variables_writes_reports(fake_arm_server: Any, arm_tls: dict[str, str],
+def test_cli_scan_via_environment_variables_writes_reports(fake_arm_server: Any, arm_tls: Any,
                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from posture import plugins
     from posture.cli import cli
 
-    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.base_url)
-    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls["ca"])
+    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.url)
+    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls.ca)
     monkeypatch.setenv("POSTURE_AZURE_CREDENTIAL", CREDENTIAL_SPEC)
     plugins.reset()
     try:
@@ -35,12 +35,12 @@ def test_cli_scan_via_environment_variables_writes_reports(fake_arm_server: Any,
 
 
 def test_no_usable_credential_is_one_clear_line_naming_each_credential_tried(
-        fake_arm_server: Any, arm_tls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        fake_arm_server: Any, arm_tls: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from posture import plugins
     from posture.cli import cli
 
-    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.base_url)
-    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls["ca"])
+    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.url)
+    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls.ca)
     monkeypatch.setenv("POSTURE_AZURE_CREDENTIAL", "tests.azure.fake_arm:UnavailableCredential")
     plugins.reset()
     try:

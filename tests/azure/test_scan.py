@@ -15,7 +15,7 @@ from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_
 
 
 @pytest.fixture(scope="module")
-def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: dict[str, str]) -> Report:
+def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: Any) -> Report:
     from posture_azure import graph
 
     from posture import plugins
@@ -24,7 +24,7 @@ def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: dict[str, str]
     plugins.reset()
     graph.reset()
     fake_graph_server.reset()
-    options = {"azure_arm_endpoint": fake_arm_server.base_url, "azure_ca_bundle": arm_tls["ca"],
+    options = {"azure_arm_endpoint": fake_arm_server.url, "azure_ca_bundle": arm_tls.ca,
                "azure_graph_endpoint": fake_graph_server.endpoint("tenant-good"),
                "azure_credential": "tests.azure.fake_arm:StaticCredential", "azure_retry_backoff": 0.01,
                "subscription": (SUB_MAIN, SUB_PARTIAL, SUB_DENIED)}

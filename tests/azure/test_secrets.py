@@ -22,10 +22,10 @@ PLANTED = ("hunter2-azure-vm-tag", "PLANTEDazureACCOUNTkey0123456789abcdefGHIJ",
 
 
 def test_no_planted_secret_in_reports_fact_file_history_or_logs(
-        fake_arm_server: Any, arm_tls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        fake_arm_server: Any, arm_tls: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.base_url)
-    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls["ca"])
+    monkeypatch.setenv("POSTURE_AZURE_ARM_ENDPOINT", fake_arm_server.url)
+    monkeypatch.setenv("POSTURE_AZURE_CA_BUNDLE", arm_tls.ca)
     monkeypatch.setenv("POSTURE_AZURE_CREDENTIAL", CREDENTIAL_SPEC)
     caplog.set_level(logging.INFO)
     r = scan_writing_every_file(["-p", "azure", "--subscription", SUB_MAIN, "--tier", "tier-3"], tmp_path)

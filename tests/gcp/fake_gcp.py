@@ -11,36 +11,23 @@ It also plays the OAuth token endpoint for a service-account key file, and
 refuses API calls without either the bearer token it issued or a self-signed
 JWT (what google-auth sends outside the googleapis.com universe) verified
 against a registered service-account public key, so the clients' real auth
-path is exercised.
+path is exercised. The server, log, faults and page chains are tests/loopback.py's.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import ssl
-import threading
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
+
+from tests.loopback import LoopbackServer, Reply, Request, page
 
 TOKEN = "fake-access-token"
 _DAYS_AGO = re.compile(r"\{\{days_ago:(-?\d+)\}\}")
-
-
-@dataclass(frozen=True)
-class Logged:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    status: int
-
-
-def _query(raw: str) -> dict[str, list[str]]:
-    return parse_qs(raw, keep_blank_values=True)
 
 
 def _render(value: Any) -> Any:
@@ -59,9 +46,14 @@ def error_body(code: int, status: str, message: str, reason: str | None = None) 
     return {"error": err}
 
 
-class FakeGcp:
-    def __init__(self, routes_dir: Path, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._ssl_context = ssl_context
+def error(code: int, status: str, message: str, reason: str | None = None) -> Reply:
+    """A Google API error answer: ``{"error": {"code", "message", "status"}}`` with ``code`` as HTTP status."""
+    return Reply(code, error_body(code, status, message, reason))
+
+
+class FakeGcp(LoopbackServer):
+    def __init__(self, routes_dir: Path, *, tls: Any = None) -> None:
+        super().__init__(tls=tls)
         self.routes: dict[tuple[str, str], list[tuple[dict[str, list[str]], Any]]] = {}
         for path in sorted(routes_dir.glob("*.json")):
             for key, response in json.loads(path.read_text(encoding="utf-8")).items():
@@ -69,112 +61,41 @@ class FakeGcp:
                     continue  # "_comment" keys document a route file
                 method, _, target = key.partition(" ")
                 route_path, _, raw_query = target.partition("?")
-                self.routes.setdefault((method, route_path), []).append((_query(raw_query), response))
-        self.log: list[Logged] = []
+                query = parse_qs(raw_query, keep_blank_values=True)
+                self.routes.setdefault((method, route_path), []).append((query, response))
         #: public keys (PEM) whose self-signed JWTs are accepted as bearer tokens
         self.jwt_signers: list[str] = []
-        self._throttles: dict[tuple[str, str], int] = {}
-        self._delays: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    # ---------------------------------------------------------------- control
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"{'https' if self._ssl_context else 'http'}://{host}:{port}"
+    def throttle(self, method: str, path: str, times: int) -> AbstractContextManager[None]:
+        """Answer the next ``times`` calls of METHOD path with 429 RESOURCE_EXHAUSTED while the block runs."""
+        return self.fault(path, error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Read "
+                                      "requests' (fake).", "RATE_LIMIT_EXCEEDED"), method=method, times=times)
 
-    def start(self) -> FakeGcp:
-        fake = self
+    def logs(self, req: Request) -> bool:
+        return not self._is_token_exchange(req)  # google-auth's token refresh is not an API call
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # a client that gave up on a delayed answer closed the socket: not worth a traceback
-        self._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        if self._ssl_context is not None:
-            self._server.socket = self._ssl_context.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, name="fake-gcp", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def delay(self, path: str, seconds: float) -> None:
-        """Answer GETs of ``path`` only after ``seconds`` (0 removes it): a stalled API."""
-        with self._lock:
-            if seconds:
-                self._delays[path] = seconds
-            else:
-                self._delays.pop(path, None)
-
-    def throttle(self, method: str, path: str, times: int) -> None:
-        """Answer the next ``times`` calls of METHOD path with 429 RESOURCE_EXHAUSTED."""
-        with self._lock:
-            self._throttles[(method, path)] = times
-
-    def clear_log(self) -> None:
-        with self._lock:
-            self.log.clear()
-
-    def calls(self, fragment: str = "", method: str | None = None) -> list[Logged]:
-        with self._lock:
-            return [c for c in self.log if fragment in c.path and (method is None or c.method == method)]
-
-    # ---------------------------------------------------------------- serving
-    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)
-        split = urlsplit(handler.path)
-        path, query = unquote(split.path), _query(split.query)
-        if path == "/token" and method == "POST":
-            self._send(handler, 200, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
-            return
-        status, body = self._respond(method, path, query, handler.headers.get("Authorization"))
-        with self._lock:
-            self.log.append(Logged(method, path, query, status))
-            delay = self._delays.get(path) if method == "GET" else None
-        if delay:
-            import time
-
-            time.sleep(delay)  # the client's read timeout fires first
-        self._send(handler, status, body)
-
-    def _respond(self, method: str, path: str, query: dict[str, list[str]], auth: str | None
-                 ) -> tuple[int, Any]:
-        if not self._authorized(auth):
-            return 401, error_body(401, "UNAUTHENTICATED", "Request is missing a valid access token.")
-        with self._lock:
-            left = self._throttles.get((method, path), 0)
-            if left > 0:
-                self._throttles[(method, path)] = left - 1
-                return 429, error_body(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Read "
-                                       "requests' (fake).", "RATE_LIMIT_EXCEEDED")
-        response = self._match(method, path, query)
+    def route(self, req: Request) -> Reply:
+        if self._is_token_exchange(req):
+            return Reply(200, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
+        if not self._authorized(req.authorization):
+            return error(401, "UNAUTHENTICATED", "Request is missing a valid access token.")
+        injected = self.injected(req)
+        if injected is not None:
+            return injected
+        response = self._match(req)
         if response is None:
-            return 404, error_body(404, "NOT_FOUND", f"The fake has no route for {method} {path}")
+            return error(404, "NOT_FOUND", f"The fake has no route for {req.method} {req.path}")
         if isinstance(response, dict) and "pages" in response:
-            response = self._page(response["pages"], (query.get("pageToken") or [""])[0])
+            response = page(response["pages"], req.param("pageToken"))
             if response is None:
-                return 400, error_body(400, "INVALID_ARGUMENT", "Invalid page token")
+                return error(400, "INVALID_ARGUMENT", "Invalid page token")
         if isinstance(response, dict) and isinstance(response.get("error"), dict):
-            return int(response["error"].get("code", 500)), response
-        return 200, _render(response)
+            return Reply(int(response["error"].get("code", 500)), response)
+        return Reply(200, _render(response))
+
+    @staticmethod
+    def _is_token_exchange(req: Request) -> bool:
+        return req.method == "POST" and req.path == "/token"
 
     def _authorized(self, auth: str | None) -> bool:
         if auth == f"Bearer {TOKEN}":
@@ -191,27 +112,10 @@ class FakeGcp:
                 continue
         return False
 
-    def _match(self, method: str, path: str, query: dict[str, list[str]]) -> Any:
+    def _match(self, req: Request) -> Any:
+        """The route whose query parameters all match, the most specific one first."""
         best, best_size = None, -1
-        for route_query, response in self.routes.get((method, path), []):
-            if all(query.get(k) == v for k, v in route_query.items()) and len(route_query) > best_size:
+        for route_query, response in self.routes.get((req.method, req.path), []):
+            if all(req.values(k) == v for k, v in route_query.items()) and len(route_query) > best_size:
                 best, best_size = response, len(route_query)
         return best
-
-    @staticmethod
-    def _page(pages: list[dict[str, Any]], token: str) -> Any:
-        if not token:
-            return pages[0]
-        for i, page in enumerate(pages[:-1]):
-            if page.get("nextPageToken") == token:
-                return pages[i + 1]
-        return None
-
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=UTF-8")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)

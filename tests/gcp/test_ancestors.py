@@ -74,13 +74,13 @@ def test_existing_projects_keep_their_results_with_their_ancestors_read(collecte
 
 
 def test_ancestor_policies_are_read_once_per_scan_for_all_projects_below(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, ["inheriting-project", "sibling-project", "restricted-project"], {POLICY})
-    ancestors = sorted(c.path for c in fake_gcp.calls() if not c.path.startswith("/v3/projects/"))
+    ancestors = sorted(c.path for c in fake_gcp.requests_to() if not c.path.startswith("/v3/projects/"))
     assert ancestors == ["/v3/folders/810", "/v3/folders/810:getIamPolicy", "/v3/folders/820",
                          "/v3/folders/820:getIamPolicy", "/v3/organizations/800:getIamPolicy"]
     # per project: projects.get (its parent) and its own getIamPolicy
-    assert len(fake_gcp.calls("/v3/projects/")) == 3 * 2
+    assert len(fake_gcp.requests_to("/v3/projects/")) == 3 * 2
 
 
 # ------------------------------------------------------------------------------ aggregated sinks
@@ -119,9 +119,9 @@ def test_denied_ancestor_sinks_are_named_and_the_projects_own_sink_still_passes(
 
 
 def test_ancestor_sinks_are_listed_once_per_scan_for_all_projects_below(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, ["inheriting-project", "sibling-project", "restricted-project"], {SINKS, POLICY})
-    paths = [c.path for c in fake_gcp.calls()]
+    paths = [c.path for c in fake_gcp.requests_to()]
     assert sorted(p for p in paths if p.startswith(("/v2/folders/", "/v2/organizations/"))) == [
         "/v2/folders/810/sinks", "/v2/folders/820/sinks", "/v2/organizations/800/sinks"]
     # the chain (projects.get, folders.get) is shared with the audit-config reads
@@ -142,9 +142,9 @@ def _collect_plan(fake: FakeGcp, options: dict[str, Any], fact_types: set[str]) 
 def test_a_discovered_scan_reuses_the_parents_discovery_learnt(fake_gcp: FakeGcp) -> None:
     """organizations/100 > good-project, folders/200 > bad-project, folders/200 > folders/300 > denied-project:
     projects.search and folders.list gave every parent, so no projects.get / folders.get is made."""
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     discovered = _collect_plan(fake_gcp, {"organization": ["100"]}, {POLICY, SINKS})
-    gets = [c.path for c in fake_gcp.calls(method="GET") if c.path.startswith(("/v3/projects/", "/v3/folders/"))]
+    gets = [c.path for c in fake_gcp.requests_to(method="GET") if c.path.startswith(("/v3/projects/", "/v3/folders/"))]
     assert gets == []
     explicit = _collect_plan(fake_gcp, {"project": ["good-project", "bad-project", "denied-project"]}, {POLICY, SINKS})
     for fact_type in (POLICY, SINKS):
@@ -155,8 +155,8 @@ def test_a_discovered_scan_reuses_the_parents_discovery_learnt(fake_gcp: FakeGcp
 
 def test_the_root_folder_of_a_discovered_scan_is_still_read(fake_gcp: FakeGcp) -> None:
     """--folder 200: bad-project's parent comes from the search; folders/200's own parent needs folders.get."""
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     facts = _collect_plan(fake_gcp, {"folder": ["200"]}, {POLICY})
-    gets = [c.path for c in fake_gcp.calls(method="GET") if c.path.startswith(("/v3/projects/", "/v3/folders/"))]
+    gets = [c.path for c in fake_gcp.requests_to(method="GET") if c.path.startswith(("/v3/projects/", "/v3/folders/"))]
     assert gets == ["/v3/folders/200"]
     assert _fact(facts, POLICY, "bad-project").attributes["audit_inherited_from"] == ["organizations/100"]

@@ -16,9 +16,9 @@ def _run(fake: FakeGcp, project: str, fact_types: set[str]) -> list[Any]:
 
 
 def test_inventory_answers_table_keys_and_cluster_regions_in_one_search_each(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     outcomes = _run(fake_gcp, "good-project", {"gcp.bigquery.table", "gcp.dataproc.cluster"})
-    paths = [c.path for c in fake_gcp.calls()]
+    paths = [c.path for c in fake_gcp.requests_to()]
     assert paths.count("/v1/projects/good-project:searchAllResources") == 3  # tables: two pages; clusters: one
     assert not [p for p in paths if p.endswith("/tables") or p.endswith("/regions")]
     # only the tables the inventory shows without a key are read, to confirm it and skip views
@@ -32,9 +32,9 @@ def test_inventory_answers_table_keys_and_cluster_regions_in_one_search_each(fak
 
 
 def test_without_the_inventory_tables_are_read_one_by_one_and_every_region_is_listed(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     outcomes = _run(fake_gcp, "bad-project", {"gcp.bigquery.table", "gcp.dataproc.cluster"})
-    paths = {c.path for c in fake_gcp.calls()}
+    paths = {c.path for c in fake_gcp.requests_to()}
     assert {"/bigquery/v2/projects/bad-project/datasets/exports/tables/orders",
             "/compute/v1/projects/bad-project/regions",
             "/v1/projects/bad-project/regions/europe-west1/clusters"} <= paths
@@ -46,10 +46,10 @@ def test_without_the_inventory_tables_are_read_one_by_one_and_every_region_is_li
 def test_project_metadata_is_read_once_for_instances_and_the_project_fact(fake_gcp: FakeGcp) -> None:
     provider = GcpProvider()
     options = {"gcp_api_endpoint": fake_gcp.url, "gcp_max_retries": 2, "project": ["good-project"]}
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     for unit in provider.plan({"gcp.compute.instance", "gcp.compute.project"}, options).units:
         provider.collect(unit)
-    assert [c.path for c in fake_gcp.calls()].count("/compute/v1/projects/good-project") == 1
+    assert [c.path for c in fake_gcp.requests_to()].count("/compute/v1/projects/good-project") == 1
 
 
 def test_project_wide_settings_are_judged_without_any_instance(fake_gcp: FakeGcp) -> None:
@@ -60,24 +60,21 @@ def test_project_wide_settings_are_judged_without_any_instance(fake_gcp: FakeGcp
 def test_organization_contacts_are_read_once_per_organization(fake_gcp: FakeGcp) -> None:
     from posture.collect import collect
 
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     provider = GcpProvider()
     facts = collect([provider], {"gcp.essentialcontacts.organization"},
                     {"gcp_api_endpoint": fake_gcp.url, "project": ["good-project", "bad-project"]}, concurrency=4)
-    assert len(fake_gcp.calls("/v1/organizations/100/contacts")) == 2  # two pages, once for both projects
+    assert len(fake_gcp.requests_to("/v1/organizations/100/contacts")) == 2  # two pages, once for both projects
     assert {f.scope: f.attributes["missing_categories"] for f in facts.facts} == {"good-project": [],
                                                                                   "bad-project": []}
 
 
 def test_a_throttled_inventory_search_is_retried(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
-    fake_gcp.throttle("GET", "/v1/projects/good-project:searchAllResources", times=1)
-    try:
+    fake_gcp.reset()
+    with fake_gcp.throttle("GET", "/v1/projects/good-project:searchAllResources", times=1):
         outcomes = _run(fake_gcp, "good-project", {"gcp.dataproc.cluster"})
-    finally:
-        fake_gcp.throttle("GET", "/v1/projects/good-project:searchAllResources", times=0)
     assert [f.attributes["regions_from"] for o in outcomes for f in o.facts] == ["cloudasset"]
-    assert [c.status for c in fake_gcp.calls(":searchAllResources")] == [429, 200]
+    assert [c.status for c in fake_gcp.requests_to(":searchAllResources")] == [429, 200]
 
 
 def test_change_filters_are_recognised_whatever_their_spacing_quoting_and_extra_clauses() -> None:

@@ -81,9 +81,9 @@ def test_every_page_of_paginated_lists_is_read(collected: FactSet, fake_gcp: Fak
 
 
 def test_paginated_calls_send_the_previous_next_page_token(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, "bad-project", {"gcp.compute.instance", "gcp.iam.service_account", "gcp.storage.bucket"})
-    tokens = {(c.path, c.query.get("pageToken", [""])[0]) for c in fake_gcp.calls()}
+    tokens = {(c.path, c.param("pageToken") or "") for c in fake_gcp.requests_to()}
     assert ("/compute/v1/projects/bad-project/aggregated/instances", "inst-page-2") in tokens
     assert ("/v1/projects/bad-project/serviceAccounts", "sa-page-2") in tokens
     assert ("/storage/v1/b", "CgRiYWQt") in tokens
@@ -94,61 +94,58 @@ def test_unit_request_count_equals_requests_the_server_received(fake_gcp: FakeGc
     options = {"gcp_api_endpoint": fake_gcp.url, "project": ["bad-project"]}
     units = provider.plan(set(provider.fact_types), options).units
     for unit in units:
-        fake_gcp.clear_log()
+        fake_gcp.reset()
         outcome = provider.collect(unit)
-        assert outcome.requests == len(fake_gcp.calls()), unit.collector
+        assert outcome.requests == len(fake_gcp.requests_to()), unit.collector
         # compute_project reads Compute's projects.get, which the compute unit of the scan already made
         assert outcome.requests > 0 or unit.collector == "compute_project", unit.collector
 
 
 def test_only_requested_fact_types_are_collected(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     [outcome] = _run(fake_gcp, "good-project", {"gcp.compute.firewall"})
-    assert [c.path for c in fake_gcp.calls()] == ["/compute/v1/projects/good-project/global/firewalls"]
+    assert [c.path for c in fake_gcp.requests_to()] == ["/compute/v1/projects/good-project/global/firewalls"]
     assert {f.type for f in outcome.facts} == {"gcp.compute.firewall"}
     assert outcome.requests == 1
 
 
 def test_instances_and_subnetworks_use_aggregated_lists_not_per_zone_calls(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, "good-project", {"gcp.compute.instance", "gcp.compute.subnetwork"})
-    paths = sorted(c.path for c in fake_gcp.calls())
+    paths = sorted(c.path for c in fake_gcp.requests_to())
     assert paths == ["/compute/v1/projects/good-project", "/compute/v1/projects/good-project/aggregated/instances",
                      "/compute/v1/projects/good-project/aggregated/subnetworks"]
 
 
 def test_bucket_iam_policy_is_skipped_when_public_access_prevention_is_enforced(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, "good-project", {"gcp.storage.bucket"})
-    iam_calls = [c.path for c in fake_gcp.calls("/iam")]
+    iam_calls = [c.path for c in fake_gcp.requests_to("/iam")]
     assert iam_calls == ["/storage/v1/b/good-website-assets/iam"]
 
 
 def test_throttled_call_is_retried_and_succeeds(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
-    fake_gcp.throttle("GET", "/compute/v1/projects/good-project/global/firewalls", times=1)
-    [outcome] = _run(fake_gcp, "good-project", {"gcp.compute.firewall"})
+    fake_gcp.reset()
+    with fake_gcp.throttle("GET", "/compute/v1/projects/good-project/global/firewalls", times=1):
+        [outcome] = _run(fake_gcp, "good-project", {"gcp.compute.firewall"})
     assert not outcome.errors and len(outcome.facts) == 3
-    assert [c.status for c in fake_gcp.calls()] == [429, 200]
+    assert [c.status for c in fake_gcp.requests_to()] == [429, 200]
     assert outcome.requests == 2
 
 
 def test_throttled_discovery_call_is_retried_and_succeeds(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
-    fake_gcp.throttle("GET", "/sql/v1beta4/projects/good-project/instances", times=1)
-    [outcome] = _run(fake_gcp, "good-project", {"gcp.sql.instance"})
+    fake_gcp.reset()
+    with fake_gcp.throttle("GET", "/sql/v1beta4/projects/good-project/instances", times=1):
+        [outcome] = _run(fake_gcp, "good-project", {"gcp.sql.instance"})
     assert not outcome.errors and {f.name for f in outcome.facts} == {"pg-main", "pg-replica", "mysql-main",
                                                                       "mssql-main"}
-    assert [c.status for c in fake_gcp.calls()] == [429, 200]
+    assert [c.status for c in fake_gcp.requests_to()] == [429, 200]
 
 
 def test_throttling_past_the_retries_becomes_resource_exhausted(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
-    fake_gcp.throttle("GET", "/compute/v1/projects/good-project/global/networks", times=10)
-    try:
+    fake_gcp.reset()
+    with fake_gcp.throttle("GET", "/compute/v1/projects/good-project/global/networks", times=10):
         [outcome] = _run(fake_gcp, "good-project", {"gcp.compute.network"}, gcp_max_retries=1)
-    finally:
-        fake_gcp.throttle("GET", "/compute/v1/projects/good-project/global/networks", times=0)
     assert [(e.fact_type, e.code, e.not_applicable) for e in outcome.errors] == [
         ("gcp.compute.network", "RESOURCE_EXHAUSTED", False)]
     assert outcome.requests == 2 and not outcome.facts and not outcome.coverage
@@ -165,7 +162,7 @@ def test_facts_never_carry_metadata_values_or_key_material(collected: FactSet) -
 def test_every_api_call_carried_the_adc_credential(collected: FactSet, fake_gcp: FakeGcp) -> None:
     """The fake answers 401 unless the bearer is a JWT signed by the ADC service-account key."""
     assert collected.facts
-    assert all(c.status != 401 for c in fake_gcp.calls())
+    assert all(c.status != 401 for c in fake_gcp.requests_to())
 
 
 def test_fact_ids_are_full_resource_names(collected: FactSet) -> None:

@@ -108,13 +108,13 @@ def test_a_public_default_object_acl_makes_a_bucket_public(gcp_checks: dict[str,
     assert check.evaluate(public, {}).status == "fail"
     private = _fact(collected, "gcp.storage.bucket", "bad-project", "bad-legacy-acl")
     assert private.attributes["default_object_acl_public"] == [] and check.evaluate(private, {}).status == "pass"
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     provider = GcpProvider()
     for unit in provider.plan({"gcp.storage.bucket"}, {"gcp_api_endpoint": fake_gcp.url,
                                                        "project": ["bad-project"]}).units:
         provider.collect(unit)
-    calls = fake_gcp.calls()
-    assert {c.query.get("projection", [""])[0] for c in calls if c.path == "/storage/v1/b"} == {"full"}
+    calls = fake_gcp.requests_to()
+    assert {c.param("projection") or "" for c in calls if c.path == "/storage/v1/b"} == {"full"}
     assert not [c.path for c in calls if c.path.endswith(("/acl", "/defaultObjectAcl"))]
     assert len(calls) == 2 + 3 + 1  # two list pages, the IAM policy of each bucket (none enforces prevention),
     # and the project's storage.publicAccessPrevention effective policy (read because a bucket is "inherited")

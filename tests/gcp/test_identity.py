@@ -52,10 +52,10 @@ def test_mfa_findings_are_read_at_the_projects_organization_on_every_page(collec
 
 
 def test_findings_are_filtered_server_side_to_active_mfa_findings(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, "good-project", {SCC})
-    (call,) = fake_gcp.calls("/sources/-/findings")
-    assert call.query["filter"] == [FILTER] == ['state="ACTIVE" AND category="MFA_NOT_ENFORCED"']
+    (call,) = fake_gcp.requests_to("/sources/-/findings")
+    assert call.values("filter") == [FILTER] == ['state="ACTIVE" AND category="MFA_NOT_ENFORCED"']
 
 
 def test_security_command_center_disabled_is_an_error_with_a_hint_not_a_pass(collected: FactSet) -> None:
@@ -82,10 +82,10 @@ def test_activity_of_a_key_that_no_longer_exists_adds_no_fact(collected: FactSet
 
 
 def test_service_accounts_alone_make_no_policy_analyzer_or_scc_call(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     facts = _run(fake_gcp, "bad-project", {"gcp.iam.service_account"})
     assert [f for f in facts.facts if f.type == "gcp.iam.service_account"]
-    assert not fake_gcp.calls("activityTypes") and not fake_gcp.calls("/sources/") and not fake_gcp.calls(
+    assert not fake_gcp.requests_to("activityTypes") and not fake_gcp.requests_to("/sources/") and not fake_gcp.requests_to(
         ":getAncestry")
 
 
@@ -125,7 +125,7 @@ def test_a_project_without_user_managed_keys_makes_no_activity_query(other_fake:
     facts = _run(other_fake, "keyless-project", {KEYS})
     assert not facts.errors and not [f for f in facts.facts if f.type == KEYS]
     assert [c.fact_type for c in facts.coverage] == [KEYS]
-    assert not other_fake.calls("activityTypes")
+    assert not other_fake.requests_to("activityTypes")
 
 
 def test_policy_analyzer_disabled_is_an_error_for_keys_only(other_fake: FakeGcp) -> None:
@@ -136,12 +136,12 @@ def test_policy_analyzer_disabled_is_an_error_for_keys_only(other_fake: FakeGcp)
 
 
 def test_projects_of_one_organization_share_one_findings_call(other_fake: FakeGcp) -> None:
-    other_fake.clear_log()
+    other_fake.reset()
     facts = _run(other_fake, ["org-a-one", "org-a-two"], {SCC})
     assert {(f.scope, f.attributes["mfa_not_enforced_active"]) for f in facts.facts} == {("org-a-one", 1),
                                                                                          ("org-a-two", 1)}
-    assert len(other_fake.calls("/sources/-/findings")) == 1
-    assert len(other_fake.calls(":getAncestry")) == 2
+    assert len(other_fake.requests_to("/sources/-/findings")) == 1
+    assert len(other_fake.requests_to(":getAncestry")) == 2
 
 
 # ---------------------------------------------------------------------------- the INV-02 check

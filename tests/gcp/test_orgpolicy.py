@@ -40,7 +40,7 @@ def _statuses(checks: dict[str, Check], facts: list[Fact], ids: tuple[str, ...])
 
 
 def test_enforced_constraints_pass_buckets_and_instances(fake_gcp: FakeGcp, gcp_checks: dict[str, Check]) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     facts = _run(fake_gcp, ["policy-project"], {BUCKET, INSTANCE})
     assert not facts.errors and sorted(c.fact_type for c in facts.coverage) == [INSTANCE, BUCKET]
     buckets = _facts(facts, BUCKET, "policy-project")
@@ -49,7 +49,7 @@ def test_enforced_constraints_pass_buckets_and_instances(fake_gcp: FakeGcp, gcp_
     assert inherited["org_policy_public_access_prevention"] is True and inherited["org_policy_errors"] == {}
     # Public access prevention blocks the public IAM grant and default object ACL: neither is read or counted.
     assert inherited["public_grants"] == [] and inherited["default_object_acl_public"] == []
-    assert not fake_gcp.calls("/iam", "GET")
+    assert not fake_gcp.requests_to("/iam", "GET")
     assert set(_statuses(gcp_checks, buckets, BUCKET_CHECKS).values()) == {"pass"}
     instances = _facts(facts, INSTANCE, "policy-project")
     assert len(instances) == 2
@@ -96,24 +96,24 @@ def test_not_enforced_constraints_keep_the_old_results(collected: FactSet, gcp_c
 
 def test_one_call_per_constraint_per_project_and_scan(fake_gcp: FakeGcp) -> None:
     """Every unit collected twice in one scan: the effective policies are still read once per project."""
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, ["policy-project", "policy-denied-project", "bad-project"], {BUCKET, INSTANCE}, twice=True)
-    reads = sorted(c.path for c in fake_gcp.calls(":getEffectivePolicy"))
+    reads = sorted(c.path for c in fake_gcp.requests_to(":getEffectivePolicy"))
     assert reads == sorted(f"/v2/projects/{p}/policies/{c}:getEffectivePolicy"
                            for p in ("policy-project", "policy-denied-project", "bad-project") for c in CONSTRAINTS)
 
 
 def test_constraints_are_read_only_when_a_resource_needs_them(fake_gcp: FakeGcp) -> None:
     """good-project's VMs pass by their metadata and one bucket is 'inherited': only that constraint is read."""
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     facts = _run(fake_gcp, ["good-project"], {BUCKET, INSTANCE, "gcp.compute.firewall"})
-    assert [c.path for c in fake_gcp.calls(":getEffectivePolicy")] == [
+    assert [c.path for c in fake_gcp.requests_to(":getEffectivePolicy")] == [
         "/v2/projects/good-project/policies/storage.publicAccessPrevention:getEffectivePolicy"]
     vm: dict[str, Any] = _facts(facts, INSTANCE, "good-project")[0].attributes
     assert vm["org_policy_require_os_login"] is None and vm["org_policy_errors"] == {}
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _run(fake_gcp, ["good-project"], {"gcp.compute.firewall", "gcp.sql.instance"})
-    assert not fake_gcp.calls(":getEffectivePolicy")
+    assert not fake_gcp.requests_to(":getEffectivePolicy")
 
 
 @pytest.mark.parametrize(("policy", "enforced"), [

@@ -55,9 +55,9 @@ def test_gcp_scan_reports_denied_and_disabled_apis_in_results(gcp_only: Any, fak
 
 
 def test_tier_1_scan_calls_only_the_apis_its_controls_need(gcp_only: Any, fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     _scan(fake_gcp, "tier-1")
-    paths = {c.path for c in fake_gcp.calls()}
+    paths = {c.path for c in fake_gcp.requests_to()}
     # API keys (IAM-05, key age) are listed at locations/global/keys; nothing else location-scoped is needed
     assert not [p for p in paths if "/cryptoKeys" in p
                 or "/locations" in p and "/buckets" not in p and "/activityTypes/" not in p

@@ -25,9 +25,9 @@ def test_unreadable_folder_is_a_planning_error_and_siblings_are_still_scanned(fa
 
 
 def test_planning_requests_count_every_resource_manager_call(fake_gcp: FakeGcp) -> None:
-    fake_gcp.clear_log()
+    fake_gcp.reset()
     plan = GcpProvider().plan(set(), {"gcp_api_endpoint": fake_gcp.url, "folder": ["200"]})
-    calls = fake_gcp.calls("/v3/")
+    calls = fake_gcp.requests_to("/v3/")
     # folders/200: search (2 pages) + folders list; folders/300: search + folders list
     assert plan.requests == len(calls) == 5
 

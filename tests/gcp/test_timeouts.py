@@ -26,17 +26,14 @@ def test_a_call_slower_than_the_read_timeout_is_a_timeout_error_for_its_facts_on
     options = {"gcp_api_endpoint": fake_gcp.url, "gcp_max_retries": 1, "gcp_read_timeout": "1",
                "project": ["good-project"]}
     wanted = {fact_type, "gcp.kms.crypto_key"}
-    fake_gcp.clear_log()
-    fake_gcp.delay(path, 4)
-    try:
+    fake_gcp.reset()
+    with fake_gcp.delay(path, 4):
         outcomes = [provider.collect(u) for u in provider.plan(wanted, options).units]
-    finally:
-        fake_gcp.delay(path, 0)
     errors = {(e.fact_type, e.code) for o in outcomes for e in o.errors}
     assert (fact_type, "Timeout") in errors
     assert {ft for ft, _ in errors} == {fact_type}
     assert "gcp.kms.crypto_key" in {c.fact_type for o in outcomes for c in o.coverage}
-    assert len(fake_gcp.calls(path, "GET")) == 2  # --gcp-max-retries 1: one retry, then the error
+    assert len(fake_gcp.requests_to(path, "GET")) == 2  # --gcp-max-retries 1: one retry, then the error
 
 
 def test_an_invalid_read_timeout_is_a_configuration_error(fake_gcp: FakeGcp) -> None:

@@ -16,24 +16,16 @@ from posture_gcp.provider import GcpProvider
 
 from tests.gcp.conftest import ROUTES
 from tests.gcp.fake_gcp import FakeGcp
+from tests.loopback import private_ca
 
 
 @pytest.fixture
 def tls_fake(fake_gcp: FakeGcp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGcp]:
-    import ssl
-
-    import trustme
-
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    fake = FakeGcp(ROUTES, ssl_context=context).start()
-    fake.jwt_signers = fake_gcp.jwt_signers
-    yield fake
-    fake.stop()
+    ca = private_ca(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca.ca)
+    with FakeGcp(ROUTES, tls=ca.server_context()) as fake:
+        fake.jwt_signers = fake_gcp.jwt_signers
+        yield fake
 
 
 def test_every_api_is_collected_over_tls_with_a_private_ca(tls_fake: FakeGcp) -> None:
@@ -43,4 +35,4 @@ def test_every_api_is_collected_over_tls_with_a_private_ca(tls_fake: FakeGcp) ->
     outcomes = [provider.collect(u) for u in provider.plan(set(provider.fact_types), options).units]
     assert [e for o in outcomes for e in o.errors] == []
     assert {c.fact_type for o in outcomes for c in o.coverage} == set(provider.fact_types)
-    assert {c.status for c in tls_fake.calls()} == {200}
+    assert {c.status for c in tls_fake.requests_to()} == {200}
