@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from typing import Any
 
+from posture.executors import ProgressCallback, UnitExecutor
 from posture.facts import CollectionError, FactSet
 from posture.provider import Plan, Provider, ProviderError, UnitOutcome, WorkUnit
 
 DEFAULT_CONCURRENCY = 16
-ProgressCallback = Callable[[str, int, int], None]
 
 INTERRUPTED = "Interrupted"
+#: the error code of units an executor could not finish because it went away (a broker lost mid-scan)
+EXECUTOR_LOST = "ExecutorLost"
 
 
-def _failed(unit: WorkUnit, code: str, message: str) -> UnitOutcome:
+def failed_outcome(unit: WorkUnit, code: str, message: str) -> UnitOutcome:
+    """An outcome of ``error`` records for every fact type of ``unit``: a unit that did not run is never
+    a silent absence."""
     return UnitOutcome(unit=unit, errors=[
         CollectionError(unit.provider, unit.scope, unit.region, ft, code, message) for ft in unit.fact_types])
 
@@ -45,7 +49,7 @@ def run_units(
             try:
                 outcome = fut.result()
             except Exception as exc:  # a collector bug must not crash the scan
-                outcome = _failed(unit, type(exc).__name__, str(exc))
+                outcome = failed_outcome(unit, type(exc).__name__, str(exc))
             if progress:
                 progress(provider.name, done, len(units))
             yielded.add(fut)
@@ -55,7 +59,7 @@ def run_units(
         for fut, unit in futures.items():
             if fut not in yielded:
                 fut.cancel()
-                yield _failed(unit, INTERRUPTED, "collection interrupted by the user before this unit finished")
+                yield failed_outcome(unit, INTERRUPTED, "collection interrupted by the user before this unit finished")
     finally:
         if own:
             # After an interrupt, don't wait for queued units; running calls end on their own.
@@ -69,12 +73,20 @@ def collect(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: ProgressCallback | None = None,
+    executor: UnitExecutor | None = None,
 ) -> FactSet:
     """Collect the requested fact types from each provider.
 
     Providers receive only the fact types they declare. A provider that cannot
-    start raises :class:`ProviderError` (a configuration problem: exit 2).
+    start raises :class:`ProviderError` (a configuration problem: exit 2). Units run on
+    ``executor`` (default: :class:`~posture.executors.local.LocalExecutor` with ``concurrency``
+    threads); an executor that stops early (a broker gone) leaves ``metadata["executor_lost"]``
+    saying why, and the units it could not finish as ``error`` records.
     """
+    if executor is None:
+        from posture.executors.local import LocalExecutor
+
+        executor = LocalExecutor(concurrency)
     result = FactSet(metadata={"started_at": _now(), "requests": 0})
     failures: list[str] = []
     attempted = 0
@@ -82,12 +94,14 @@ def collect(
         wanted = {ft for ft in fact_types if ft in provider.fact_types}
         if not wanted:
             continue
-        if result.metadata.get("interrupted"):
-            result.errors.extend(CollectionError(provider.name, "*", "*", ft, INTERRUPTED, "not started: the scan "
-                                                 "was interrupted") for ft in sorted(wanted))
+        if result.metadata.get("interrupted") or result.metadata.get("executor_lost"):
+            code = INTERRUPTED if result.metadata.get("interrupted") else EXECUTOR_LOST
+            why = "was interrupted" if code == INTERRUPTED else f"lost its executor ({result.metadata['executor_lost']})"
+            result.errors.extend(CollectionError(provider.name, "*", "*", ft, code, f"not started: the scan {why}")
+                                 for ft in sorted(wanted))
             continue
         attempted += 1
-        failure = _collect_provider(provider, wanted, options, result, concurrency, progress)
+        failure = _collect_provider(provider, wanted, options, result, executor, progress)
         if failure:
             failures.append(failure)
     if failures and len(failures) == attempted:
@@ -101,7 +115,7 @@ def collect(
 
 
 def _collect_provider(provider: Provider, wanted: set[str], options: dict[str, Any], result: FactSet,
-                      concurrency: int, progress: ProgressCallback | None) -> str | None:
+                      executor: UnitExecutor, progress: ProgressCallback | None) -> str | None:
     """Plan -> units for one provider, merged into ``result``; returns why it could not start."""
     try:
         plan: Plan = provider.plan(wanted, options)
@@ -123,13 +137,15 @@ def _collect_provider(provider: Provider, wanted: set[str], options: dict[str, A
     result.scopes.extend(s.to_dict() for s in plan.scopes)
     result.errors.extend(plan.errors)
     result.metadata["requests"] += plan.requests
-    for outcome in run_units(provider, plan.units, concurrency=concurrency, progress=progress):
+    for outcome in executor.run(provider, plan.units, progress):
         result.facts.extend(outcome.facts)
         result.errors.extend(outcome.errors)
         result.coverage.extend(outcome.coverage)
         result.metadata["requests"] += outcome.requests
         if any(e.code == INTERRUPTED for e in outcome.errors):
             result.metadata["interrupted"] = True
+    if executor.lost:
+        result.metadata["executor_lost"] = executor.lost
     return None
 
 
