@@ -20,7 +20,7 @@ import json
 import re
 import reprlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -102,20 +102,37 @@ def json_path(parts: Sequence[Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------- documents
+_UNCOMPOSED: Any = object()
+
+
 @dataclass
 class Document:
-    """A parsed YAML/JSON file with its node tree, so JSON paths map to lines."""
+    """A parsed YAML/JSON file with its node tree, so JSON paths map to lines.
+
+    A document read by the fast path (:mod:`posture.plain_yaml`, or JSON without duplicate keys)
+    keeps its text and composes the node tree on first use: only an error needs a line.
+    """
 
     path: Path
     data: Any
-    root: Any  # ruamel.yaml node, or None when the file's lines could not be mapped
+    root: Any = _UNCOMPOSED  # ruamel.yaml node, or None when the file's lines could not be mapped
     error_type: type[DocumentError] = DocumentError
+    text: str = field(default="", repr=False)
+
+    def tree(self) -> Any:
+        """The node tree (composed now if it was not), or None when it cannot be had."""
+        if self.root is _UNCOMPOSED:
+            try:
+                self.root = _compose(self.text)
+            except (_yaml_errors(), RecursionError):
+                self.root = None
+        return self.root
 
     def line(self, parts: Sequence[Any]) -> int | None:
         """1-based line of the deepest node on ``parts`` (a mapping key's own line)."""
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-        node = self.root
+        node = self.tree()
         if node is None:
             return None
         line = node.start_mark.line + 1
@@ -159,12 +176,56 @@ def read_document(path: Path, error: type[DocumentError] = DocumentError, *, max
 
 def parse_document(text: str, path: Path, error: type[DocumentError] = DocumentError,
                    as_json: bool = False, *, max_bytes: int = MAX_BYTES) -> Document:
-    """Parse ``text`` (the contents of ``path``) after the hostile-input checks."""
+    """Parse ``text`` (the contents of ``path``) after the hostile-input checks.
+
+    A plain document (see :mod:`posture.plain_yaml`; for JSON: no duplicate key, not too deep)
+    is read in one fast pass; anything else, including every document with a problem, is read
+    the exact way, which says what is wrong and where.
+    """
     if len(text) > max_bytes:
         raise error(path, "$", f"document is {len(text)} characters; documents are limited to {max_bytes}")
     deep = _deep_line(text, MAX_DEPTH * 10)
     if deep is not None:
         raise error(path, "$", f"nested deeper than {MAX_DEPTH} levels", deep)
+    data = _load_plain_json(text) if as_json else _load_plain_yaml(text)
+    if data is not _NOT_PLAIN:
+        return Document(path, data, error_type=error, text=text)
+    return _parse_exactly(text, path, error, as_json)
+
+
+_NOT_PLAIN: Any = object()
+
+
+def _load_plain_yaml(text: str) -> Any:
+    from posture.plain_yaml import NotPlain, load_plain
+
+    try:
+        return load_plain(text, MAX_DEPTH)
+    except (NotPlain, RecursionError):
+        return _NOT_PLAIN
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _DuplicateKey
+    return obj
+
+
+def _load_plain_json(text: str) -> Any:
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError, _DuplicateKey):
+        return _NOT_PLAIN
+    return _NOT_PLAIN if nesting_path(data) is not None else data
+
+
+def _parse_exactly(text: str, path: Path, error: type[DocumentError], as_json: bool) -> Document:
+    """ruamel.yaml's node tree, checked (duplicate keys, alias expansion, depth), then the data."""
     if as_json:
         try:
             data = json.loads(text)

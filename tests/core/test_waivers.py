@@ -275,3 +275,59 @@ def test_the_console_lists_expired_and_unused_waivers(tmp_path: Path) -> None:
     con = Console(record=True, width=200)
     console_write(report, None, con)
     assert "Unused waiver(s) (matched no failure): RISK-102" in con.export_text()
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ("    control: NET-01\n", "    control: NET-01\n    check: x\n", "give exactly one of 'check' or 'control'"),
+    ("    control: NET-01\n", "", "give exactly one of 'check' or 'control'"),
+    ('    resource: "*"\n', "", "give 'resource' (a glob on the resource id), 'tags' (tag/label key: value glob), "
+                              "or both"),
+])
+def test_either_or_rules_are_explained(tmp_path: Path, old: str, new: str, problem: str) -> None:
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(WaiverError) as info:
+        load_waivers(path)
+    assert str(info.value) == f"{path}:9: at $.waivers[1]: {problem}"
+
+
+def _many_waivers(n: int) -> list[str]:
+    lines = ["waivers:"]
+    for i in range(n):
+        lines += [f"  - id: W-{i}", "    check: aws.s3.bucket.policy_not_public", f'    resource: "arn:aws:s3:::b-{i}"',
+                  "    owner: platform-team", "    justification: accepted for the quarterly review",
+                  "    expires: 2999-01-01"]
+    return lines
+
+
+@pytest.mark.parametrize(("tail", "error"), [
+    (["    owner: someone-else"], "{path}:6002: at $.waivers[999].owner: duplicate key 'owner' on line 6002 "
+                                   "(first on line 5999)"),
+    (["    scope: [a]"], "{path}:6002: at $.waivers[999].scope: wrong type: expected string, got array ['a']"),
+    (["    extra: 1"], "{path}:6002: at $.waivers[999].extra: unknown field 'extra' (allowed: check, control, "
+                        "expires, id, justification, owner, provider, resource, scope, tags)"),
+    (["  - &w {id: X, check: c, resource: r, owner: o, justification: long enough, expires: 2999-01-01}",
+      "  - *w"], "{path}:6002: at $.waivers[1001].id: duplicate waiver id 'X'"),
+])
+def test_a_large_waiver_file_with_one_bad_waiver_names_its_line(tmp_path: Path, tail: list[str], error: str) -> None:
+    """Large files are read by the fast path; a problem anywhere in them still gets its line."""
+    path = write(tmp_path, "\n".join(_many_waivers(1000) + tail) + "\n")
+    with pytest.raises(WaiverError) as info:
+        load_waivers(path)
+    assert str(info.value) == error.format(path=path)
+
+
+def test_a_glob_matcher_decides_as_fnmatchcase_does() -> None:
+    import random
+    from fnmatch import fnmatchcase
+
+    from posture.waiver_index import glob_matcher
+
+    rng = random.Random(19)
+    alphabet = ["a", "b", ":", "/", ".", "+", "(", "\\", "\n", "é", "*", "?", "[ab]", "[!a]", "]", "[", "^", "$"]
+    texts = ["", "a", "ab", "a\nb", "arn:aws:s3:::b", "a.b+(c)", "*", "?", "[ab]", "é/é", "\\", "]", "a]"]
+    for _ in range(3000):
+        pattern = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+        text = rng.choice(texts) if rng.random() < 0.3 else "".join(
+            rng.choice(["a", "b", ":", "\n", ".", "(", "é", "*", "]", "["]) for _ in range(rng.randint(0, 6)))
+        for candidate in (text, pattern, pattern.rstrip("*"), pattern + text):
+            assert bool(glob_matcher(pattern)(candidate)) == fnmatchcase(candidate, pattern), (pattern, candidate)
