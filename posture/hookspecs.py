@@ -1,14 +1,34 @@
-"""The plugin contract.
+"""The plugin contract: the hooks a posture plugin may implement.
 
-Every hook follows the ``register_*(register)`` pattern of Simon Willison's
-``llm``: posture calls the hook once, passing a ``register`` callable, and the
-plugin calls ``register(...)`` for each thing it contributes. Built-in
-providers and outputs are plugins of exactly this kind, found through the
-``posture`` entry-point group like any third-party plugin.
+A plugin is a module (or object) named in the ``posture`` entry-point group whose functions carry
+:data:`hookimpl`. Built-in outputs and the three cloud plugins are plugins of exactly this kind,
+found and loaded like any third-party plugin; nothing in the core names them.
 
-Hook implementations must be cheap: they run when ``posture`` starts, before
-any command is chosen, so they must not import a cloud SDK. Import SDKs inside
-``Provider.plan``/``Provider.collect`` instead.
+Registration follows the ``register_*(register)`` pattern of Simon Willison's ``llm``: posture calls
+the hook with a ``register`` callable and the plugin calls it for what it contributes
+(``register(a, b, ...)`` registers several at once).
+
+**When hooks run.** Importing posture calls no hook, and nor do ``posture --help`` and the built-in
+commands that need no plugin (``posture tiers``, ``posture history``...). The entry points are loaded
+(``POSTURE_PLUGINS`` pins which) the first time something asks for the plugin manager;
+``register_providers``, ``register_checks`` and ``register_outputs`` are then called together, once
+per process, the first time :func:`posture.plugins.registry` is called (``scan``, ``collect``,
+``evaluate``, ``checks``, ``plugins``, ``--help`` of a scanning command...), and their registrations
+are cached until :func:`posture.plugins.reset`. ``register_commands`` is called once, only when the
+command line names a command that is not built in or lists every command.
+
+**Failures.** Each plugin's implementation is called on its own: one that raises is recorded as a
+:class:`posture.plugins.PluginProblem` (plugin name, hook name, error), shown by ``posture plugins``
+and in every report's ``coverage.plugin_problems``; what it registered before raising is kept, and
+the other plugins are unaffected. A name (provider, check id, output) another plugin registered
+first is refused the same way.
+
+**Cost.** ``posture plugins``, ``posture checks list`` and ``posture scan --help`` call the
+registering hooks, so implementations must be cheap and must not import a cloud SDK: import SDKs
+inside ``Provider.plan``/``Provider.collect`` instead.
+
+A plugin imports only the core's public modules: ``posture`` modules with no ``_``-prefixed part in
+their dotted name (``tests/core/test_imports.py`` enforces it, see docs/plugins.md).
 """
 
 from __future__ import annotations
@@ -25,17 +45,19 @@ hookimpl = pluggy.HookimplMarker("posture")
 
 
 @hookspec
-def register_providers(register: Callable[[Any], None]) -> None:
+def register_providers(register: Callable[..., None]) -> None:
     """Register cloud providers.
 
-    Called once, the first time posture needs the list of providers (``scan``,
-    ``collect``, ``plugins``, ``checks coverage``).
+    Called once per process, with the other registering hooks, the first time posture needs the
+    plugin registry (see the module docstring).
 
     :param register: call ``register(provider)`` with an object implementing
-        :class:`posture.provider.Provider` (a name, the fact types it can
-        collect, its CLI options, ``plan``/``collect``). One object serves every
-        scan in the process, so it keeps no per-scan state.
+        :class:`posture.provider.Provider` (a ``name``, the ``fact_types`` it can collect, its CLI
+        ``options``, ``plan``/``collect``); usually a :class:`posture.collecting.CloudProvider`. One
+        object serves every scan in the process, so it keeps no per-scan state.
     :return: nothing; the return value is ignored.
+
+    A provider whose ``name`` another plugin registered first is refused and recorded as a problem.
     """
 
 
@@ -43,28 +65,35 @@ def register_providers(register: Callable[[Any], None]) -> None:
 def register_checks(register: Callable[..., None]) -> None:
     """Register checks.
 
-    Called once, the first time posture needs the check catalogue (any command
-    that evaluates or lists checks).
+    Called once per process, with the other registering hooks, the first time posture needs the
+    plugin registry (see the module docstring).
 
-    :param register: call ``register(check)`` with a
-        :class:`posture.checks.Check` (usually built from a YAML file with
-        :func:`posture.checks.load_check_file`), or
-        ``register(path=Path)`` with a YAML check file to load.
+    :param register: call ``register(*checks)`` with :class:`posture.checks.Check` objects. A YAML
+        check file is loaded with :func:`posture.checks.load_check_file` and registered whole:
+        ``register(*load_check_file(path))``. A file that does not load raises
+        :class:`posture.checks.CheckFileError` out of the hook, so the plugin is reported with the
+        file, line and problem.
     :return: nothing; the return value is ignored.
+
+    A check id another plugin registered first is refused and recorded as a problem.
+    :class:`posture.collecting.CloudPlugin` implements this hook for a plugin's ``checks/*.yaml``
+    files and its Python checks.
     """
 
 
 @hookspec
-def register_outputs(register: Callable[[Any], None]) -> None:
+def register_outputs(register: Callable[..., None]) -> None:
     """Register output formats.
 
-    Called once, the first time posture needs to write a report.
+    Called once per process, with the other registering hooks, the first time posture needs the
+    plugin registry (see the module docstring).
 
-    :param register: call ``register(output)`` with an object implementing
-        :class:`posture.outputs.Output`: a ``name`` (the value given to
-        ``--format``), a file ``suffix`` (``None`` for terminal-only outputs)
+    :param register: call ``register(output)`` with a :class:`posture.outputs.Output`: a ``name``
+        (the value given to ``--format``), a file ``suffix`` (``None`` for terminal-only outputs),
         and ``write(report, path_or_none, console)``.
     :return: nothing; the return value is ignored.
+
+    Every report ``scan``, ``evaluate`` and ``demo`` write goes through these.
     """
 
 
@@ -72,10 +101,13 @@ def register_outputs(register: Callable[[Any], None]) -> None:
 def register_commands(cli: Any) -> None:
     """Add commands to the ``posture`` command line.
 
-    Called once while the CLI is being built, before arguments are parsed.
+    Called once per process, before arguments are parsed, only when the command line names a command
+    that is not built in (or lists every command: ``posture --help``).
 
-    :param cli: the root :class:`click.Group`; add commands with
-        ``@cli.command()`` or ``cli.add_command(...)``. Keep imports inside
-        the command body so ``posture --help`` stays fast and SDK-free.
+    :param cli: the root :class:`click.Group`; add commands with ``@cli.command()`` or
+        ``cli.add_command(...)``. Keep imports inside the command body so ``posture --help`` stays
+        fast and SDK-free.
     :return: nothing; the return value is ignored.
+
+    The AWS plugin contributes ``posture demo`` this way.
     """

@@ -112,14 +112,9 @@ def _collect(hook_name: str, key_attr: str) -> tuple[dict[str, Any], dict[str, s
     origins: dict[str, str] = {}
 
     def make_register(plugin_name: str):
-        def register(obj: Any = None, **kwargs: Any) -> None:
-            if obj is None and "path" in kwargs:
-                from posture.checks import load_check_file
-
-                for check in load_check_file(kwargs["path"]):
-                    _add(check, plugin_name)
-                return
-            _add(obj, plugin_name)
+        def register(*objs: Any) -> None:
+            for obj in objs:
+                _add(obj, plugin_name)
 
         return register
 

@@ -79,3 +79,14 @@ def assert_no_secret_in_any_file(out: Path, logs: str, secrets: Iterable[str]) -
         for path in files:
             assert secret.encode() not in path.read_bytes(), f"planted secret {secret!r} in {path.name}"
     return files
+
+
+def registered_checks(plugin: Any) -> dict[str, Any]:
+    """The checks ``plugin`` registers through its ``register_checks`` hook, by id (no plugin manager)."""
+    found: dict[str, Any] = {}
+
+    def register(*checks: Any) -> None:
+        found.update((c.id, c) for c in checks)
+
+    plugin.register_checks(register)
+    return found

@@ -40,7 +40,8 @@ class CloudPlugin:
 
     @hookimpl
     def register_checks(self, register: Callable[..., None]) -> None:
+        from posture.checks import load_check_file
+
         for path in sorted(self.checks_dir.glob("*.yaml")):
-            register(path=path)
-        for check in self.function_checks() if self.function_checks else ():
-            register(check)
+            register(*load_check_file(path))
+        register(*(self.function_checks() if self.function_checks else ()))

@@ -14,6 +14,7 @@ from posture.facts import Fact
 from tests.azure.cis_expected import CIS_EXPECTED
 from tests.azure.fake_arm import CREDENTIAL_SPEC, SUB_MAIN, SUB_PARTIAL
 from tests.azure.test_cis import SEPARATELY_TESTED
+from tests.helpers import registered_checks
 
 FACT_TYPES = AzureProvider.fact_types
 
@@ -94,16 +95,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 
 def all_checks() -> dict[str, Check]:
-    found: dict[str, Check] = {}
-
-    def register(obj: Any = None, *, path: Any = None) -> None:
-        from posture.checks import load_check_file
-
-        for c in load_check_file(path) if path is not None else [obj]:
-            found[c.id] = c
-
-    plugin.register_checks(register)
-    return found
+    return registered_checks(plugin)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from posture.checks import load_check_file
 from posture.facts import CollectionError, Coverage, Fact
 from posture.hookspecs import hookimpl
 from posture.provider import Option, Plan, Scope, UnitOutcome, WorkUnit
@@ -63,4 +64,4 @@ def register_providers(register: Any) -> None:
 
 @hookimpl
 def register_checks(register: Any) -> None:
-    register(path=CHECKS)
+    register(*load_check_file(CHECKS))

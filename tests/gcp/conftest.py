@@ -86,13 +86,6 @@ def gcp_checks() -> dict[str, Any]:
     """The checks the gcp plugin registers (YAML files and Python functions)."""
     from posture_gcp import plugin
 
-    found: dict[str, Any] = {}
+    from tests.helpers import registered_checks
 
-    def register(check: Any = None, path: Any = None) -> None:
-        from posture.checks import load_check_file
-
-        for c in load_check_file(path) if path is not None else [check]:
-            found[c.id] = c
-
-    plugin.register_checks(register)
-    return found
+    return registered_checks(plugin)
