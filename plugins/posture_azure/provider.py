@@ -93,17 +93,17 @@ class AzureProvider(CloudProvider):
 
         return classify(exc)
 
-    def _clients(self, scan: str) -> Any:
-        from posture_azure.session import client_cache
+    def _state(self, scan: str) -> Any:
+        from posture_azure.session import ScanState
 
-        return self.scan_state(scan, client_cache)
+        return self.scan_state(scan, ScanState)
 
     # -------------------------------------------------------------------- plan
     def discover(self, fact_types: set[str], options: dict[str, Any], scan: str) -> Discovery:
         """Subscriptions to scan; a subscription that cannot be read is an error for every requested
         fact type in it."""
         settings = self.settings(options)
-        scopes, denied = self._subscriptions(settings, self._clients(scan), options)
+        scopes, denied = self._subscriptions(settings, self._state(scan).clients, options)
         unit_options = settings_options(settings)
         errors = [CollectionError(PROVIDER, sid, "global", ft, code, message)
                   for sid, code, message in denied for ft in sorted(fact_types)]
@@ -137,4 +137,4 @@ class AzureProvider(CloudProvider):
     def context(self, unit: WorkUnit) -> UnitContext:
         from posture_azure.collectors.base import AzureContext
 
-        return AzureContext(unit, self.classify, settings_from_unit(unit), self._clients(unit.option("scan", "")))
+        return AzureContext(unit, self.classify, settings_from_unit(unit), self._state(unit.option("scan", "")))

@@ -14,6 +14,7 @@ import importlib
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.pipeline.policies import SansIOHTTPPolicy
@@ -42,6 +43,21 @@ _injected: dict[str, Any] = {}
 def client_cache() -> BoundedCache[Any]:
     """The clients of one scan."""
     return BoundedCache(CLIENTS_PER_SCAN)
+
+
+def _graph_answers() -> Any:
+    from posture_azure.graph import Answers
+
+    return Answers()
+
+
+@dataclass
+class ScanState:
+    """What the units of one scan share, and forget with it: ARM and data-plane clients, and the
+    Microsoft Graph answers (the tenant's, read once per scan whatever the number of subscriptions)."""
+
+    clients: BoundedCache[Any] = field(default_factory=client_cache)
+    graph_answers: Any = field(default_factory=_graph_answers)
 
 
 def register_credential(name: str, credential: Any) -> None:
@@ -127,10 +143,7 @@ def client(settings: AzureSettings, factory: Callable[..., Any], subscription_id
 
 
 def reset() -> None:
-    """Forget cached credentials (tests switching endpoints); clients live and die with their scan.
-    Microsoft Graph answers are forgotten too (they are kept per tenant, see posture_azure.graph)."""
-    from posture_azure import graph
-
+    """Forget cached credentials (tests switching endpoints); clients and Graph answers live and die with
+    their scan."""
     with _lock:
         _credentials.clear()
-    graph.reset()

@@ -32,11 +32,9 @@ def fake_graph_server(arm_tls: PrivateCa) -> Iterator[FakeGraph]:
 
 @pytest.fixture
 def graph(fake_graph_server: FakeGraph) -> FakeGraph:
-    """The fake Graph server with an empty request log (throttling sequences rewound) and no cached answers."""
-    from posture_azure import graph as graph_client
-
+    """The fake Graph server with an empty request log (throttling sequences rewound); posture keeps Graph
+    answers per scan, so nothing of an earlier test's scan is reused."""
     fake_graph_server.reset()
-    graph_client.reset()
     return fake_graph_server
 
 

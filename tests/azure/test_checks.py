@@ -101,9 +101,6 @@ def all_checks() -> dict[str, Check]:
 @pytest.fixture(scope="module")
 def collected(fake_arm_server: Any, fake_graph_server: Any, arm_tls: Any) -> list[Fact]:
     """Every Azure fact type from both fixture subscriptions, through the real SDK clients (Graph: tenant-good)."""
-    from posture_azure import graph
-
-    graph.reset()
     fake_graph_server.reset()
     options = {"azure_arm_endpoint": fake_arm_server.url, "azure_ca_bundle": arm_tls.ca,
                "azure_graph_endpoint": fake_graph_server.endpoint("tenant-good"),

@@ -89,6 +89,13 @@ def test_graph_is_read_once_per_tenant_for_several_subscriptions(azure_options: 
     assert len(graph.requests_to("/policies/authorizationPolicy")) == 1
 
 
+def test_graph_answers_are_kept_per_scan_not_per_process(azure_options: dict[str, Any], graph: FakeGraph) -> None:
+    """A second scan reads the tenant afresh: a scan reflects Entra ID as it was when it ran."""
+    collect(azure_options, {"azure.entra.tenant"}, subscription=(SUB_MAIN,))
+    collect(azure_options, {"azure.entra.tenant"}, subscription=(SUB_MAIN,))
+    assert len(graph.requests_to("/policies/authorizationPolicy")) == 2
+
+
 def test_graph_token_is_asked_for_the_graph_audience(azure_options: dict[str, Any], graph: FakeGraph) -> None:
     StaticCredential.scopes_requested.clear()
     collect(azure_options, {"azure.entra.tenant"}, subscription=(SUB_MAIN,))

@@ -16,13 +16,10 @@ from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_
 
 @pytest.fixture(scope="module")
 def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: Any) -> Report:
-    from posture_azure import graph
-
     from posture import plugins
     from posture.cli.common import installed_pipeline
 
     plugins.reset()
-    graph.reset()
     fake_graph_server.reset()
     options = {"azure_arm_endpoint": fake_arm_server.url, "azure_ca_bundle": arm_tls.ca,
                "azure_graph_endpoint": fake_graph_server.endpoint("tenant-good"),

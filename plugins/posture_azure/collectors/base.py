@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from posture.collecting import BoundedCache, Failed, Failure, UnitContext
 from posture.provider import WorkUnit
 from posture_azure.settings import AzureSettings
+
+if TYPE_CHECKING:
+    from posture_azure.session import ScanState
 
 PROVIDER = "azure"
 T = TypeVar("T")
@@ -29,10 +32,12 @@ class AzureContext(UnitContext):
     cover_unfailed = True
 
     def __init__(self, unit: WorkUnit, classify: Callable[[BaseException], Failure], settings: AzureSettings,
-                 clients: BoundedCache[Any]) -> None:
+                 state: ScanState) -> None:
         super().__init__(unit, classify)
         self.settings = settings
-        self._clients = clients
+        self._clients: BoundedCache[Any] = state.clients
+        #: the scan's Microsoft Graph answers (:class:`posture_azure.graph.Answers`)
+        self.graph_answers = state.graph_answers
 
     @property
     def subscription(self) -> str:
@@ -43,6 +48,13 @@ class AzureContext(UnitContext):
 
         return session.client(self.settings, factory, self.subscription if per_subscription else None,
                               self._clients)
+
+    def data_plane(self, scopes: list[str]) -> Any:
+        """The scan's pipeline client for a data plane (Graph, Key Vault) whose tokens are for ``scopes``."""
+        from posture_azure import dataplane
+
+        return self._clients.get((self.settings, "data-plane", tuple(scopes)),
+                                 lambda: dataplane.pipeline(self.settings, scopes))
 
     def add(self, fact_type: str, id: str, name: str, region: str | None, attributes: dict[str, Any]) -> None:
         """ARM spells locations in any case (``WestEurope``, ``westeurope``): facts use lower case."""

@@ -34,7 +34,7 @@ GUEST_ROLES = {
 def graph_call(ctx: AzureContext, fact_types: list[str], path: str, fetch: Any) -> Any:
     """A Graph read whose failure names the Graph permission it needs."""
     where = f"Microsoft Graph GET {path.split('?', 1)[0]} (needs {graph.permission_for(path)})"
-    return ctx.attempt(fact_types, lambda: fetch(ctx.settings, path), where=where)
+    return ctx.attempt(fact_types, lambda: fetch(ctx, path), where=where)
 
 
 def requires_mfa_for_all_users(policy: dict[str, Any]) -> bool:
