@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class WriteError(Exception):
@@ -42,14 +42,16 @@ def check_writable_dir(path: Path) -> Path:
 
 
 @contextmanager
-def atomic_open(path: Path) -> Iterator[IO[str]]:
-    """A text stream that replaces ``path`` only when the ``with`` block completes (parents are created)."""
+def atomic_open(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A stream (text, or bytes when ``binary``) that replaces ``path`` only when the ``with`` block
+    completes (parents are created)."""
     path = Path(path)
     ensure_dir(path.parent)
     partial = path.with_name(path.name + ".partial")
     try:
         try:
-            fh = open(partial, "w", encoding="utf-8")  # noqa: SIM115 - closed below, before the rename
+            # closed below, before the rename
+            fh = open(partial, "wb", buffering=1 << 20) if binary else open(partial, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
         with fh:

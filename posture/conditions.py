@@ -64,8 +64,31 @@ class ConditionError(ValueError):
     """A condition that is malformed or refers to an unknown tier parameter."""
 
 
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+class _DottedPath:
+    """A key of plain names (``a.b.c``) searched as JMESPath does (a missing name or a value that is not a
+    mapping gives None), without its interpreter: every check reads keys on every fact."""
+
+    def __init__(self, expr: str) -> None:
+        self._names = expr.split(".")
+
+    def search(self, data: Any) -> Any:
+        for name in self._names:
+            try:
+                data = data.get(name)
+            except AttributeError:
+                return None
+            if data is None:
+                return None
+        return data
+
+
 @lru_cache(maxsize=2048)
 def _compile(expr: str) -> Any:
+    if _DOTTED.fullmatch(expr):
+        return _DottedPath(expr)
     try:
         return jmespath.compile(expr)
     except jmespath.exceptions.JMESPathError as exc:

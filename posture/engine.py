@@ -169,7 +169,12 @@ def _params_read(tier: ResolvedTier, check: Check) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in used}
 
 
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most evidence: exact types (a subclass takes the long way below)
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
@@ -195,40 +200,68 @@ def _attainment(level: ResolvedTier, checks: Mapping[str, Check], results: list[
     by_scope_check: dict[tuple[str, str], dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
         by_scope_check[(r.provider, r.scope)][r.check_id].append(r)
-    implementing_by: dict[tuple[str, str], list[str]] = defaultdict(list)  # (provider, control) -> check ids
-    for c in checks.values():
-        for cid in c.controls:
-            implementing_by[(c.provider, cid)].append(c.id)
+    implementing_by = implementing_checks(checks.values())
     out = []
     for scope in scopes:
         provider, scope_id = scope["provider"], scope["id"]
         scope_results = by_scope_check.get((provider, scope_id), {})
-        controls: list[ControlAttainment] = []
-        for cid, ctrl in sorted(level.controls.items()):
-            if only_controls is not None and cid not in only_controls:
-                continue
-            if ctrl.excluded:
-                controls.append(ControlAttainment(cid, "excluded", justification=ctrl.justification))
-                continue
-            implementing = implementing_by.get((provider, cid), [])
-            if not implementing:
-                reason = ctrl.spec.not_applicable.get(provider)
-                # the catalogue says the control has no counterpart on this cloud: n/a, not a gap
-                controls.append(ControlAttainment(cid, "not_applicable", justification=reason) if reason
-                                else ControlAttainment(cid, "not_assessed"))
-                continue
-            rs = [r for check_id in implementing for r in scope_results.get(check_id, ())]
-            controls.append(ControlAttainment.from_counts(
-                cid,
-                passed=sum(r.status in ("pass", "waived") for r in rs),
-                failed=sum(r.status == "fail" for r in rs),
-                errors=sum(r.status == "error" for r in rs),
-                failing=[r.fingerprint for r in rs if r.status == "fail"],
-            ))
-        att = TierAttainment.from_controls(level.id, provider, scope_id, controls)
-        att.partial = only_controls is not None
-        out.append(att)
+
+        def counts(cid: str, provider: str = provider, scope_results: Any = scope_results) -> ControlCounts:
+            rs = [r for check_id in implementing_by[(provider, cid)] for r in scope_results.get(check_id, ())]
+            return ControlCounts(passed=sum(r.status in ("pass", "waived") for r in rs),
+                                 failed=sum(r.status == "fail" for r in rs),
+                                 errors=sum(r.status == "error" for r in rs),
+                                 failing=[r.fingerprint for r in rs if r.status == "fail"])
+
+        out.append(scope_attainment(level, provider, scope_id, implementing_by, counts, only_controls))
     return out
+
+
+@dataclasses.dataclass
+class ControlCounts:
+    """What a tier's checks found for one control in one scope (``waived``: failures a waiver covers)."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    failing: list[str] = dataclasses.field(default_factory=list)
+    waived: int = 0
+
+
+def implementing_checks(checks: Iterable[Any]) -> dict[tuple[str, str], list[str]]:
+    """(provider, control) -> ids of the checks implementing it."""
+    out: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for c in checks:
+        for cid in c.controls:
+            out[(c.provider, cid)].append(c.id)
+    return out
+
+
+def scope_attainment(level: ResolvedTier, provider: str, scope_id: str,
+                     implementing_by: Mapping[tuple[str, str], list[str]], counts: Callable[[str], ControlCounts],
+                     only_controls: set[str] | None) -> TierAttainment:
+    """One scope's attainment of ``level`` from what its checks counted for each control."""
+    controls: list[ControlAttainment] = []
+    for cid, ctrl in sorted(level.controls.items()):
+        if only_controls is not None and cid not in only_controls:
+            continue
+        if ctrl.excluded:
+            controls.append(ControlAttainment(cid, "excluded", justification=ctrl.justification))
+            continue
+        if not implementing_by.get((provider, cid)):
+            reason = ctrl.spec.not_applicable.get(provider)
+            # the catalogue says the control has no counterpart on this cloud: n/a, not a gap
+            controls.append(ControlAttainment(cid, "not_applicable", justification=reason) if reason
+                            else ControlAttainment(cid, "not_assessed"))
+            continue
+        found = counts(cid)
+        # a waived failure counts as passed, its fingerprint stays among the failing (waivers.refresh_attainment)
+        controls.append(ControlAttainment.from_counts(cid, passed=found.passed + found.waived,
+                                                      failed=found.failed - found.waived, errors=found.errors,
+                                                      failing=found.failing))
+    att = TierAttainment.from_controls(level.id, provider, scope_id, controls)
+    att.partial = only_controls is not None
+    return att
 
 
 def attainment_for(level: ResolvedTier, checks: Mapping[str, Any], results: list[Result],
@@ -262,66 +295,103 @@ def evaluate(
     present = {s["provider"] for s in scopes}
     wanted = set(providers) if providers is not None else present
     now = _clock(facts)
+    chain = plan_chain(tier, checks, wanted, selection)
+    facts = with_uncollected(facts, chain.needed, scopes)
+    results = _results_for_tier(tier, chain.selected, facts, now)
+    for check, cid, justification in chain.excluded:
+        for scope in scopes:
+            if scope["provider"] == check.provider:
+                results.append(excluded_result(tier, check, cid, justification, scope))
+    results.sort(key=lambda r: r.sort_key)
 
+    attainment: list[TierAttainment] = []
+    for level in tier.levels:
+        level_results = results if level.id == tier.id else _level_results(
+            level, tier, select_checks(level, chain.provider_checks), {c.id for c in chain.selected}, results,
+            facts, now)
+        attainment.extend(_attainment(level, chain.provider_checks, level_results, scopes, chain.only_controls))
+    return build_report(tier, checks, chain, facts.metadata, scopes, results, attainment, facts.errors,
+                        facts.coverage, plugin_problems=plugin_problems,
+                        resource_tags={(f.provider, f.scope, f.id): tags for f in facts.facts
+                                       if (tags := fact_tags(f.attributes))})
+
+
+@dataclasses.dataclass(frozen=True)
+class Chain:
+    """Which checks an evaluation runs and reports, from the tier, the providers and the selection."""
+
+    wanted: frozenset[str]
+    selected: list[Check]  # run with the selected tier's parameters: the results
+    needed: list[Check]  # every check of every tier of the chain (their fact types must be collected)
+    provider_checks: dict[str, Check]  # the selection's checks on the wanted providers (attainment)
+    excluded: list[tuple[Check, str, str]]  # (check, control, justification) excluded by the tier
+    only_controls: set[str] | None  # a check selection's controls (partial attainment), else None
+    selection: Selection
+
+
+def plan_chain(tier: ResolvedTier, checks: Mapping[str, Check], wanted: Iterable[str],
+               selection: Selection = NO_SELECTION) -> Chain:
+    wanted = frozenset(wanted)
     selected = selection.narrow(select_checks(tier, checks, wanted), lambda c: check_severity(tier, c))
     needed = {c.id: c for level in tier.levels
               for c in selection.narrow(select_checks(level, checks, wanted), lambda c, lv=level: check_severity(lv, c))}
-    facts = with_uncollected(facts, [*selected, *needed.values()], scopes)
-    results = _results_for_tier(tier, selected, facts, now)
     in_selection = {c.id: c for c in selection.narrow(checks.values(), lambda c: check_severity(tier, c))}
-    for check, cid, justification in excluded_checks(tier, {i: c for i, c in in_selection.items()
-                                                             if c.provider in wanted}):
-        for scope in scopes:
-            if scope["provider"] != check.provider:
-                continue
-            results.append(Result(
-                check_id=check.id, status="excluded", provider=check.provider, scope=scope["id"],
-                region="global", resource_id=f"{check.provider}/{scope['id']}", resource_name=scope.get("name") or scope["id"],
-                resource_type=check.fact_type, controls=[cid], severity=check_severity(tier, check),
-                message=f"Control {cid} is excluded by tier {tier.id}: {justification}", justification=justification,
-            ))
-    results.sort(key=lambda r: r.sort_key)
-
     provider_checks = {c.id: c for c in in_selection.values() if c.provider in wanted}
     only_controls = ({cid for c in provider_checks.values() for cid in c.controls}
                      if selection.active else None)
     if only_controls is not None and selection.controls:
         only_controls = {cid for cid in only_controls if any(fnmatchcase(cid, p) for p in selection.controls)}
-    attainment: list[TierAttainment] = []
-    for level in tier.levels:
-        level_results = results if level.id == tier.id else _level_results(
-            level, tier, select_checks(level, provider_checks), {c.id for c in selected}, results, facts, now)
-        attainment.extend(_attainment(level, provider_checks, level_results, scopes, only_controls))
+    return Chain(wanted, selected, [*selected, *needed.values()], provider_checks,
+                 excluded_checks(tier, provider_checks), only_controls, selection)
 
-    reported_checks = {c.id for c in selected} | {c.id for c, _, _ in excluded_checks(tier, provider_checks)}
+
+def excluded_result(tier: ResolvedTier, check: Check, cid: str, justification: str, scope: dict[str, Any]
+                    ) -> Result:
+    """The result standing for ``check`` in ``scope`` when the tier excludes its control ``cid``."""
+    return Result(
+        check_id=check.id, status="excluded", provider=check.provider, scope=scope["id"],
+        region="global", resource_id=f"{check.provider}/{scope['id']}", resource_name=scope.get("name") or scope["id"],
+        resource_type=check.fact_type, controls=[cid], severity=check_severity(tier, check),
+        message=f"Control {cid} is excluded by tier {tier.id}: {justification}", justification=justification,
+    )
+
+
+def build_report(tier: ResolvedTier, checks: Mapping[str, Check], chain: Chain, metadata: Mapping[str, Any],
+                 scopes: list[dict[str, Any]], results: list[Result], attainment: list[TierAttainment],
+                 errors: Iterable[CollectionError], coverage: Iterable[Any], *,
+                 plugin_problems: list[dict[str, str]] | None = None,
+                 resource_tags: dict[tuple[str, str, str], dict[str, str | None]] | None = None) -> Report:
+    """The report of an evaluation (``results`` may be empty: a streamed evaluation writes them apart)."""
+    reported_checks = {c.id for c in chain.selected} | {c.id for c, _, _ in chain.excluded}
+    only_controls = chain.only_controls
     not_implemented = {
         p: sorted(c.id for c in tier.active_controls()
                   if p not in c.spec.not_applicable
                   and (only_controls is None or c.id in only_controls)
                   and not any(p == ch.provider and c.id in ch.controls for ch in checks.values()))
-        for p in sorted(wanted)
+        for p in sorted(chain.wanted)
     }
     return Report(
         tool={"name": "posture", "version": __version__},
         tier={"id": tier.id, "title": tier.title, "chain": list(tier.chain)},
         scopes=scopes,
-        started_at=str(facts.metadata.get("started_at", "")),
-        finished_at=str(facts.metadata.get("finished_at", facts.metadata.get("footer_finished_at", ""))),
+        started_at=str(metadata.get("started_at", "")),
+        finished_at=str(metadata.get("finished_at", metadata.get("footer_finished_at", ""))),
         results=results,
         checks={cid: _check_info(tier, checks[cid]) for cid in sorted(reported_checks)},
         controls={cid: _control_info(ctrl) for cid, ctrl in sorted(tier.controls.items())},
         coverage={
-            "fact_types": sorted({c.fact_type for c in selected}),
-            "errors": [e.to_dict() for e in sorted(facts.errors, key=lambda e: (
+            "fact_types": sorted({c.fact_type for c in chain.selected}),
+            "errors": [e.to_dict() for e in sorted(errors, key=lambda e: (
                 e.provider, e.scope, e.region, e.fact_type, e.code))],
             "not_implemented": not_implemented,
             "plugin_problems": plugin_problems or [],
-            "collected": _collected(facts),
+            "collected": _collected(coverage),
         },
         attainment=attainment,
-        requests=int(facts.metadata.get("requests", 0) or 0),
-        selection=selection.to_dict() if selection.active else None,
-        resource_tags={(f.provider, f.scope, f.id): tags for f in facts.facts if (tags := fact_tags(f.attributes))},
+        requests=int(metadata.get("requests", 0) or 0),
+        selection=chain.selection.to_dict() if chain.selection.active else None,
+        resource_tags=resource_tags,
     )
 
 
@@ -340,23 +410,30 @@ def with_uncollected(facts: FactSet, checks: Iterable[Check], scopes: list[dict[
     missing = sorted({(c.provider, c.fact_type) for c in checks} - seen)
     if not missing:
         return facts
-    source = facts.metadata.get("tier")
-    hint = (f"the facts were collected for {source}; collect again for this tier (or without --tier)"
-            if source else "collect again for this tier (or without --tier)")
-    errors = [CollectionError(provider, s["id"], "*", fact_type, NOT_COLLECTED,
-                              f"fact type {fact_type} was never collected: {hint}")
-              for provider, fact_type in missing for s in scopes if s["provider"] == provider]
+    errors = [e for provider, fact_type in missing
+              for e in not_collected_errors(facts.metadata, provider, fact_type, scopes)]
     return dataclasses.replace(facts, errors=[*facts.errors, *errors])
 
 
-def _collected(facts: FactSet) -> dict[str, dict[str, list[str]]]:
+def not_collected_errors(metadata: Mapping[str, Any], provider: str, fact_type: str, scopes: list[dict[str, Any]]
+                         ) -> list[CollectionError]:
+    """A ``NotCollected`` error for each of the provider's scopes (see :func:`with_uncollected`)."""
+    source = metadata.get("tier")
+    hint = (f"the facts were collected for {source}; collect again for this tier (or without --tier)"
+            if source else "collect again for this tier (or without --tier)")
+    return [CollectionError(provider, s["id"], "*", fact_type, NOT_COLLECTED,
+                            f"fact type {fact_type} was never collected: {hint}")
+            for s in scopes if s["provider"] == provider]
+
+
+def _collected(coverage: Iterable[Any]) -> dict[str, dict[str, list[str]]]:
     """What the scan looked at: ``provider:scope`` -> region -> fact types collected there.
 
     Part of the scan's identity for drift: a failure in a region or fact type
     the next scan did not collect is "not assessed now", never fixed.
     """
     out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for c in facts.coverage:
+    for c in coverage:
         out[f"{c.provider}:{c.scope}"][c.region].add(c.fact_type)
     return {scope: {region: sorted(types) for region, types in sorted(regions.items())}
             for scope, regions in sorted(out.items())}

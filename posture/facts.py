@@ -29,12 +29,18 @@ Schema: ``posture/schemas/facts.schema.json``.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from posture.documents import NestingError, loads_json
+from posture.documents import MAX_DEPTH, NestingError, loads_json
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _orjson = None
 
 FACTS_SCHEMA_ID = "posture.facts/v1"
 #: line kinds the footer counts
@@ -212,23 +218,44 @@ class FactFileError(ValueError):
 
 
 def iter_fact_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8") as fh:
+    """Each non-blank line's object, parsed by orjson; a line it refuses goes through the bounded standard
+    reader, whose errors name the problem."""
+    with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             line = raw.strip()
             if not line:
                 continue
-            try:
-                obj = loads_json(line)
-            except NestingError as exc:
-                raise FactFileError(f"{path}:{lineno}: {exc}") from None
-            except json.JSONDecodeError as exc:
-                if lineno == 1:
-                    _explain_other_json(path)
-                cut = "" if raw.endswith("\n") else " (the file ends here: it was cut off while being written)"
-                raise FactFileError(f"{path}:{lineno}: not valid JSON: {exc.msg}{cut}") from None
+            obj = _loads_line(line) if _orjson is not None else None
+            if obj is None:
+                obj = _loads_line_checked(path, lineno, raw)
             if not isinstance(obj, dict) or "kind" not in obj:
                 raise FactFileError(f"{path}:{lineno}: expected an object with a 'kind' field")
             yield lineno, obj
+
+
+def _loads_line(line: bytes) -> Any:
+    """orjson's parse of a line not nested past the documents' bound (fewer brackets than it cannot be), else
+    None: the caller's bounded reader decides."""
+    if line.count(b"[") + line.count(b"{") > MAX_DEPTH:
+        return None
+    try:
+        return _orjson.loads(line)
+    except _orjson.JSONDecodeError:
+        return None
+
+
+def _loads_line_checked(path: Path, lineno: int, raw: bytes) -> Any:
+    try:
+        return loads_json(raw.decode("utf-8").strip())
+    except UnicodeDecodeError as exc:
+        raise FactFileError(f"{path}:{lineno}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except NestingError as exc:
+        raise FactFileError(f"{path}:{lineno}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        if lineno == 1:
+            _explain_other_json(path)
+        cut = "" if raw.endswith(b"\n") else " (the file ends here: it was cut off while being written)"
+        raise FactFileError(f"{path}:{lineno}: not valid JSON: {exc.msg}{cut}") from None
 
 
 def _explain_other_json(path: Path) -> None:
@@ -248,6 +275,20 @@ def _explain_other_json(path: Path) -> None:
 def read_fact_file(path: Path) -> FactSet:
     """Read a fact file written by ``posture collect`` (or ``scan --save-facts``)."""
     result = FactSet()
+    add = {"fact": result.facts.append, "error": result.errors.append, "collected": result.coverage.append,
+           "scope": result.scopes.append}
+    for kind, record in iter_records(path, result.metadata):
+        add[kind](record)
+    return result
+
+
+def iter_records(path: Path, metadata: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The records of a fact file one at a time, as (kind, Fact | CollectionError | Coverage | scope dict).
+
+    The header's fields (and the footer's, as ``footer_*``) are put in ``metadata`` as they are read. The
+    file is refused (:class:`FactFileError`) when the generator reaches the end of a file that is not
+    complete, so a consumer must only publish what it made once the generator is exhausted.
+    """
     seen_header = False
     footer: dict[str, Any] | None = None
     counts = dict.fromkeys(RECORD_KINDS, 0)
@@ -258,25 +299,25 @@ def read_fact_file(path: Path) -> FactSet:
         if kind in counts:
             counts[kind] += 1
         try:
-            if kind == "header":
+            if kind == "fact":
+                yield kind, Fact.from_dict(obj)
+            elif kind == "collected":
+                yield kind, Coverage.from_dict(obj)
+            elif kind == "error":
+                yield kind, CollectionError.from_dict(obj)
+            elif kind == "scope":
+                yield kind, obj["scope"]
+            elif kind == "header":
                 if obj.get("schema") != FACTS_SCHEMA_ID:
                     raise FactFileError(
                         f"{path}:{lineno}: unsupported fact file schema {obj.get('schema')!r} "
                         f"(expected {FACTS_SCHEMA_ID!r})"
                     )
                 seen_header = True
-                result.metadata.update(obj)
-            elif kind == "fact":
-                result.facts.append(Fact.from_dict(obj))
-            elif kind == "error":
-                result.errors.append(CollectionError.from_dict(obj))
-            elif kind == "collected":
-                result.coverage.append(Coverage.from_dict(obj))
-            elif kind == "scope":
-                result.scopes.append(obj["scope"])
+                metadata.update(obj)
             elif kind == "footer":
                 footer = obj
-                result.metadata.update({f"footer_{k}": v for k, v in obj.items() if k != "records"})
+                metadata.update({f"footer_{k}": v for k, v in obj.items() if k != "records"})
             else:
                 raise FactFileError(f"{path}:{lineno}: unknown line kind {kind!r}")
         except KeyError as exc:
@@ -284,7 +325,23 @@ def read_fact_file(path: Path) -> FactSet:
     if not seen_header:
         raise FactFileError(f"{path}: no header line; is this a posture fact file?")
     _check_complete(path, footer, counts)
-    return result
+
+
+def peek_metadata(path: Path) -> dict[str, Any]:
+    """The header's and the footer's fields (footer ones as ``footer_*``) without reading the records
+    between them: a streaming evaluation needs the collection time before the first fact. Best effort (a
+    damaged file is refused by :func:`iter_records`)."""
+    metadata: dict[str, Any] = {}
+    with open(path, "rb") as fh:
+        first = fh.readline()
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, fh.tell() - (1 << 16)))
+        lines = fh.read().rstrip().rsplit(b"\n", 1)
+    for raw, prefix in ((first, ""), (lines[-1], "footer_")):
+        obj = _loads_line(raw.strip()) if _orjson is not None and raw.strip() else None
+        if isinstance(obj, dict) and obj.get("kind") == ("footer" if prefix else "header"):
+            metadata.update({f"{prefix}{k}": v for k, v in obj.items() if k not in ("kind", "records")})
+    return metadata
 
 
 def _check_complete(path: Path, footer: dict[str, Any] | None, counts: dict[str, int]) -> None:

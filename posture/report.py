@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 REPORT_SCHEMA_ID = "posture.report/v1"
+STATUSES = ("pass", "fail", "error", "not_applicable", "excluded", "waived")
 SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 #: SARIF/GitHub security-severity for each severity (>= 9 critical, >= 7 high, >= 4 medium).
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+
+
+def fingerprint(provider: str, scope: str, check_id: str, resource_id: str) -> str:
+    """A result's fingerprint (:attr:`Result.fingerprint`) from the fields it is made of."""
+    return hashlib.sha256(f"{provider}\x00{scope}\x00{check_id}\x00{resource_id}".encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -52,7 +59,7 @@ class Result:
         cached = self.__dict__.get("_fingerprint")
         if cached is not None and cached[0] == key:  # asked for by every output, waivers and attainment
             return cached[1]
-        fp = hashlib.sha256("\x00".join(key).encode()).hexdigest()[:32]
+        fp = fingerprint(*key)
         self.__dict__["_fingerprint"] = (key, fp)
         return fp
 
@@ -162,6 +169,19 @@ class TierAttainment:
                       "controls": ctrls, "partial": bool(data.get("partial", False))})
 
 
+def summarize(by_status: Mapping[str, int], failing: Mapping[str, int], coverage: Mapping[str, Any]
+              ) -> dict[str, Any]:
+    """The report's summary from the count of results by status and of failures by severity."""
+    return {
+        "results": sum(by_status.values()),
+        "by_status": {s: by_status.get(s, 0) for s in STATUSES},
+        "failures_by_severity": {s: failing.get(s, 0) for s in SEVERITY_ORDER},
+        # a disabled API (a not_applicable collection error) is an answer, not missing coverage
+        "complete": by_status.get("error", 0) == 0 and not any(
+            not e.get("not_applicable") for e in coverage.get("errors", [])),
+    }
+
+
 @dataclass
 class Report:
     tool: dict[str, str]
@@ -186,17 +206,8 @@ class Report:
 
     @property
     def summary(self) -> dict[str, Any]:
-        by_status = Counter(r.status for r in self.results)
-        failing = Counter(r.severity for r in self.results if r.status == "fail")
-        return {
-            "results": len(self.results),
-            "by_status": {s: by_status.get(s, 0) for s in
-                          ("pass", "fail", "error", "not_applicable", "excluded", "waived")},
-            "failures_by_severity": {s: failing.get(s, 0) for s in SEVERITY_ORDER},
-            # a disabled API (a not_applicable collection error) is an answer, not missing coverage
-            "complete": by_status.get("error", 0) == 0 and not any(
-                not e.get("not_applicable") for e in self.coverage.get("errors", [])),
-        }
+        return summarize(Counter(r.status for r in self.results),
+                         Counter(r.severity for r in self.results if r.status == "fail"), self.coverage)
 
     def failures_at_or_above(self, severity: str) -> list[Result]:
         threshold = SEVERITY_ORDER[severity]

@@ -57,9 +57,21 @@ FREE_FORM = re.compile(
 ASSIGNMENT = re.compile(r"""(?m)^\s*(?:export\s+|set\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*[:=]\s*["']?([^"'\s#]+)""")
 
 
+
+
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    """One pattern matching where any of ``patterns`` does (a leading ``(?i)`` kept to its own part)."""
+    return re.compile("|".join(f"(?i:{p.pattern[4:]})" if p.pattern.startswith("(?i)") else f"(?:{p.pattern})"
+                               for p in patterns))
+
+
+#: SECRET_VALUE as one search: every fact's every string goes through it
+_SECRET_VALUE_ANY = _any_of(SECRET_VALUE)
+
+
 def content_looks_secret(value: str) -> bool:
     """A value that is a credential whatever it is called."""
-    return any(p.search(value) for p in SECRET_VALUE)
+    return _SECRET_VALUE_ANY.search(value) is not None
 
 
 def looks_secret(name: str, value: str) -> bool:
@@ -92,8 +104,10 @@ def _redact(name: str | None, value: Any, *, free_form: bool) -> Any:
         if free_form:
             named = name is not None and looks_secret(name, value)
             return MARKER if named or text_looks_secret(value) else value
-        return MARKER if content_looks_secret(value) else value
-    if isinstance(value, Mapping):
+        return MARKER if _SECRET_VALUE_ANY.search(value) is not None else value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict | Mapping):
         # inside a free-form map every key is user-chosen; elsewhere a nested free-form name starts one
         return {k: _redact(str(k), v, free_form=free_form or bool(FREE_FORM.match(str(k))))
                 for k, v in value.items()}

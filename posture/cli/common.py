@@ -238,8 +238,11 @@ def load_waivers_or_exit(path: Path, report: Report | None = None) -> list[Any]:
 
 
 def exit_code(report: Report, fail_on: str, strict: bool) -> int:
-    if fail_on != "none" and report.failures_at_or_above(fail_on):
+    """From the summary alone: a streamed evaluation keeps no results."""
+    summary = report.summary
+    if fail_on != "none" and any(n for severity, n in summary["failures_by_severity"].items()
+                                 if SEVERITY_ORDER[severity] >= SEVERITY_ORDER[fail_on]):
         return EXIT_FINDINGS
-    if strict and not report.summary["complete"]:
+    if strict and not summary["complete"]:
         return EXIT_INCOMPLETE
     return EXIT_OK

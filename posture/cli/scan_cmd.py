@@ -264,13 +264,18 @@ def evaluate(facts_file: Path, tier: str, formats: str, output_dir: Path, fail_o
 
     Recorded in the scan history only when --store is given.
     """
-    from posture.facts import FactFileError, read_fact_file
+    from posture.cli.evaluate_streamed import can_stream, evaluate_streamed
+    from posture.facts import FactFileError, peek_metadata, read_fact_file
 
     pipeline = installed_pipeline()
     selection = selection_from(selection_kwargs)
     resolved = load_tier_or_exit(tier)
     names = parse_formats(formats)
     fws = load_frameworks_or_exit(frameworks, pipeline.registry.checks)
+    metadata = peek_metadata(facts_file)
+    if can_stream(metadata, fws, store_url(store, no_store, False)):
+        sys.exit(evaluate_streamed(pipeline, facts_file, resolved, names, output_dir, fail_on, strict, waivers,
+                                   selection, metadata["providers"]))
     try:
         facts = read_fact_file(facts_file)
     except FactFileError as exc:

@@ -159,14 +159,24 @@ def _result(result: Result, rule_index: int, info: dict[str, Any]) -> dict[str, 
     return out
 
 
+def shown(result: Result, omit: set[str]) -> bool:
+    """Whether SARIF lists ``result`` (failures, and waived ones unless omitted)."""
+    return result.status == "fail" or (result.status == "waived" and "waived" not in omit)
+
+
+def rank(severity: str) -> int:
+    """How a severity ranks when the results are capped (an unknown one as medium)."""
+    return SEVERITY_ORDER.get(severity, 2)
+
+
 def _within_limit(shown: list[Result], fixed: list[Result], limit: int
                   ) -> tuple[list[Result], list[Result], int]:
     """Keep at most ``limit`` results, most severe current failures first, then fixed ones; order is kept."""
     total = len(shown) + len(fixed)
     if limit <= 0 or total <= limit:
         return shown, fixed, 0
-    ranked = sorted(range(total), key=lambda i: (i >= len(shown), -SEVERITY_ORDER.get(
-        (shown[i] if i < len(shown) else fixed[i - len(shown)]).severity, 2), i))
+    ranked = sorted(range(total), key=lambda i: (i >= len(shown), -rank(
+        (shown[i] if i < len(shown) else fixed[i - len(shown)]).severity), i))
     keep = set(ranked[:limit])
     return ([r for i, r in enumerate(shown) if i in keep],
             [r for i, r in enumerate(fixed, start=len(shown)) if i in keep], total - limit)
@@ -200,19 +210,21 @@ def _notifications(report: Report) -> list[dict[str, Any]]:
     return notes
 
 
-def render(report: Report) -> dict[str, Any]:
+def render(report: Report, *, left_out: int = 0) -> dict[str, Any]:
+    """The SARIF log; ``left_out``: results a streamed evaluation already left out (its results are the
+    capped ones, picked the way :func:`_within_limit` picks)."""
     check_ids = sorted(report.checks)
     index = {cid: i for i, cid in enumerate(check_ids)}
     rules = [_rule(cid, report.checks[cid], report.tier.get("id", "")) for cid in check_ids]
     omit = omitted()
-    shown = [r for r in report.results if r.check_id in index
-             and (r.status == "fail" or (r.status == "waived" and "waived" not in omit))]
+    listed = [r for r in report.results if r.check_id in index and shown(r, omit)]
     fixed = [] if "absent" in omit else [
         r for r in (Result.from_dict(a) for a in report.coverage.get("absent", [])
                     if isinstance(a, dict) and "check_id" in a) if r.check_id in index]
     cap = max_results()
-    shown, fixed, left_out = _within_limit(shown, fixed, cap)
-    results = [_result(r, index[r.check_id], report.checks[r.check_id]) for r in shown]
+    listed, fixed, cut = _within_limit(listed, fixed, cap)
+    left_out += cut
+    results = [_result(r, index[r.check_id], report.checks[r.check_id]) for r in listed]
     for result in fixed:
         item = _result(result, index[result.check_id], report.checks[result.check_id])
         item["baselineState"] = "absent"
@@ -259,8 +271,8 @@ def render(report: Report) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def dumps(report: Report) -> str:
-    return dumps_pretty(render(report))
+def dumps(report: Report, *, left_out: int = 0) -> str:
+    return dumps_pretty(render(report, left_out=left_out))
 
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:
