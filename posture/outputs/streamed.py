@@ -19,7 +19,7 @@ from typing import IO, Any
 import orjson
 
 from posture.atomic import atomic_open
-from posture.jsonfast import dumps_pretty
+from posture.jsonfast import dumps_pretty_bytes
 from posture.outputs import sarif
 from posture.report import STATUSES, Report, Result
 from posture.result_spool import ResultSpool
@@ -32,7 +32,7 @@ class _JsonWriter:
     """The JSON report: everything but the results, with the results written into it as they come."""
 
     def __init__(self, report: Report, fh: IO[bytes]) -> None:
-        text = dumps_pretty(report.to_dict(), sort_keys=True).encode()
+        text = dumps_pretty_bytes(report.to_dict(), sort_keys=True)
         at = text.index(_RESULTS_GAP) + len(_RESULTS_GAP) - 1  # just after the "["
         self._fh, self._tail, self._first = fh, text[at:], True
         fh.write(text[:at])
