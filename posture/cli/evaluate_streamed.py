@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from posture.cli import EXIT_USAGE
-from posture.cli.common import REPORT_BASENAME, exit_code, fail, load_waivers_or_exit
+from posture.cli.common import exit_code, fail, load_waivers_or_exit
+from posture.pipeline import REPORT_BASENAME
 from posture.terminal import info
 
 

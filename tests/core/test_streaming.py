@@ -16,9 +16,9 @@ from posture import engine, result_spool
 from posture.facts import FactFileError, read_fact_file
 from posture.outputs import csv_output, json_output, sarif
 from posture.outputs.streamed import materialised, originals_needed, write_streamed
+from posture.pipeline import Pipeline
 from posture.plugins import registry
 from posture.result_spool import ResultSpool
-from posture.scan import plugin_problems
 from posture.selection import NO_SELECTION, Selection
 from posture.streaming import evaluate_file
 from posture.tiers import load_tier
@@ -28,6 +28,10 @@ ROOT = Path(__file__).parents[2]
 DEMO_FACTS = ROOT / "benchmarks" / "data" / "aws-demo.facts.jsonl"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import evaluate_scale  # noqa: E402
+
+
+def plugin_problems() -> list[dict[str, str]]:
+    return Pipeline(registry()).plugin_problems()
 
 
 def in_memory(path: Path, tier_id: str, selection: Selection = NO_SELECTION, waivers: Path | None = None):
