@@ -28,3 +28,21 @@ def test_org_scan_assumes_role_per_account_and_records_a_denied_one(
         (denied, "aws.iam.password_policy", "AccessDenied")}
     assert {f.scope: f.attributes["exists"] for f in facts.facts} == {"123456789012": True, ok: False}
     assert proxy.counts["sts:AssumeRole"] == 2
+
+
+def test_members_seeded_in_process_each_hold_their_own_resources_as_the_server_sees_them(
+        aws_mock: dict[str, Any]) -> None:
+    from posture_aws.testing.mock import assumed_session
+    from posture_aws.testing.org import seed_members
+
+    members = ("301000000001", "301000000002")
+
+    def seed(clients: Any, account: str) -> int:
+        clients.client("logs", "eu-west-1").create_log_group(logGroupName=f"/seeded/{account}")
+        return 1
+
+    assert seed_members(members, seed, threads=2) == 2
+    for account in members:  # read back through the server, as the scan does: AssumeRole into the member
+        logs = assumed_session(account, "eu-west-1").client("logs")
+        names = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/seeded/")["logGroups"]]
+        assert names == [f"/seeded/{account}"]
