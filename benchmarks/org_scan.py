@@ -48,6 +48,11 @@ tracemalloc_top = int(opts.pop("tracemalloc", 0))
 if tracemalloc_top:
     import tracemalloc
     tracemalloc.start(12)
+profile_top = int(opts.pop("profile", 0))
+if profile_top:
+    import yappi
+    yappi.set_clock_type("cpu")
+    yappi.start()
 t0 = time.perf_counter()
 from posture.pipeline import Pipeline
 from posture.plugins import registry
@@ -73,6 +78,12 @@ for r in report.results:
 errors = sorted({(r.scope, r.check_id, r.error_code) for r in report.results if r.status == "error"})[:20]
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 top = []
+cpu_top = []
+if profile_top:
+    yappi.stop()
+    for f in yappi.get_func_stats().sort("tsub")[:profile_top]:
+        cpu_top.append({"own_s": f.tsub, "total_s": f.ttot, "calls": f.ncall,
+                        "where": f"{f.module.split('site-packages/')[-1]}:{f.lineno} {f.name}"})
 if tracemalloc_top:
     snap = tracemalloc.take_snapshot()
     for stat in snap.statistics("traceback")[:tracemalloc_top]:
@@ -80,7 +91,7 @@ if tracemalloc_top:
         top.append({"mib": stat.size / 2**20, "count": stat.count, "where": frames})
 print(json.dumps({"wall": wall, "planning": sum(planning), "cpu": usage.ru_utime + usage.ru_stime,
                   "requests": report.requests, "statuses": statuses, "fails": fails, "errors": errors,
-                  "rss_kib": hwm, "top": top}))
+                  "rss_kib": hwm, "top": top, "cpu_top": cpu_top}))
 """
 
 
@@ -160,6 +171,9 @@ def main() -> None:
     ap.add_argument("--tier", default="tier-2")
     ap.add_argument("--seed-threads", type=int, default=4)
     ap.add_argument("--seed-only", action="store_true", help="build and seed the organisation, then stop")
+    ap.add_argument("--profile", type=int, default=0, metavar="TOP",
+                    help="profile the scan's CPU in every thread (needs `pip install yappi`) and print the TOP "
+                         "functions by own time (slows the scan)")
     ap.add_argument("--tracemalloc", type=int, default=0, metavar="TOP",
                     help="trace allocations in the scan and print the TOP largest sites (slows the scan)")
     ap.add_argument("--code", metavar="DIR",
@@ -194,7 +208,8 @@ def main() -> None:
             if not reference:
                 raise SystemExit("the reference scan of one member found no failure: nothing to measure recall by")
             before = Counter(proxy.counts)
-            org = run_child(env, {**base, "org": True, "role_name": ROLE, "tracemalloc": ns.tracemalloc})
+            org = run_child(env, {**base, "org": True, "role_name": ROLE, "tracemalloc": ns.tracemalloc,
+                                   "profile": ns.profile})
             by_operation = Counter()
             for key, n in proxy.counts.items():
                 by_operation[_operation(key)] += n - before[key]
@@ -216,6 +231,8 @@ def main() -> None:
         print(f"error results (first): {org['errors']}", file=sys.stderr)
     if missed:
         print(f"missed (first): {missed}", file=sys.stderr)
+    for fn in org["cpu_top"]:
+        print(f"{fn['own_s']:8.2f} s own {fn['total_s']:8.2f} s total {fn['calls']:9d}  {fn['where']}", file=sys.stderr)
     for site in org["top"]:
         print(f"{site['mib']:8.1f} MiB {site['count']:8d}  {' <- '.join(reversed(site['where']))}", file=sys.stderr)
     if ns.json:

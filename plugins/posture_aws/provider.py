@@ -5,6 +5,7 @@ No SDK import at module level: boto3 loads when a scan starts.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,8 @@ from posture_aws.sessions import CredentialPath, SessionPool
 OPTED_IN = ("opt-in-not-required", "opted-in")
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 INNER_POOL_SIZE = 16
+#: accounts asked for their enabled regions at once while planning without --region
+PLANNING_THREADS = 16
 
 
 class AwsProvider(CloudProvider):
@@ -140,16 +143,13 @@ class AwsProvider(CloudProvider):
         errors: list[CollectionError] = []
         if not fact_types.intersection(self.fact_types):
             return targets, errors
-        for scope, path in accounts:
-            try:
-                home = pool.default_region(path)
-                regions = self._regions(pool, path, home, options)
-            except Exception as exc:  # one account's failure never stops the others
-                errors.extend(CollectionError(PROVIDER, scope.id, GLOBAL_REGION, ft, error_code(exc),
-                                              f"account {scope.id} could not be scanned: {error_message(exc)}")
+        for (scope, path), found in zip(accounts, self._account_regions(pool, accounts, options), strict=True):
+            if isinstance(found, BaseException):  # one account's failure never stops the others
+                errors.extend(CollectionError(PROVIDER, scope.id, GLOBAL_REGION, ft, error_code(found),
+                                              f"account {scope.id} could not be scanned: {error_message(found)}")
                               for ft in sorted(fact_types))
                 continue
-            home = home if home in regions else regions[0]
+            home, regions = found
             common = (("profile", path.profile), ("roles", path.roles),
                       ("external_id", path.external_id), ("partition", partition), ("home_region", home),
                       ("regions", tuple(regions)), ("aws_max_attempts", options.get("aws_max_attempts")),
@@ -157,6 +157,29 @@ class AwsProvider(CloudProvider):
                       ("root_managed_centrally", scope.id in (options.get("root_managed_accounts") or ())))
             targets.append(Target(scope, tuple(regions), common))
         return targets, errors
+
+    def _account_regions(self, pool: SessionPool, accounts: list[tuple[Scope, CredentialPath]],
+                         options: dict[str, Any]) -> list[tuple[str, list[str]] | BaseException]:
+        """Each account's home region and regions to scan, or why they could not be read, in account order.
+
+        Without ``--region`` every account is asked for its enabled regions (an AssumeRole and a
+        DescribeRegions each): asked :data:`PLANNING_THREADS` at a time, not one after the other, in
+        the plan's counting context so the requests are the plan's.
+        """
+        def one(path: CredentialPath) -> tuple[str, list[str]] | BaseException:
+            try:
+                home = pool.default_region(path)
+                regions = self._regions(pool, path, home, options)
+            except Exception as exc:  # noqa: BLE001 - reported for this account only
+                return exc
+            return (home if home in regions else regions[0]), regions
+
+        if [r for r in (options.get("region") or ()) if r] or len(accounts) < 2:
+            return [one(path) for _, path in accounts]  # no request to make, or only one
+        with ThreadPoolExecutor(min(PLANNING_THREADS, len(accounts)), thread_name_prefix="posture-aws-plan") as ex:
+            # the context is copied here, in the planning thread, so the counter is the plan's
+            futures = [ex.submit(contextvars.copy_context().run, one, path) for _, path in accounts]
+            return [f.result() for f in futures]
 
     def _regions(self, pool: SessionPool, path: CredentialPath, home: str, options: dict[str, Any]) -> list[str]:
         """``--region`` values, else the enabled regions (EC2 DescribeRegions, opt-in status filtered)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
 import pytest
+from posture_aws.provider import AwsProvider
 from posture_aws.testing.fault_proxy import fault_proxy
 
 from tests.aws.helpers import collect_all, scan_options
@@ -46,3 +48,40 @@ def test_members_seeded_in_process_each_hold_their_own_resources_as_the_server_s
         logs = assumed_session(account, "eu-west-1").client("logs")
         names = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/seeded/")["logGroups"]]
         assert names == [f"/seeded/{account}"]
+
+
+def test_org_planning_without_region_asks_the_accounts_their_regions_concurrently_and_counts_it(
+        aws_mock: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    orgs = boto3.client("organizations", region_name="us-east-1")
+    if not _in_organization(orgs):  # the session's moto may already have one (another test)
+        orgs.create_organization(FeatureSet="ALL")
+    for n in ("planning-a", "planning-b"):
+        orgs.create_account(Email=f"{n}@example.com", AccountName=n)
+    accounts = [a["Id"] for page in orgs.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+    # every account's question must be in flight before any is answered: asked one after the other,
+    # the first would wait here until the barrier breaks and its account would be an error
+    meeting = threading.Barrier(len(accounts), timeout=60)
+    asked = AwsProvider._regions
+
+    def together(self: AwsProvider, *args: Any) -> list[str]:
+        meeting.wait()
+        return asked(self, *args)
+
+    monkeypatch.setattr(AwsProvider, "_regions", together)
+    with fault_proxy(aws_mock["endpoint"]) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        plan = AwsProvider().plan({"aws.iam.password_policy"}, {"org": True, "aws_max_attempts": 2})
+    assert plan.errors == []
+    assert sorted(s.id for s in plan.scopes) == sorted(accounts)
+    assert proxy.counts["ec2:DescribeRegions"] == len(accounts)
+    assert plan.requests == proxy.total  # requests made by the planning threads are the plan's
+    regions = {u.scope: u.option("regions") for u in plan.units}
+    assert sorted(regions) == sorted(accounts) and len(set(regions.values())) == 1 and "us-east-1" in regions[accounts[0]]
+
+
+def _in_organization(orgs: Any) -> bool:
+    try:
+        orgs.describe_organization()
+    except orgs.exceptions.AWSOrganizationsNotInUseException:
+        return False
+    return True

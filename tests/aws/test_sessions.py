@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from posture_aws.sessions import CredentialPath, SessionPool
+from posture_aws.sessions import CredentialPath, SessionPool, parse_timestamp
 from posture_aws.testing.fault_proxy import FaultProxy, fault_proxy
 
 MEMBERS = ("111111111111", "222222222222", "333333333333")
@@ -53,3 +53,23 @@ def test_an_assumed_role_keeps_its_parents_region_without_being_assumed(proxy: F
     pool = SessionPool()
     assert pool.default_region(_member(MEMBERS[0])) == pool.default_region(CredentialPath())
     assert proxy.counts.get("sts:AssumeRole", 0) == 0
+
+
+@pytest.mark.parametrize("text", [
+    "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123Z", "2024-01-01T00:00:00.123456789Z",
+    "2024-01-01T00:00:00+0000", "2024-01-01T00:00:00.000-07:00", "2024-01-01 00:00:00", "2024-01-01",
+    "Wed, 02 Dec 2026 10:00:00 GMT", "1700000000.5", 1700000000,
+])
+def test_timestamps_parse_to_what_botocores_own_parser_gives(text: Any) -> None:
+    from botocore.utils import parse_timestamp as botocores
+
+    ours, theirs = parse_timestamp(text), botocores(text)
+    assert ours == theirs and ours.isoformat() == theirs.isoformat()
+    assert (ours.tzinfo is None) == (theirs.tzinfo is None)
+
+
+def test_every_session_parses_timestamps_with_the_fast_parser(proxy: FaultProxy) -> None:
+    pool = SessionPool()
+    for path in (CredentialPath(), _member(MEMBERS[0])):
+        factory = pool.session(path).get_component("response_parser_factory")
+        assert factory._defaults["timestamp_parser"] is parse_timestamp
