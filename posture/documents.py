@@ -2,9 +2,9 @@
 
 Tiers, the control catalogue, check files and waiver files are written by people, so every
 problem in them is reported as *file:line: at $.json.path: what is wrong*
-(:class:`DocumentError`). :func:`read_document` parses with ruamel.yaml (YAML 1.1 rules, as
-PyYAML used before, so ``yes`` stays a boolean; dates stay strings, so a schema, not YAML,
-decides what a date is) and keeps the node tree, so any JSON path maps back to a line.
+(:class:`DocumentError`). :func:`read_document` reads YAML with ruamel.yaml's rules (YAML 1.1,
+as PyYAML used before, so ``yes`` stays a boolean; dates stay strings, so a schema, not YAML,
+decides what a date is), and any JSON path maps back to a line through ruamel's node tree.
 
 It also refuses, with one located line, what would otherwise crash or stall the scanner:
 duplicate keys (naming both lines), documents nested deeper than :data:`MAX_DEPTH`, YAML aliases
@@ -12,6 +12,13 @@ that expand beyond :data:`MAX_NODES` ("billion laughs") or refer to themselves, 
 larger than :data:`MAX_BYTES`. Error texts are capped (:data:`MAX_PROBLEM_CHARS`), because a
 hostile value must not turn into a megabyte of terminal output. :func:`loads_json` gives
 machine-written JSON (fact files, reports) the same depth bound.
+
+Two ways in, one result: a *plain* document (no aliases, tags, directives, duplicate or complex
+keys, not too deep: every shipped file, every usual waiver file) is read in one pass from
+libyaml's events (:mod:`posture.plain_yaml`; JSON through ``json`` with a duplicate-key hook),
+and its node tree is composed only if an error needs a line: 100k waivers load in about 2 s
+instead of 45. Anything else is read the exact way (compose, check the nodes, construct), which
+is also what finds and locates every problem the fast pass declines.
 """
 
 from __future__ import annotations

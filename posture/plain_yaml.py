@@ -101,8 +101,7 @@ def load_plain(text: str, max_depth: int) -> Any:
 
 def _build(next_event: Any, max_depth: int, yaml: Any) -> Any:
     scalar, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-    collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    resolve = resolve_plain
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     by_first, anywhere = _resolvers()
     if anywhere:  # no YAML 1.1 rule applies to any first character; if one did, every scalar would go through it
         by_first = _EVERY_CHARACTER
@@ -113,56 +112,59 @@ def _build(next_event: Any, max_depth: int, yaml: Any) -> Any:
     start = next_event()
     if not isinstance(start, yaml.DocumentStartEvent) or start.version or start.tags:
         raise NotPlain("empty stream or directives")
-    #: open containers, and for each open mapping the key waiting for its value
-    containers: list[Any] = []
-    keys: list[Any] = []
+    # Anchors are ignored: alone they mean nothing, and every use of one is an alias event (refused).
+    stack: list[tuple[Any, Any]] = []  # the enclosing containers, each with its pending key
+    top: Any = None  # the open container (None outside the root)
+    key: Any = no_key  # in a mapping: the key read, waiting for its value
     root: Any = no_key
     while True:
         event = next_event()
         kind = type(event)
         if kind is scalar:
-            if event.anchor is not None or event.tag is not None:
-                raise NotPlain("anchor or tag")
+            if event.tag is not None:
+                raise NotPlain("a tag")
             value = event.value
             if event.implicit[0] and value[:1] in by_first:
                 if value in resolved:
                     value = resolved[value]
                 else:
-                    value = resolved[value] = resolve(value)
-            new = None
+                    value = resolved[value] = resolve_plain(value)
+            if type(top) is dict:
+                if key is no_key:
+                    key = value
+                    continue
+                if key in top:
+                    raise NotPlain("duplicate key")
+                top[key] = value
+                key = no_key
+            elif top is not None:
+                top.append(value)
+            else:
+                root = value
         elif kind is mapping_start or kind is sequence_start:
-            if event.anchor is not None or event.tag is not None:
-                raise NotPlain("anchor or tag")
-            if len(containers) > max_depth:
+            if event.tag is not None:
+                raise NotPlain("a tag")
+            if len(stack) > max_depth:
                 raise NotPlain("deep")
-            value = new = {} if kind is mapping_start else []
-        elif kind in collection_end:
-            containers.pop()
-            keys.pop()
-            continue
+            new: Any = {} if kind is mapping_start else []
+            if type(top) is dict:
+                if key is no_key:
+                    raise NotPlain("a collection as a mapping key")
+                if key in top:
+                    raise NotPlain("duplicate key")
+                top[key] = new
+            elif top is not None:
+                top.append(new)
+            else:
+                root = new
+            stack.append((top, no_key))
+            top, key = new, no_key
+        elif kind is mapping_end or kind is sequence_end:
+            top, key = stack.pop()
         elif kind is yaml.DocumentEndEvent:
             break
         else:
             raise NotPlain(kind.__name__)  # an alias
-        if not containers:
-            root = value
-        else:
-            parent = containers[-1]
-            if type(parent) is list:
-                parent.append(value)
-            elif keys[-1] is no_key:
-                if new is not None:
-                    raise NotPlain("a collection as a mapping key")
-                keys[-1] = value
-            else:
-                key = keys[-1]
-                if key in parent:
-                    raise NotPlain("duplicate key")
-                parent[key] = value
-                keys[-1] = no_key
-        if new is not None:
-            containers.append(new)
-            keys.append(no_key)
     if root is no_key or not isinstance(next_event(), yaml.StreamEndEvent):
         raise NotPlain("not a single document")
     return root

@@ -95,3 +95,8 @@ def test_json_duplicate_keys_and_deep_nesting_are_left_to_the_exact_reader() -> 
     deep = '{"a":\n' + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "}\n"
     with pytest.raises(DocumentError, match=f"nested deeper than {MAX_DEPTH} levels"):
         parse_document(deep, Path("t.json"), as_json=True)
+
+
+def test_an_anchor_no_alias_uses_changes_nothing_and_reads_fast() -> None:
+    text = "a: &x 1\nb: &y [1, {c: &z d}]\n"
+    assert repr(load_plain(text, MAX_DEPTH)) == repr(exact(text)) == "{'a': 1, 'b': [1, {'c': 'd'}]}"
