@@ -183,7 +183,7 @@ def read_document(path: Path, error: type[DocumentError] = DocumentError, *, max
 
 def parse_document(text: str, path: Path, error: type[DocumentError] = DocumentError,
                    as_json: bool = False, *, max_bytes: int = MAX_BYTES) -> Document:
-    """Parse ``text`` (the contents of ``path``) after the hostile-input checks.
+    """Parse ``text`` (the contents of ``path``), refusing hostile input.
 
     A plain document (see :mod:`posture.plain_yaml`; for JSON: no duplicate key, not too deep)
     is read in one fast pass; anything else, including every document with a problem, is read
@@ -191,12 +191,14 @@ def parse_document(text: str, path: Path, error: type[DocumentError] = DocumentE
     """
     if len(text) > max_bytes:
         raise error(path, "$", f"document is {len(text)} characters; documents are limited to {max_bytes}")
-    deep = _deep_line(text, MAX_DEPTH * 10)
-    if deep is not None:
-        raise error(path, "$", f"nested deeper than {MAX_DEPTH} levels", deep)
+    # The fast readers never recurse (libyaml's parser keeps its own stacks; json raises
+    # RecursionError) and give up past MAX_DEPTH, so only the exact reader needs the bracket scan.
     data = _load_plain_json(text) if as_json else _load_plain_yaml(text)
     if data is not _NOT_PLAIN:
         return Document(path, data, error_type=error, text=text)
+    deep = _deep_line(text, MAX_DEPTH * 10)
+    if deep is not None:
+        raise error(path, "$", f"nested deeper than {MAX_DEPTH} levels", deep)
     return _parse_exactly(text, path, error, as_json)
 
 
