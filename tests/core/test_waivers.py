@@ -331,3 +331,19 @@ def test_a_glob_matcher_decides_as_fnmatchcase_does() -> None:
             rng.choice(["a", "b", ":", "\n", ".", "(", "é", "*", "]", "["]) for _ in range(rng.randint(0, 6)))
         for candidate in (text, pattern, pattern.rstrip("*"), pattern + text):
             assert bool(glob_matcher(pattern)(candidate)) == fnmatchcase(candidate, pattern), (pattern, candidate)
+
+
+def test_a_json_waiver_file_loads_and_its_errors_are_located(tmp_path: Path) -> None:
+    import json
+
+    from posture.plain_yaml import load_plain
+
+    data = load_plain(GOOD, 100)
+    path = tmp_path / "waivers.json"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    assert load_waivers(path) == load_waivers(write(tmp_path, GOOD))
+    data["waivers"][1]["expires"] = "soon"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    with pytest.raises(WaiverError) as info:
+        load_waivers(path)
+    assert str(info.value) == f"{path}:19: at $.waivers[1].expires: 'soon' is not a date (YYYY-MM-DD)"
