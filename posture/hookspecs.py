@@ -90,10 +90,13 @@ def register_outputs(register: Callable[..., None]) -> None:
 
     :param register: call ``register(output)`` with a :class:`posture.outputs.Output`: a ``name``
         (the value given to ``--format``), a file ``suffix`` (``None`` for terminal-only outputs),
-        and ``write(report, path_or_none, console)``.
+        and ``write(report, path_or_none, console)``; optionally ``write_comparison`` (``posture
+        compare``) and ``write_history`` (``posture report --history``), see :mod:`posture.outputs`.
     :return: nothing; the return value is ignored.
 
-    Every report ``scan``, ``evaluate`` and ``demo`` write goes through these.
+    Every document posture writes goes through these: the reports of ``scan``, ``evaluate``,
+    ``demo`` and ``report``, the comparison and the history page. An output name another plugin
+    registered first is refused and recorded as a problem.
     """
 
 

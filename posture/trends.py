@@ -42,6 +42,16 @@ class ScopeTrend:
         return f"{self.provider}:{self.scope}"
 
 
+@dataclass(frozen=True)
+class History:
+    """What ``posture report --history`` draws: the trends, the store they come from (shown without a
+    password) and how many scans they span; rendered by an output's ``write_history``."""
+
+    trends: list[ScopeTrend]
+    store: str
+    scans: int
+
+
 def _scope_name(header: dict[str, Any], provider: str, scope: str) -> str:
     for s in header.get("scopes", []):
         if s.get("provider") == provider and s.get("id") == scope:

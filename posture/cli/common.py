@@ -143,6 +143,20 @@ def parse_formats(formats: str) -> list[str]:
     return names
 
 
+def writer_or_exit(output: str, document: str = "write") -> Callable[..., None]:
+    """The installed output plugin ``output``'s writer of ``document`` (``write`` for a report,
+    ``write_comparison``, ``write_history``); exit 2 when no such output or writer is installed."""
+    from posture.plugins import registry
+
+    out = registry().outputs.get(output)
+    writer = getattr(out, document, None) if out is not None else None
+    if writer is None:
+        what = {"write": "a report", "write_comparison": "a comparison", "write_history": "the history"}[document]
+        fail(f"no installed output writes {what} as {output} (`posture plugins` lists the outputs; "
+             "POSTURE_PLUGINS may leave it out)")
+    return writer
+
+
 def store_url(store: str | None, no_store: bool, record_by_default: bool) -> str | None:
     """Where to record this scan: ``--store``, else the default store for ``scan``, never with ``--no-store``."""
     if no_store:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -10,9 +9,8 @@ from typing import Any
 
 import click
 
-from posture.atomic import write_text_atomic
 from posture.cli import EXIT_FINDINGS
-from posture.cli.common import fail
+from posture.cli.common import fail, writer_or_exit
 from posture.terminal import info
 
 
@@ -67,59 +65,6 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def print_console(comparison: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    from posture.textsafe import console as make_console
-
-    console = make_console()
-    styles = {"attained": "green", "not_attained": "red", "incomplete": "yellow", "not_evaluated": "dim",
-              "pass": "green", "fail": "red", "error": "yellow", "not_assessed": "magenta", "excluded": "dim",
-              "not_applicable": "dim"}
-    orgs = [o["label"] for o in comparison["organisations"]]
-    att = {(a["organisation"], a["tier"]): a for a in comparison["attainment"]}
-    t = Table(title="Tier attainment", title_justify="left")
-    t.add_column(comparison["group_by"].capitalize())
-    signed = {o["label"]: o["verification"]["status"] for o in comparison["organisations"] if "verification" in o}
-    if signed:
-        t.add_column("Signed")
-    for tier in comparison["tiers"]:
-        t.add_column(tier)
-    for org in orgs:
-        cells = [f"[{'green' if signed[org] == 'verified' else 'red'}]{signed[org]}[/]"] if signed else []
-        for tier in comparison["tiers"]:
-            a = att[(org, tier)]
-            rate = "" if a["pass_rate"] is None else f" {a['pass_rate']:.0%}"
-            cells.append(f"[{styles[a['status']]}]{a['status'].replace('_', ' ')}[/]{rate}")
-        t.add_row(_plain(org), *cells)
-    console.print(t)
-    for o in comparison["organisations"]:
-        for entry in o.get("verification", {}).get("reports", []):
-            for problem in entry.get("problems", []):
-                console.print(f"unverified {_plain(o['label'])}: {_plain(problem)}", highlight=False)
-    c = Table(title="Controls (pass/fail/error/excluded)", title_justify="left")
-    c.add_column("Control")
-    c.add_column("Sev.")
-    for org in orgs:
-        c.add_column(_plain(org))
-    for ctrl in comparison["controls"]:
-        cells = []
-        for org in orgs:
-            r = ctrl["results"][org]
-            cells.append(f"[{styles[r['status']]}]{r['status'].replace('_', ' ')}[/] "
-                         f"{r['pass'] + r['waived']}/{r['fail']}/{r['error']}/{r['excluded']}")
-        c.add_row(ctrl["control"], ctrl["severity"], *cells)
-    console.print(c)
-
-
-def _plain(text: str) -> str:
-    from rich.markup import escape
-
-    from posture.textsafe import printable
-
-    return escape(printable(text))
-
-
 @click.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--label", "labels", multiple=True, metavar="NAME",
@@ -152,6 +97,7 @@ def compare(reports: tuple[Path, ...], labels: tuple[str, ...], group_by: str, j
     reports line up.
     """
     from posture.compare import compare as build
+    from posture.textsafe import console as make_console
 
     if len(labels) > len(reports):
         fail(f"{len(labels)} --label values for {len(reports)} reports")
@@ -174,19 +120,16 @@ def compare(reports: tuple[Path, ...], labels: tuple[str, ...], group_by: str, j
         # a verified report is shown under the organisation its attestation names
         label_list = [lab or (v.get("organisation") if v["status"] == "verified" else None)
                       for lab, v in zip(label_list, verifications, strict=True)]
+    to_stdout = str(json_out) == "-"
+    # the output plugins render; this command only chooses which writes what (all found before writing)
+    wanted = [("json", None if to_stdout else json_out)] if json_out is not None else []
+    wanted += [("html", html_out)] if html_out is not None else []
+    wanted += [] if to_stdout else [("console", None)]
+    writers = [(writer_or_exit(name, "write_comparison"), path) for name, path in wanted]
     salt = _salt(salt_env) if anonymise else None
     comparison = build(loaded, label_list, group_by=group_by, salt=salt, verifications=verifications)
-    if json_out is not None:
-        text = json.dumps(comparison, indent=2, sort_keys=False) + "\n"
-        if str(json_out) == "-":
-            click.echo(text, nl=False)
-        else:
-            write_text_atomic(json_out, text)
-            info(f"wrote {json_out}")
-    if html_out is not None:
-        from posture.outputs.html import render_compare
-
-        write_text_atomic(html_out, render_compare(comparison))
-        info(f"wrote {html_out}")
-    if str(json_out) != "-":
-        print_console(comparison)
+    console = make_console()
+    for write, path in writers:
+        write(comparison, path, console)
+        if path is not None:
+            info(f"wrote {path}")

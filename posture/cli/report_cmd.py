@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from posture.atomic import write_text_atomic
-from posture.cli.common import fail
+from posture.cli.common import fail, writer_or_exit
 from posture.terminal import info
+from posture.textsafe import console as make_console
 
 
 @click.command()
@@ -52,6 +51,9 @@ def report(report_path: Path | None, history: bool, store: str | None, limit: in
         fail("give REPORT.json (or --history for the history store)")
     if not (html_out or junit_out or json_out):
         fail("nothing to write: give --html FILE, --junit FILE and/or --json FILE")
+    # the output plugins render (the same writers as `posture scan --format`); all found before writing
+    writers = [(writer_or_exit(name), path) for name, path in
+               (("html", html_out), ("junit", junit_out), ("json", json_out)) if path is not None]
     (rep,) = load_reports_or_exit((report_path,))
     if waivers is not None:
         from posture.cli.common import load_waivers_or_exit
@@ -67,28 +69,19 @@ def report(report_path: Path | None, history: bool, store: str | None, limit: in
         from posture.frameworks import refresh_sections
 
         refresh_sections(rep)
-    if html_out is not None:
-        from posture.outputs.html import render_report
-
-        write_text_atomic(html_out, render_report(rep))
-        info(f"wrote {html_out}")
-    if junit_out is not None:
-        from posture.outputs.junit import render_string
-
-        write_text_atomic(junit_out, render_string(rep))
-        info(f"wrote {junit_out}")
-    if json_out is not None:
-        write_text_atomic(json_out, json.dumps(rep.to_dict(), indent=2) + "\n")
-        info(f"wrote {json_out}")
+    console = make_console()
+    for write, path in writers:
+        write(rep, path, console)
+        info(f"wrote {path}")
 
 
 def _history(store: str | None, limit: int, html_out: Path) -> None:
     import sqlalchemy
 
     from posture.history import Store, StoreError, default_store_url
-    from posture.outputs.history_html import render_history
-    from posture.trends import collect_trends
+    from posture.trends import History, collect_trends
 
+    write = writer_or_exit("html", "write_history")
     url = store or default_store_url()
     try:
         db = Store(url, create=False)
@@ -96,7 +89,7 @@ def _history(store: str | None, limit: int, html_out: Path) -> None:
         scans = len({p.scan_id for t in trends for p in t.points})
     except (StoreError, sqlalchemy.exc.SQLAlchemyError) as exc:  # a message, never a traceback
         fail(str(exc))
-    write_text_atomic(html_out, render_history(trends, _shown_url(url), scans))
+    write(History(trends, _shown_url(url), scans), html_out, make_console())
     info(f"wrote {html_out}: {scans} scan(s), {len(trends)} scope(s)")
 
 

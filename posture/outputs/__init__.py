@@ -1,11 +1,18 @@
 """Output formats. Each is a plugin registered through ``register_outputs``.
 
-An output is any object with:
+Every document posture writes is rendered here, by the output plugins: the reports of ``scan``,
+``evaluate``, ``demo`` and ``report``, the comparison of ``compare`` and the history page of
+``report --history``; the commands only choose which output writes what. An output is any object
+with:
 
 - ``name``: the value given to ``--format`` (``json``, ``sarif``, ``console``)
 - ``suffix``: the file name suffix (``.json``), or ``None`` for terminal outputs
 - ``write(report, path, console)``: write ``report`` to ``path`` (``None`` for
-  terminal outputs) using the rich ``console`` for anything printed.
+  terminal outputs) using the rich ``console`` for anything printed
+- optionally ``write_comparison(comparison, path, console)`` (``posture compare``: the
+  ``posture.compare/v1`` dict; ``path`` ``None`` means standard output or the terminal) and
+  ``write_history(history, path, console)`` (``posture report --history``: a
+  :class:`posture.trends.History`); an output without one does not offer that document.
 """
 
 from __future__ import annotations
@@ -33,3 +40,5 @@ class Output:
     suffix: str | None
     write: Callable[[Any, Path | None, Any], None]
     description: str = ""
+    write_comparison: Callable[[dict[str, Any], Path | None, Any], None] | None = None
+    write_history: Callable[[Any, Path | None, Any], None] | None = None

@@ -122,6 +122,60 @@ def _framework_table(fw: dict[str, Any]) -> Any:
     return table
 
 
+def write_comparison(comparison: dict[str, Any], path: Path | None = None, console: Any = None) -> None:
+    """The comparison's two matrices (tier attainment, controls) in the terminal."""
+    from rich.table import Table
+
+    from posture.textsafe import console as make_console
+
+    console = console or make_console()
+    styles = {"attained": "green", "not_attained": "red", "incomplete": "yellow", "not_evaluated": "dim",
+              "pass": "green", "fail": "red", "error": "yellow", "not_assessed": "magenta", "excluded": "dim",
+              "not_applicable": "dim"}
+    orgs = [o["label"] for o in comparison["organisations"]]
+    att = {(a["organisation"], a["tier"]): a for a in comparison["attainment"]}
+    t = Table(title="Tier attainment", title_justify="left")
+    t.add_column(comparison["group_by"].capitalize())
+    signed = {o["label"]: o["verification"]["status"] for o in comparison["organisations"] if "verification" in o}
+    if signed:
+        t.add_column("Signed")
+    for tier in comparison["tiers"]:
+        t.add_column(tier)
+    for org in orgs:
+        cells = [f"[{'green' if signed[org] == 'verified' else 'red'}]{signed[org]}[/]"] if signed else []
+        for tier in comparison["tiers"]:
+            a = att[(org, tier)]
+            rate = "" if a["pass_rate"] is None else f" {a['pass_rate']:.0%}"
+            cells.append(f"[{styles[a['status']]}]{a['status'].replace('_', ' ')}[/]{rate}")
+        t.add_row(_plain(org), *cells)
+    console.print(t)
+    for o in comparison["organisations"]:
+        for entry in o.get("verification", {}).get("reports", []):
+            for problem in entry.get("problems", []):
+                console.print(f"unverified {_plain(o['label'])}: {_plain(problem)}", highlight=False)
+    c = Table(title="Controls (pass/fail/error/excluded)", title_justify="left")
+    c.add_column("Control")
+    c.add_column("Sev.")
+    for org in orgs:
+        c.add_column(_plain(org))
+    for ctrl in comparison["controls"]:
+        cells = []
+        for org in orgs:
+            r = ctrl["results"][org]
+            cells.append(f"[{styles[r['status']]}]{r['status'].replace('_', ' ')}[/] "
+                         f"{r['pass'] + r['waived']}/{r['fail']}/{r['error']}/{r['excluded']}")
+        c.add_row(ctrl["control"], ctrl["severity"], *cells)
+    console.print(c)
+
+
+def _plain(text: str) -> str:
+    from rich.markup import escape
+
+    from posture.textsafe import printable
+
+    return escape(printable(text))
+
+
 @hookimpl
 def register_outputs(register: Any) -> None:
-    register(Output("console", None, write, "Summary table in the terminal"))
+    register(Output("console", None, write, "Summary table in the terminal", write_comparison=write_comparison))

@@ -106,7 +106,18 @@ def _write(report: Report, path: Path | None, console: Any) -> None:
     write_text(render_report(report), path)
 
 
+def _write_comparison(comparison: dict[str, Any], path: Path | None, console: Any) -> None:
+    write_text(render_compare(comparison), path)
+
+
+def _write_history(history: Any, path: Path | None, console: Any) -> None:
+    from posture.outputs.history_html import render_history
+
+    write_text(render_history(history.trends, history.store, history.scans), path)
+
+
 @hookimpl
 def register_outputs(register: Any) -> None:
     register(Output(name="html", suffix=".html", write=_write,
-                    description="Self-contained HTML report (tier attainment, failures, remediation, coverage)"))
+                    description="Self-contained HTML report (tier attainment, failures, remediation, coverage)",
+                    write_comparison=_write_comparison, write_history=_write_history))

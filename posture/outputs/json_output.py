@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,12 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
     write_text(dumps(report), path)
 
 
+def write_comparison(comparison: dict[str, Any], path: Path | None, console: Any = None) -> None:
+    """The comparison as JSON (``posture.compare/v1``, keys in the order built); no path: standard output."""
+    write_text(json.dumps(comparison, indent=2, sort_keys=False) + "\n", path)
+
+
 @hookimpl
 def register_outputs(register: Any) -> None:
-    register(Output("json", ".json", write, "Full report as JSON (posture.report/v1)"))
+    register(Output("json", ".json", write, "Full report as JSON (posture.report/v1)",
+                    write_comparison=write_comparison))

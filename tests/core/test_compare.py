@@ -185,3 +185,18 @@ def test_anonymise_without_salt_env_outside_a_terminal_is_one_line_and_exit_2() 
     assert res.output.strip().splitlines() == [
         "posture: error: --anonymise needs a salt: outside a terminal give --salt-env VAR (an environment variable "
         "holding it); there is no default"]
+
+
+def test_compare_renders_through_the_output_plugins_and_names_a_missing_one(tmp_path: Path, fresh_plugins,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTURE_PLUGINS", "json,console")  # no html output installed
+    fresh_plugins.reset()
+    out_html, out_json = tmp_path / "c.html", tmp_path / "c.json"
+    res = CliRunner().invoke(cli, ["compare", *PATHS, "--json", str(out_json), "--html", str(out_html)])
+    assert res.exit_code == 2
+    assert "no installed output writes a comparison as html" in res.output
+    assert not out_json.exists() and not out_html.exists()  # refused before anything was written
+    res = CliRunner().invoke(cli, ["compare", *PATHS, "--json", str(out_json)])
+    assert res.exit_code == 0, res.output
+    assert out_json.read_text(encoding="utf-8") == json.dumps(compare([aws_org(), azure_org(), gcp_org()]),
+                                                              indent=2) + "\n"

@@ -23,7 +23,7 @@ def run(*args, code: int = 0):
 
 
 @pytest.fixture
-def orgs(fake_cloud, tmp_path: Path) -> dict[str, Path]:
+def orgs(fake_cloud, fresh_plugins, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Path]:
     """Two organisations' reports of the same fake cloud: ACME signs its report, Globex does not."""
     run("scan", "-p", "fake", "--tier", "tier-2", "--format", "json", "-o", tmp_path / "acme", "--no-store")
     shutil.copytree(tmp_path / "acme", tmp_path / "globex")
@@ -33,6 +33,9 @@ def orgs(fake_cloud, tmp_path: Path) -> dict[str, Path]:
     trusted = tmp_path / "trusted"
     trusted.mkdir()
     shutil.copy(tmp_path / "acme-keys" / "posture-signing.pub", trusted / "acme.pub")
+    # the outputs render the comparison, its HTML page included (the fake cloud loads json, sarif, console)
+    monkeypatch.setenv("POSTURE_PLUGINS", "json,console,html")
+    fresh_plugins.reset()
     return {"acme": tmp_path / "acme" / "posture-report.json", "globex": tmp_path / "globex" / "posture-report.json",
             "trusted": trusted, "dir": tmp_path}
 

@@ -143,3 +143,22 @@ def test_sarif_can_leave_out_what_github_would_show_as_open_alerts(fake_cloud, m
     results = sarif.render(report)["runs"][0]["results"]
     assert all("suppressions" not in r and r.get("baselineState") != "absent" for r in results)
     assert len(results) == sum(r.status == "fail" for r in report.results)
+
+
+def test_report_renders_a_saved_report_with_the_scans_own_writers(fake_cloud, tmp_path) -> None:
+    """`posture report --json/--junit` write what `posture scan --format json,junit` wrote: one renderer each."""
+    from click.testing import CliRunner
+
+    from posture.cli import cli
+
+    scanned = tmp_path / "scan"
+    assert CliRunner().invoke(cli, ["scan", "-p", "fake", "--format", "json", "--no-store",
+                                    "-o", str(scanned)]).exit_code == 0
+    saved = scanned / "posture-report.json"
+    res = CliRunner().invoke(cli, ["report", str(saved), "--json", str(tmp_path / "again.json")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "again.json").read_bytes() == saved.read_bytes()
+    # the fake cloud loads the json, sarif and console outputs only: no junit, and the command does not bypass them
+    res = CliRunner().invoke(cli, ["report", str(saved), "--junit", str(tmp_path / "r.xml")])
+    assert res.exit_code == 2 and "no installed output writes a report as junit" in res.output
+    assert not (tmp_path / "r.xml").exists()
