@@ -204,11 +204,6 @@ def subject_digest(statement: dict[str, Any], role: str) -> str | None:
     return None
 
 
-def recompute_attainment(report: Report, tier: ResolvedTier) -> list[TierAttainment]:
-    """The selected tier's attainment from the report's results, with the engine's rules."""
-    return attainment_for(tier, _check_refs(report), _tier_results(report), report.scopes)
-
-
 @dataclass(frozen=True)
 class _CheckRef:
     """What attainment reads of a check (id, provider, controls), rebuilt from the report."""

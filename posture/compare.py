@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from posture.report import SEVERITY_ORDER, Report
+from posture.report import Report
 
 COMPARE_SCHEMA_ID = "posture.compare/v1"
 STATUSES = ("pass", "fail", "error", "excluded", "not_applicable", "waived")
@@ -213,7 +213,3 @@ def _verification(entries: list[dict[str, Any]], pseudo: Pseudonymiser | None) -
 def _control_sort_key(cid: str) -> tuple[str, int, str]:
     prefix, _, num = cid.partition("-")
     return (prefix, int(num) if num.isdigit() else 0, cid)
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITY_ORDER.get(severity, -1)

@@ -57,7 +57,6 @@ OPERATORS = {
 UNARY_OPERATORS = {"present", "absent", "empty", "not_empty"}
 VALUE_TYPES = {"age", "cidr", "version", "integer", "string", "lower"}
 QUANTIFIERS = {"any_item", "every_item", "no_item"}
-_MISSING = object()
 
 
 class ConditionError(ValueError):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -356,10 +356,3 @@ def _check_complete(path: Path, footer: dict[str, Any] | None, counts: dict[str,
         if wrong:
             raise FactFileError(f"{path}: the footer counts other records than the file holds ({', '.join(wrong)}); "
                                 "the file was edited or damaged; collect the facts again")
-
-
-def facts_by_type(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
-    out: dict[str, list[Fact]] = {}
-    for f in facts:
-        out.setdefault(f.type, []).append(f)
-    return out

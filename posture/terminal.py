@@ -41,10 +41,6 @@ def quiet() -> bool:
     return _state["quiet"]
 
 
-def colour_enabled() -> bool:
-    return "NO_COLOR" not in os.environ
-
-
 def info(message: str) -> None:
     """A progress/status line for a person: standard error, silenced by ``--quiet``."""
     if not _state["quiet"]:

@@ -71,10 +71,6 @@ def iso(value: Any) -> str | None:
     return str(value)
 
 
-def tag_dict(tags: Iterable[dict[str, Any]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
-    return {t[key]: t.get(value, "") for t in tags or ()}
-
-
 def tag_keys(tags: Iterable[dict[str, Any]] | None, key: str = "Key") -> list[str]:
     """Tag *keys* only: tag values may hold secrets, and required-tag checks need only keys."""
     return sorted({t[key] for t in tags or ()})

@@ -1,6 +1,6 @@
 """SARIF 2.1.0 output, shaped for GitHub code scanning.
 
-Mapping (DESIGN.md, *Outputs*): one run per report; rules are the checks the
+Mapping: one run per report; rules are the checks the
 report evaluated; results are failed (and waived, with ``suppressions``)
 checks; every result has a stable ``partialFingerprints`` value and a location
 that is a stable pseudo-path for the resource plus a logical location with the
