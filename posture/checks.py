@@ -27,7 +27,7 @@ A check whose logic can't be a condition is a Python function
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,28 @@ def required_keys(attribute: str, *, param: str = "required_tags", noun: str = "
 
     check.__name__ = f"required_{noun}s_at_{attribute}"
     return check
+
+
+def function_check(check_id: str, function: CheckFunction, *, fact_type: str, title: str,
+                   controls: Iterable[str], source: str = "", **more: Any) -> Check:
+    """A check evaluated by a Python function, for the logic a condition cannot say.
+
+    The provider is the id's first segment (ids are ``<provider>.<service>...``), so a plugin
+    writes only what is particular to the check; ``more`` takes the other :class:`Check` fields.
+    """
+    return Check(id=check_id, title=title, provider=check_id.split(".", 1)[0], fact_type=fact_type,
+                 controls=tuple(controls), function=function, source=source, **more)
+
+
+def required_keys_check(check_id: str, fact_type: str, label: str, *, attribute: str, remediation: str,
+                        noun: str = "tag", case_sensitive: bool = True, source: str = "",
+                        references: tuple[str, ...] = ()) -> Check:
+    """The INV-03 check every cloud has: ``label`` resources carry the tier's required tags/labels
+    (parameter ``required_tags``), evaluated by :func:`required_keys` on ``attribute``."""
+    what = "ownership tags" if noun == "tag" else f"{noun}s"
+    return function_check(check_id, required_keys(attribute, noun=noun, case_sensitive=case_sensitive),
+                          fact_type=fact_type, title=f"{label} carries the required {what}", controls=("INV-03",),
+                          remediation=remediation, references=references, source=source)
 
 
 class CheckFileError(DocumentError):

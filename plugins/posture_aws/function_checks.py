@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from posture.checks import Check, Outcome, required_keys
+from posture.checks import Check, Outcome, function_check, required_keys_check
 from posture.facts import Fact
 
 OPEN_CIDRS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
@@ -80,34 +80,29 @@ _TAGGED = (("aws.ec2.instance", "EC2 instance"), ("aws.ec2.volume", "EBS volume"
 
 def _tag_check(fact_type: str, label: str) -> Check:
     suffix = fact_type.split(".", 1)[1].replace("bucket_tags", "bucket")
-    return Check(id=f"aws.{suffix}.required_tags", title=f"{label} carries the required ownership tags",
-                 provider="aws", fact_type=fact_type, controls=("INV-03",), remediation=_TAG_REMEDIATION,
-                 function=required_keys("tag_keys"), source=__name__)
+    return required_keys_check(f"aws.{suffix}.required_tags", fact_type, label, attribute="tag_keys",
+                               remediation=_TAG_REMEDIATION, source=__name__)
 
 
 FUNCTION_CHECKS: tuple[Check, ...] = (
-    Check(
-        id="aws.ec2.security_group.admin_ports_closed",
-        title="Security group does not open administrative ports to the internet",
-        provider="aws", fact_type="aws.ec2.security_group", controls=("NET-01",),
+    function_check(
+        "aws.ec2.security_group.admin_ports_closed", admin_ports_closed, fact_type="aws.ec2.security_group",
+        title="Security group does not open administrative ports to the internet", controls=("NET-01",),
         remediation=("Remove the rule or restrict its source to a known range; reach instances through "
                      "AWS Systems Manager Session Manager or a bastion instead of opening SSH/RDP "
                      "(tier parameter `admin_ports`)."),
-        references=("CIS AWS Foundations 5.2", "CIS AWS Foundations 5.3"),
-        function=admin_ports_closed, source=__name__,
+        references=("CIS AWS Foundations 5.2", "CIS AWS Foundations 5.3"), source=__name__,
     ),
-    Check(
-        id="aws.ec2.network_acl.admin_ports_closed",
-        title="Network ACL does not admit administrative ports from the internet",
-        provider="aws", fact_type="aws.ec2.network_acl", controls=("NET-01",),
+    function_check(
+        "aws.ec2.network_acl.admin_ports_closed", nacl_admin_ports_closed, fact_type="aws.ec2.network_acl",
+        title="Network ACL does not admit administrative ports from the internet", controls=("NET-01",),
         remediation=("Add an inbound `deny` entry for 0.0.0.0/0 and ::/0 on the administrative ports (tier "
                      "parameter `admin_ports`) with a lower rule number than any `allow` that covers them, or "
                      "narrow the allowing entry's source: `aws ec2 create-network-acl-entry --network-acl-id ACL "
                      "--ingress --rule-number 50 --protocol tcp --port-range From=22,To=22 --cidr-block "
                      "0.0.0.0/0 --rule-action deny`. Security groups remain the primary control; the network "
                      "ACL is the second line."),
-        references=("CIS AWS Foundations 7.0 6.2",),
-        function=nacl_admin_ports_closed, source=__name__,
+        references=("CIS AWS Foundations 7.0 6.2",), source=__name__,
     ),
     *(_tag_check(ft, label) for ft, label in _TAGGED),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from posture.checks import Check, Outcome, required_keys
+from posture.checks import Check, Outcome, function_check, required_keys_check
 from posture.facts import Fact
 
 #: NSG source prefixes meaning "anyone on the internet"
@@ -128,6 +128,10 @@ SERVICE_PORTS: dict[str, tuple[str, tuple[int, ...], set[str], str, str]] = {
 }
 
 
+NSG = "azure.network.nsg"
+NSG_DOCS = "https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview"
+
+
 def service_port_check(label: str, ports: tuple[int, ...], protocols: set[str]) -> Any:
     def check(fact: Fact, params: Mapping[str, Any]) -> Outcome:
         exposed = internet_exposed_ports(fact.attributes.get("inbound_rules") or [], list(ports), protocols)
@@ -142,32 +146,20 @@ def service_port_check(label: str, ports: tuple[int, ...], protocols: set[str]) 
 
 def service_port_checks() -> list[Check]:
     return [
-        Check(
-            id=f"azure.network.nsg.{suffix}",
-            title=title,
-            provider="azure",
-            fact_type="azure.network.nsg",
-            controls=("NET-01",),
-            function=service_port_check(label, ports, protocols),
-            remediation=fix,
+        function_check(
+            f"{NSG}.{suffix}", service_port_check(label, ports, protocols), fact_type=NSG, title=title,
+            controls=("NET-01",), remediation=fix, references=(NSG_DOCS,), source=__file__,
             description=("Fixed ports, whatever the tier's admin_ports; inbound rules evaluated by priority as for "
-                         "admin_ports_closed (a Deny hides an Allow only if it covers it entirely)."),
-            references=("https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview",),
-            source=__file__,
-        )
+                         "admin_ports_closed (a Deny hides an Allow only if it covers it entirely)."))
         for suffix, (label, ports, protocols, title, fix) in SERVICE_PORTS.items()
     ]
 
 
 def nsg_checks() -> list[Check]:
     return [
-        Check(
-            id="azure.network.nsg.admin_ports_closed",
+        function_check(
+            f"{NSG}.admin_ports_closed", nsg_admin_ports_closed, fact_type=NSG, controls=("NET-01",),
             title="Network security group does not allow administrative ports from the internet",
-            provider="azure",
-            fact_type="azure.network.nsg",
-            controls=("NET-01",),
-            function=nsg_admin_ports_closed,
             remediation=(
                 "Delete or restrict the inbound rule (source `*`, `Internet`, `0.0.0.0/0`) that allows SSH/RDP "
                 "or other administrative ports; use Azure Bastion or just-in-time VM access instead.\n\n"
@@ -175,9 +167,7 @@ def nsg_checks() -> list[Check]:
             ),
             description=("Evaluates inbound rules by priority (first match wins), with port ranges and service tags; "
                          "a Deny hides an Allow only if it covers its destination and every source port."),
-            references=("https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview",),
-            source=__file__,
-        )
+            references=(NSG_DOCS,), source=__file__)
     ]
 
 
@@ -192,18 +182,13 @@ TAGGED_FACT_TYPES = {
 
 def tag_checks() -> list[Check]:
     return [
-        Check(
-            id=f"{fact_type}.required_tags",
-            title=f"{label} carries the required ownership tags",
-            provider="azure",
-            fact_type=fact_type,
-            controls=("INV-03",),
-            function=required_keys("tags", case_sensitive=False),  # Azure tag names ignore case
+        required_keys_check(
+            f"{fact_type}.required_tags", fact_type, label, attribute="tags",
+            case_sensitive=False,  # Azure tag names ignore case
             remediation=("Add the tier's required tag keys (parameter `required_tags`, e.g. `owner`): "
                          "`az tag update --resource-id ID --operation merge --tags owner=team`, and enforce "
                          "them with the built-in Azure Policy *Require a tag on resources*."),
             references=("https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources",),
-            source=__file__,
-        )
+            source=__file__)
         for fact_type, label in TAGGED_FACT_TYPES.items()
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from posture.checks import Check, Outcome
+from posture.checks import Check, Outcome, function_check
 from posture.facts import Fact
 from posture_azure.assessments import HEALTHY, NOT_APPLICABLE, UNHEALTHY
 
@@ -90,17 +90,10 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, str, str, str]] = 
 
 def identity_checks() -> list[Check]:
     return [
-        Check(
-            id=f"{FACT_TYPE}.{suffix}",
-            title=title,
-            provider="azure",
-            fact_type=FACT_TYPE,
-            controls=controls,
-            function=assessment_check(attrs, what, failing),
-            remediation=f"{fix}\n\n{ENABLE}",
+        function_check(
+            f"{FACT_TYPE}.{suffix}", assessment_check(attrs, what, failing), fact_type=FACT_TYPE, title=title,
+            controls=controls, remediation=f"{fix}\n\n{ENABLE}", source=__file__,
             description=f"Reads the Defender for Cloud recommendation '{what}'; a missing assessment fails.",
-            references=("https://learn.microsoft.com/azure/defender-for-cloud/recommendations-reference-identity-access",),
-            source=__file__,
-        )
+            references=("https://learn.microsoft.com/azure/defender-for-cloud/recommendations-reference-identity-access",))
         for suffix, (controls, attrs, what, failing, title, fix) in SPECS.items()
     ]

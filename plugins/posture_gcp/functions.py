@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from posture.checks import Check, Outcome, required_keys
+from posture.checks import Check, Outcome, function_check, required_keys_check
 from posture.facts import Fact
 
 INTERNET = {"0.0.0.0/0", "::/0"}
@@ -62,30 +62,17 @@ LABELLED = {
 
 
 def function_checks() -> list[Check]:
-    checks = [
-        Check(
-            id="gcp.compute.firewall.admin_ports_closed",
-            title="Firewall rule does not open administrative ports to the internet",
-            provider="gcp",
-            fact_type="gcp.compute.firewall",
-            controls=("NET-01",),
-            function=firewall_admin_ports_closed,
+    return [
+        function_check(
+            "gcp.compute.firewall.admin_ports_closed", firewall_admin_ports_closed, fact_type="gcp.compute.firewall",
+            title="Firewall rule does not open administrative ports to the internet", controls=("NET-01",),
             remediation="Restrict the rule's source ranges to known networks, or reach instances through "
                         "Identity-Aware Proxy TCP forwarding (source 35.235.240.0/20) instead:\n"
                         "`gcloud compute firewall-rules update RULE --source-ranges=35.235.240.0/20`. "
                         "Port ranges and protocol `all` count as opening every admin port they cover.",
             references=("CIS GCP 3.6", "CIS GCP 3.7"),
-        )
+        ),
+        *(required_keys_check(f"gcp.{fact_type.split('.', 1)[1]}.required_labels", fact_type, what,
+                              attribute="label_keys", noun="label", remediation=LABEL_REMEDIATION.format(cmd=cmd))
+          for fact_type, (what, cmd) in LABELLED.items()),
     ]
-    for fact_type, (what, cmd) in LABELLED.items():
-        service = fact_type.split(".", 1)[1]
-        checks.append(Check(
-            id=f"gcp.{service}.required_labels",
-            title=f"{what} carries the required labels",
-            provider="gcp",
-            fact_type=fact_type,
-            controls=("INV-03",),
-            function=required_keys("label_keys", noun="label"),
-            remediation=LABEL_REMEDIATION.format(cmd=cmd),
-        ))
-    return checks
