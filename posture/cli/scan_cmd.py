@@ -121,13 +121,12 @@ def opt_is_env_only(key: str) -> bool:
     return source is not None and source.name in ("ENVIRONMENT", "DEFAULT", "DEFAULT_MAP")
 
 
-def infer_providers(providers: tuple[str, ...], options: dict[str, Any], frameworks: list[Any] = ()) -> list[str]:
-    """The providers to scan: as given, else those whose own options were used, else the frameworks' ones."""
+def infer_providers(reg: Any, providers: tuple[str, ...], options: dict[str, Any],
+                    frameworks: list[Any] = ()) -> list[str]:
+    """The providers of registry ``reg`` to scan: as given, else those whose own options were used, else the
+    frameworks' ones."""
     if providers:
         return list(providers)
-    from posture.plugins import registry
-
-    reg = registry()
     owners: dict[str, set[str]] = {}
     defaults: dict[str, object] = {}
     for p in reg.providers.values():
@@ -154,8 +153,8 @@ def plan_and_collect(pipeline: Any, tier: Any, providers: tuple[str, ...], optio
     from posture.selection import NO_SELECTION
 
     try:
-        plan = pipeline.plan(tier, infer_providers(providers, options, frameworks), frameworks=frameworks,
-                             selection=selection or NO_SELECTION)
+        plan = pipeline.plan(tier, infer_providers(pipeline.registry, providers, options, frameworks),
+                             frameworks=frameworks, selection=selection or NO_SELECTION)
         if plan.tier is not None:
             debug(f"{plan.tier.id}: {len(plan.checks)} check(s) over {len(plan.fact_types)} fact type(s) on "
                   + ", ".join(plan.provider_names) + ": " + ", ".join(sorted(plan.fact_types)))
