@@ -8,14 +8,14 @@ Registration follows the ``register_*(register)`` pattern of Simon Willison's ``
 the hook with a ``register`` callable and the plugin calls it for what it contributes
 (``register(a, b, ...)`` registers several at once).
 
-**When hooks run.** Importing posture calls no hook, and nor do ``posture --help`` and the built-in
-commands that need no plugin (``posture tiers``, ``posture history``...). The entry points are loaded
-(``POSTURE_PLUGINS`` pins which) the first time something asks for the plugin manager;
-``register_providers``, ``register_checks`` and ``register_outputs`` are then called together, once
-per process, the first time :func:`posture.plugins.registry` is called (``scan``, ``collect``,
-``evaluate``, ``checks``, ``plugins``, ``--help`` of a scanning command...), and their registrations
+**When hooks run.** Importing posture calls no hook, and a built-in command that needs no plugin
+(``posture tiers``, ``posture history``...) loads none. The entry points are loaded (``POSTURE_PLUGINS``
+pins which) the first time something asks for the plugin manager. ``register_providers``,
+``register_checks`` and ``register_outputs`` are called together, once per process, the first time
+:func:`posture.plugins.registry` is called (``scan``, ``collect``, ``evaluate``, ``report``,
+``compare``, ``checks``, ``plugins``, the ``--help`` of a scanning command...); their registrations
 are cached until :func:`posture.plugins.reset`. ``register_commands`` is called once, only when the
-command line names a command that is not built in or lists every command.
+command line names a command that is not built in, or lists every command (``posture --help``).
 
 **Failures.** Each plugin's implementation is called on its own: one that raises is recorded as a
 :class:`posture.plugins.PluginProblem` (plugin name, hook name, error), shown by ``posture plugins``
