@@ -88,3 +88,33 @@ def test_posture_plugins_env_pins_which_plugins_load(third_party, monkeypatch: p
 def test_plugins_are_loaded_once(third_party) -> None:
     assert third_party.get_plugin_manager() is third_party.get_plugin_manager()
     assert third_party.registry() is third_party.registry()
+
+
+def test_a_plugin_registers_its_check_files_through_the_hook_and_a_bad_one_is_its_located_problem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugins) -> None:
+    """``register(*load_check_file(path))``: the core loads no file for a plugin, and a broken file costs only
+    that plugin, reported with the file and line (its checks registered before the bad file stay)."""
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("provider: files\nchecks:\n  - id: files.thing.ok\n    title: Thing is fine\n"
+                    "    fact_type: files.thing\n    controls: [IAM-01]\n"
+                    "    condition: {key: ok, op: eq, value: true}\n    remediation: Make it fine.\n")
+    bad.write_text("provider: files\nchecks:\n  - id: files.thing.broken\n    title: Broken\n")
+    source = f"""
+        from posture.checks import load_check_file
+        from posture.hookspecs import hookimpl
+
+        @hookimpl
+        def register_checks(register):
+            register(*load_check_file({str(good)!r}))
+            register(*load_check_file({str(bad)!r}))
+    """
+    install_fake_distribution(tmp_path, "posture_files", {"tp_files": source}, {"tp-files": "tp_files"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("POSTURE_PLUGINS", "tp-files")
+    sys.modules.pop("tp_files", None)
+    fresh_plugins.reset()
+    reg = fresh_plugins.registry()
+    assert set(reg.checks) == {"files.thing.ok"} and reg.origins["files.thing.ok"] == "tp-files"
+    (problem,) = reg.problems
+    assert (problem.plugin, problem.stage) == ("tp-files", "register_checks")
+    assert f"{bad}:3" in problem.error, problem.error
