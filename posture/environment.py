@@ -91,6 +91,7 @@ VARIABLES: dict[str, Callable[[str, str], Any]] = {
     "POSTURE_TIERS_PATH": _dirs,
     "POSTURE_AZURE_ARM_ENDPOINT": _url,
     "POSTURE_AZURE_CA_BUNDLE": _file,
+    "POSTURE_AZURE_KEYVAULT_AUDIENCE": _url,
     "POSTURE_AZURE_CLOUD": _choice(("public", "usgov", "china")),
     "POSTURE_GCP_API_ENDPOINT": _url,
     "POSTURE_AZURE_READ_TIMEOUT": lambda n, r: _seconds(n, r),

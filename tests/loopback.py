@@ -202,11 +202,13 @@ class LoopbackServer:
             time.sleep(delay)
         return reply
 
+    def rewrite(self, text: str) -> str:
+        """A body's JSON text as sent: recorded addresses (``recorded_origin`` in nextLinks) pointed at
+        this server; a fake whose bodies name another fake's addresses extends it."""
+        return text.replace(self.recorded_origin, self.url) if self.recorded_origin else text
+
     def _encode(self, body: Any) -> bytes:
-        text = json.dumps(body)
-        if self.recorded_origin:
-            text = text.replace(self.recorded_origin, self.url)
-        return text.encode()
+        return self.rewrite(json.dumps(body)).encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from posture.collecting import Failure
 
+#: outer codes that say only the HTTP status; an ``innererror.code`` next to them is the precise one
+#: (Key Vault: ``ForbiddenByFirewall``, ``ForbiddenByRbac``, ``AccessDenied``)
+GENERIC_CODES = {"Forbidden", "Unauthorized"}
 #: ARM codes meaning "this feature/resource type is not there", not "denied".
 NOT_APPLICABLE_CODES = {"SubscriptionNotRegistered", "MissingSubscriptionRegistration", "FeatureNotSupported",
                         "FeatureNotSupportedForAccount"}
@@ -54,6 +57,11 @@ def _code_and_message(exc: BaseException) -> tuple[str, str]:
         if not code:
             code = "Unauthorized" if isinstance(exc, ClientAuthenticationError) else f"HTTP{exc.status_code}"
         message = getattr(err, "message", None) or exc.reason or str(exc).splitlines()[0]
+        inner = (getattr(err, "innererror", None) or {}).get("code") if code in GENERIC_CODES else None
+        if inner:
+            # Key Vault: the outer code is plain "Forbidden"; the inner one says why, and the message's
+            # further lines only repeat the caller's address and object id
+            return str(inner), str(message).splitlines()[0][:500]
         return str(code), str(message)[:500]
     if isinstance(exc, AzureError):
         return type(exc).__name__, str(exc).splitlines()[0][:500]

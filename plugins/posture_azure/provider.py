@@ -21,6 +21,7 @@ from posture_azure.settings import (
     ENV_CLOUD,
     ENV_CREDENTIAL,
     ENV_GRAPH_ENDPOINT,
+    ENV_KEYVAULT_AUDIENCE,
     ENV_READ_TIMEOUT,
     AzureSettings,
     resolve,
@@ -41,6 +42,9 @@ OPTIONS = [
     Option("azure-authority", "Microsoft Entra authority host for a custom cloud (disables instance discovery)",
            envvar=ENV_AUTHORITY, metavar="HOST"),
     Option("azure-token-audience", "Token audience for a custom ARM endpoint", envvar=ENV_AUDIENCE, metavar="URL"),
+    Option("azure-keyvault-audience", "Token audience of the Key Vault data plane (default: the cloud's own, "
+           "e.g. https://vault.azure.net; Azure Stack Hub: https://vault.REGION.FQDN)", envvar=ENV_KEYVAULT_AUDIENCE,
+           metavar="URL"),
     Option("azure-ca-bundle", "CA bundle for TLS verification (default: REQUESTS_CA_BUNDLE or system)",
            envvar=ENV_CA_BUNDLE, metavar="PATH"),
     Option("azure-read-timeout", "Seconds to wait for an ARM response before the call becomes a Timeout error "

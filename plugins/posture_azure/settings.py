@@ -29,11 +29,20 @@ GRAPH_ENDPOINTS: dict[str, str] = {
     "china": "https://microsoftgraph.chinacloudapi.cn",
 }
 
+#: cloud name -> Key Vault data-plane token audience; vault URIs (``properties.vaultUri``, from ARM) are
+#: ``https://<name>.vault.azure.net``, ``.vault.usgovcloudapi.net`` and ``.vault.azure.cn``
+KEYVAULT_AUDIENCES: dict[str, str] = {
+    "public": "https://vault.azure.net",
+    "usgov": "https://vault.usgovcloudapi.net",
+    "china": "https://vault.azure.cn",
+}
+
 ENV_ARM_ENDPOINT = "POSTURE_AZURE_ARM_ENDPOINT"
 ENV_GRAPH_ENDPOINT = "POSTURE_AZURE_GRAPH_ENDPOINT"
 ENV_CLOUD = "POSTURE_AZURE_CLOUD"
 ENV_AUTHORITY = "POSTURE_AZURE_AUTHORITY"
 ENV_AUDIENCE = "POSTURE_AZURE_TOKEN_AUDIENCE"
+ENV_KEYVAULT_AUDIENCE = "POSTURE_AZURE_KEYVAULT_AUDIENCE"
 ENV_CA_BUNDLE = "POSTURE_AZURE_CA_BUNDLE"
 ENV_CREDENTIAL = "POSTURE_AZURE_CREDENTIAL"
 ENV_READ_TIMEOUT = "POSTURE_AZURE_READ_TIMEOUT"
@@ -63,6 +72,8 @@ class AzureSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     #: Microsoft Graph (Entra ID facts); its own endpoint and token audience in every cloud
     graph_endpoint: str = GRAPH_ENDPOINTS["public"]
+    #: the Key Vault data plane's token audience (certificate policies); vault URIs come from ARM
+    keyvault_audience: str = KEYVAULT_AUDIENCES["public"]
 
     @property
     def credential_scopes(self) -> list[str]:
@@ -71,6 +82,15 @@ class AzureSettings:
     @property
     def graph_scopes(self) -> list[str]:
         return [self.graph_endpoint.rstrip("/") + "/.default"]
+
+    @property
+    def keyvault_scopes(self) -> list[str]:
+        return [self.keyvault_audience.rstrip("/") + "/.default"]
+
+    @property
+    def custom_arm(self) -> bool:
+        """ARM is not the cloud's own (Azure Stack Hub, a private cloud, a test fake)."""
+        return self.arm_endpoint != CLOUDS[self.cloud][0]
 
 
 def _opt(options: dict[str, Any], key: str, env: str | None = None) -> Any:
@@ -108,6 +128,10 @@ def resolve(options: dict[str, Any]) -> AzureSettings:
     graph = str(_opt(options, "azure_graph_endpoint", ENV_GRAPH_ENDPOINT) or GRAPH_ENDPOINTS[cloud]).rstrip("/")
     if not graph.startswith("https://"):
         raise ProviderError("azure: --azure-graph-endpoint must be an https:// URL (bearer tokens need TLS)")
+    keyvault = str(_opt(options, "azure_keyvault_audience", ENV_KEYVAULT_AUDIENCE)
+                   or KEYVAULT_AUDIENCES[cloud]).rstrip("/")
+    if not keyvault.startswith("https://"):
+        raise ProviderError("azure: --azure-keyvault-audience must be an https:// URL")
     return AzureSettings(
         cloud=cloud,
         arm_endpoint=arm,
@@ -120,6 +144,7 @@ def resolve(options: dict[str, Any]) -> AzureSettings:
         retry_backoff=float(options.get("azure_retry_backoff") or 0.8),
         read_timeout=read_timeout,
         graph_endpoint=graph,
+        keyvault_audience=keyvault,
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.azure.fake_arm import CREDENTIAL_SPEC, FakeArm
 from tests.azure.fake_graph import FakeGraph
+from tests.azure.fake_keyvault import FakeKeyVault
 from tests.loopback import PrivateCa, private_ca
 
 
@@ -19,9 +20,23 @@ def arm_tls(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
 
 
 @pytest.fixture(scope="session")
-def fake_arm_server(arm_tls: PrivateCa) -> Iterator[FakeArm]:
-    with FakeArm(tls=arm_tls.server_context()) as server:
+def fake_keyvault_server(arm_tls: PrivateCa) -> Iterator[FakeKeyVault]:
+    with FakeKeyVault(tls=arm_tls.server_context()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def fake_arm_server(arm_tls: PrivateCa, fake_keyvault_server: FakeKeyVault) -> Iterator[FakeArm]:
+    """ARM, whose vault list points each ``vaultUri`` at the fake Key Vault data plane."""
+    with FakeArm(tls=arm_tls.server_context(), vaults=fake_keyvault_server) as server:
+        yield server
+
+
+@pytest.fixture
+def keyvault(fake_keyvault_server: FakeKeyVault) -> FakeKeyVault:
+    """The fake Key Vault data plane with an empty request log."""
+    fake_keyvault_server.reset()
+    return fake_keyvault_server
 
 
 @pytest.fixture(scope="session")

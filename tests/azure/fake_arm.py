@@ -86,9 +86,15 @@ class FakeArm(LoopbackServer):
     recorded_origin = REAL_ARM
     headers = {"x-ms-request-id": "00000000-0000-0000-0000-000000000000"}
 
-    def __init__(self, root: Path = FIXTURES, *, tls: Any) -> None:
+    def __init__(self, root: Path = FIXTURES, *, tls: Any, vaults: LoopbackServer | None = None) -> None:
+        """``vaults``: the fake Key Vault data plane the vault list's ``vaultUri`` values are pointed at."""
         super().__init__(tls=tls)
         self.recorded = RecordedTree(root)
+        self.vaults = vaults
+
+    def rewrite(self, text: str) -> str:
+        text = super().rewrite(text)
+        return self.vaults.rewrite(text) if self.vaults is not None else text
 
     def override(self, path: str, status: int, code: str, message: str) -> AbstractContextManager[None]:
         """Serve an ARM error for ``path`` (every page) while the block runs, e.g. a 403 on one list."""

@@ -51,6 +51,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "azure.keyvault.vault.required_tags": {"kv-good": P, "kv-bad": F},  # kv-good is tagged "Owner"
     "azure.keyvault.key.expiry": {"kv-good/key-expiring": P, "kv-good/key-forever": F, "kv-good/key-disabled": NA},
     "azure.keyvault.secret.expiry": {"kv-good/secret-expiring": P, "kv-good/secret-forever": F},
+    # Key Vault data plane: cert-api is on the second page of kv-good's certificate list
+    "azure.keyvault.certificate.validity_period": {"kv-good/cert-web": P, "kv-good/cert-api": P,
+                                                   "kv-bad/cert-legacy": F},
     "azure.sql.server.public_network_access_disabled": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
     "azure.sql.server.auditing_enabled": {"sql-good": P, "sql-bad": F, "sql-shortaudit": P},
     "azure.sql.server.auditing_retention": {"sql-good": P, "sql-bad": NA, "sql-shortaudit": F},

@@ -243,15 +243,16 @@ def test_only_requested_fact_types_are_collected(azure_options: dict[str, Any], 
     assert sum(o.requests for o in outcomes) == len(arm.requests) == 3
 
 
-def test_request_count_matches_what_the_server_saw(azure_options: dict[str, Any], arm: Any, graph: Any) -> None:
+def test_request_count_matches_what_the_server_saw(azure_options: dict[str, Any], arm: Any, graph: Any,
+                                                   keyvault: Any) -> None:
     provider = AzureProvider()
     options = {**azure_options, "subscription": [SUB_MAIN]}
     units = provider.plan(set(FACT_TYPES), options).units
     arm.reset()
     graph.reset()
     outcomes = [provider.collect(u) for u in units]
-    assert sum(o.requests for o in outcomes) == len(arm.requests) + len(graph.requests)
-    assert {r.method for r in arm.requests} == {"GET"}  # read-only
+    assert sum(o.requests for o in outcomes) == len(arm.requests) + len(graph.requests) + len(keyvault.requests)
+    assert {r.method for r in arm.requests + keyvault.requests} == {"GET"}  # read-only
     assert all(o.errors == [] for o in outcomes)
 
 

@@ -15,7 +15,7 @@ from tests.helpers import assert_valid_report, assert_valid_sarif, github_sarif_
 
 
 @pytest.fixture(scope="module")
-def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: Any) -> Report:
+def report(fake_arm_server: Any, fake_graph_server: Any, fake_keyvault_server: Any, arm_tls: Any) -> Report:
     from posture import plugins
     from posture.cli.common import installed_pipeline
 
@@ -26,6 +26,7 @@ def report(fake_arm_server: Any, fake_graph_server: Any, arm_tls: Any) -> Report
                "azure_credential": "tests.azure.fake_arm:StaticCredential", "azure_retry_backoff": 0.01,
                "subscription": (SUB_MAIN, SUB_PARTIAL, SUB_DENIED)}
     fake_arm_server.reset()
+    fake_keyvault_server.reset()
     try:
         return installed_pipeline().run(tier="tier-3", providers=["azure"], options=options, concurrency=8)
     finally:
@@ -51,9 +52,12 @@ def test_denied_resource_type_and_subscription_become_error_results(report: Repo
     assert report.summary["complete"] is False
 
 
-def test_scan_counts_the_requests_it_made(report: Report, fake_arm_server: Any, fake_graph_server: Any) -> None:
-    assert report.requests == len(fake_arm_server.requests) + len(fake_graph_server.requests)
+def test_scan_counts_the_requests_it_made(report: Report, fake_arm_server: Any, fake_graph_server: Any,
+                                          fake_keyvault_server: Any) -> None:
+    assert report.requests == (len(fake_arm_server.requests) + len(fake_graph_server.requests)
+                               + len(fake_keyvault_server.requests))
     assert len(fake_arm_server.requests) > 40 and len(fake_graph_server.requests) >= 5
+    assert len(fake_keyvault_server.requests) == 6  # two vaults: three list pages, three certificate policies
 
 
 def test_json_report_is_valid_against_the_report_schema(report: Report) -> None:

@@ -1,7 +1,9 @@
 """Key vaults (one subscription-wide list); keys and secrets metadata per vault only when asked.
 
 The management plane lists key and secret *attributes* (enabled, expiry),
-never secret values.
+never secret values. Certificates exist only on the data plane
+(:mod:`posture_azure.keyvault_data`): read per vault through the vault URIs of
+the same list, only when a check needs them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ VAULT = "azure.keyvault.vault"
 KEY = "azure.keyvault.key"
 SECRET = "azure.keyvault.secret"
 LOGGING = "azure.keyvault.logging"
+CERTIFICATE = "azure.keyvault.certificate"
 DIAGNOSTICS_API = "2021-05-01-preview"
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
 
@@ -90,12 +93,13 @@ def secret_attributes(secret: Any) -> dict[str, Any]:
     "azure.keyvault.key": 'Key vault key metadata: enabled, expiry, rotation policy',
     "azure.keyvault.secret": 'Key vault secret metadata (never the value): enabled, expiry',
     "azure.keyvault.logging": 'Key vault diagnostic settings: AuditEvent logs exported',
+    "azure.keyvault.certificate": 'Key vault certificate (data plane; never its body): enabled, policy validity months',
 })
 def collect(ctx: AzureContext) -> None:
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
     client = ctx.client(KeyVaultManagementClient)
-    vaults = ctx.attempt([VAULT, KEY, SECRET, LOGGING], lambda: client.vaults.list_by_subscription())
+    vaults = ctx.attempt([VAULT, KEY, SECRET, LOGGING, CERTIFICATE], lambda: client.vaults.list_by_subscription())
     if isinstance(vaults, Failed):
         return
     for vault in vaults:
@@ -121,3 +125,45 @@ def collect(ctx: AzureContext) -> None:
                 continue
             for item in items:
                 ctx.add(fact_type, item.id, f"{vault.name}/{item.name}", vault.location, attrs(item))
+    if ctx.wants(CERTIFICATE):
+        add_certificates(ctx, vaults)
+
+
+def add_certificates(ctx: AzureContext, vaults: list[Any]) -> None:
+    """Each vault's certificates with their policy's validity period: the vault's list pages, then one policy
+    GET per certificate, all concurrent (bounded). A vault that cannot be read (its firewall, a missing
+    permission) adds no certificate and is named, with Key Vault's code, in the fact type's error; the
+    other vaults' certificates are still judged."""
+    from posture_azure import keyvault_data
+
+    client = ctx.data_plane(ctx.settings.keyvault_scopes)
+    failed: dict[str, tuple[Any, BaseException]] = {}
+
+    def listing(vault: Any) -> tuple[str, list[dict[str, Any]]]:
+        base = keyvault_data.vault_url(ctx.settings, g(vault, "properties.vault_uri"))
+        return base, list(keyvault_data.certificates(client, base))
+
+    def months(job: tuple[Any, str, dict[str, Any]]) -> int | None:
+        _, base, cert = job
+        return keyvault_data.validity_months(client, base, cert["name"])
+
+    jobs = []
+    for vault, listed, exc in ctx.parallel(listing, vaults):
+        if exc is not None:
+            failed[vault.id] = (vault, exc)
+        elif listed is not None:
+            jobs += [(vault, listed[0], cert) for cert in listed[1]]
+    read = [(vault, cert, value, exc) for (vault, _, cert), value, exc in ctx.parallel(months, jobs)]
+    for vault, _, _, exc in read:
+        if exc is not None:
+            failed.setdefault(vault.id, (vault, exc))
+    for vault, cert, value, _ in read:
+        if vault.id not in failed:
+            ctx.add(CERTIFICATE, f"{vault.id}/certificates/{cert['name']}", f"{vault.name}/{cert['name']}",
+                    vault.location, {"enabled": cert["enabled"], "validity_months": value})
+    if failed:
+        codes = [(vault.name, ctx.classify(exc).code) for vault, exc in failed.values()]
+        named = ", ".join(f"{name} ({code})" for name, code in codes)
+        hints = "; ".join(dict.fromkeys(h for _, code in codes if (h := keyvault_data.hint(code))))
+        ctx.fail([CERTIFICATE], next(iter(failed.values()))[1],
+                 where=f"Key Vault data plane of {'vault' if len(codes) == 1 else 'vaults'} {named}", hint=hints)
