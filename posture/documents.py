@@ -167,7 +167,7 @@ def read_document(path: Path, error: type[DocumentError] = DocumentError, *, max
                   ) -> Document:
     """Read and parse a YAML or JSON file (``.json`` is parsed as JSON); problems raise ``error``.
 
-    ``max_bytes``: larger files are refused unread (a waiver file of 100k waivers is about 14 MB).
+    ``max_bytes``: larger files are refused unread (a waiver file of 100k waivers is 14 to 24 MB).
     """
     try:
         size = path.stat().st_size

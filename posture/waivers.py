@@ -25,7 +25,7 @@ from posture.waiver_index import WaiverIndex, glob_matcher
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "waivers.schema.json"
 
 
-#: an organisation may keep 100k+ waivers (about 14 MB); other documents are capped at 5 MB
+#: an organisation may keep 100k+ waivers (14 to 24 MB, by the length of their ids); other documents are capped at 5 MB
 MAX_WAIVER_FILE_BYTES = 256_000_000
 
 
