@@ -23,9 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -104,23 +106,62 @@ def make_waivers(n: int, report_path: Path, path: Path) -> int:
     return n
 
 
-def evaluate(facts: Path, tier: str, out: Path, waivers: Path | None = None) -> dict[str, Any]:
-    cmd = [str(Path(sys.executable).parent / "posture"), "evaluate", str(facts), "--tier", tier, "--format", "json,sarif",
-           "--no-store", "--output-dir", str(out)]
+def evaluate(facts: Path, tier: str, out: Path, waivers: Path | None = None, workers: int | None = None
+             ) -> dict[str, Any]:
+    cmd = [str(Path(sys.executable).parent / "posture"), "-v", "evaluate", str(facts), "--tier", tier, "--format",
+           "json,sarif", "--no-store", "--output-dir", str(out)]
     if waivers is not None:
         cmd += ["--waivers", str(waivers)]
     env = {**os.environ, "POSTURE_SARIF_MAX_RESULTS": os.environ.get("POSTURE_SARIF_MAX_RESULTS", "25000")}
+    if workers is not None:
+        env["POSTURE_EVALUATE_WORKERS"] = str(workers)
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = TreeRss(proc.pid)
+    sampler.start()
+    err = proc.stderr.read() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    err = proc.stderr.read() if proc.stderr else ""
+    sampler.stop()
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"posture evaluate failed ({code}):\n{err[-3000:]}")
     sizes = {p.suffix: p.stat().st_size for p in out.iterdir() if p.is_file()}
+    parts = re.search(r"in (\d+) parts; peak RSS of each worker: ([^\n]*)", err)
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
+            "tree_mib": sampler.peak / 2**20, "load": (load + os.getloadavg()[0]) / 2,
+            "workers": parts.group(1) if parts else "1", "worker_rss": parts.group(2) if parts else "",
             "json_mib": sizes.get(".json", 0) / 2**20, "sarif_mib": sizes.get(".sarif", 0) / 2**20}
+
+
+class TreeRss(threading.Thread):
+    """The largest sum of resident memory over a process and its descendants, sampled every 20 ms (pages
+    shared after a fork count once per process: an upper bound)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._done.wait(0.02):
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    total += p.memory_info().rss
+            except psutil.Error:
+                continue
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def main() -> None:
@@ -128,6 +169,8 @@ def main() -> None:
     ap.add_argument("--facts", type=int, nargs="+", default=[10_000])
     ap.add_argument("--tier", default="tier-3")
     ap.add_argument("--waivers", type=int, default=0, help="also evaluate with this many waivers")
+    ap.add_argument("--workers", type=int, nargs="+", default=[None],
+                    help="POSTURE_EVALUATE_WORKERS for each run (default: unset, posture decides)")
     ap.add_argument("--keep", type=Path, help="keep the generated files in this directory")
     args = ap.parse_args()
     rows = []
@@ -139,22 +182,29 @@ def main() -> None:
             t0 = time.perf_counter()
             make_fact_file(n, facts)
             gen = time.perf_counter() - t0
-            out = base / f"out-{n}"
-            out.mkdir(exist_ok=True)
-            row = {"facts": n, "generate_s": gen, **evaluate(facts, args.tier, out)}
-            rows.append(row)
+            for workers in args.workers:
+                out = base / f"out-{n}-{workers}"
+                out.mkdir(exist_ok=True)
+                rows.append({"facts": n, "generate_s": gen, **evaluate(facts, args.tier, out, workers=workers)})
             if args.waivers:
                 wfile = base / f"waivers-{args.waivers}.yaml"
                 make_waivers(args.waivers, out / "posture-report.json", wfile)
                 wout = base / f"out-{n}-waived"
                 wout.mkdir(exist_ok=True)
                 rows.append({"facts": n, "waivers": args.waivers, "generate_s": 0.0,
-                             **evaluate(facts, args.tier, wout, wfile)})
-    print(f"| facts | waivers | wall s | CPU s | peak RSS MiB | JSON MiB | SARIF MiB |  (tier {args.tier})")
-    print("|---|---|---|---|---|---|---|")
+                             **evaluate(facts, args.tier, wout, wfile, args.workers[-1])})
+    print(f"tier {args.tier}, {os.cpu_count()} CPUs; wall time depends on the load average shown (other processes); "
+          "CPU time includes the worker processes; RSS: of the largest process (wait4), and the sampled peak sum "
+          "over all processes")
+    print("| facts | waivers | processes | wall s | load avg | CPU s | peak RSS MiB | all processes MiB "
+          "| JSON MiB | SARIF MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['facts']:,} | {r.get('waivers', 0):,} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['rss_mib']:.0f} "
-              f"| {r['json_mib']:.1f} | {r['sarif_mib']:.1f} |")
+        print(f"| {r['facts']:,} | {r.get('waivers', 0):,} | {r['workers']} | {r['wall']:.1f} | {r['load']:.1f} "
+              f"| {r['cpu']:.1f} | {r['rss_mib']:.0f} | {r['tree_mib']:.0f} | {r['json_mib']:.1f} "
+              f"| {r['sarif_mib']:.1f} |")
+        if r["worker_rss"]:
+            print(f"  workers' own peak RSS: {r['worker_rss']}")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ def _plugins(name: str, raw: str) -> set[str]:
 VARIABLES: dict[str, Callable[[str, str], Any]] = {
     "POSTURE_SARIF_OMIT": _choices(("absent", "waived")),
     "POSTURE_SARIF_MAX_RESULTS": _count,
+    "POSTURE_EVALUATE_WORKERS": _count,
     "POSTURE_PLUGINS": _plugins,
     "POSTURE_TIERS_PATH": _dirs,
     "POSTURE_AZURE_ARM_ENDPOINT": _url,

@@ -217,11 +217,17 @@ class FactFileError(ValueError):
     """A fact file that cannot be read; names the file and line."""
 
 
-def iter_fact_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Each non-blank line's object, parsed by orjson; a line it refuses goes through the bounded standard
-    reader, whose errors name the problem."""
+def iter_fact_lines(path: Path, part: FilePart | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each non-blank line's object (of the whole file, or of ``part``), parsed by orjson; a line it refuses
+    goes through the bounded standard reader, whose errors name the problem."""
+    start, end, first = (part.start, part.end, part.first_line) if part is not None else (0, None, 1)
     with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
+        fh.seek(start)
+        pos = start
+        for lineno, raw in enumerate(fh, start=first):
+            if end is not None and pos >= end:
+                return
+            pos += len(raw)
             line = raw.strip()
             if not line:
                 continue
@@ -282,19 +288,43 @@ def read_fact_file(path: Path) -> FactSet:
     return result
 
 
-def iter_records(path: Path, metadata: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+@dataclass(frozen=True)
+class FilePart:
+    """Lines of a fact file from byte ``start`` (a line's start) to ``end``; ``first_line``: the number of
+    the first (so errors name the line of the whole file)."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+@dataclass
+class ReadState:
+    """What reading (part of) a fact file saw, to tell a complete file from a damaged one."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RECORD_KINDS, 0))
+    seen_header: bool = False
+    footer: dict[str, Any] | None = None
+    first: tuple[int, str] | None = None  # the first line's number and kind
+
+
+def iter_records(path: Path, metadata: dict[str, Any], part: FilePart | None = None,
+                 state: ReadState | None = None) -> Iterator[tuple[str, Any]]:
     """The records of a fact file one at a time, as (kind, Fact | CollectionError | Coverage | scope dict).
 
     The header's fields (and the footer's, as ``footer_*``) are put in ``metadata`` as they are read. The
     file is refused (:class:`FactFileError`) when the generator reaches the end of a file that is not
-    complete, so a consumer must only publish what it made once the generator is exhausted.
+    complete, so a consumer must only publish what it made once the generator is exhausted. For a ``part``
+    of the file, what was seen goes to ``state`` and the caller checks the parts with :func:`check_parts`.
     """
-    seen_header = False
-    footer: dict[str, Any] | None = None
-    counts = dict.fromkeys(RECORD_KINDS, 0)
-    for lineno, obj in iter_fact_lines(path):
+    whole = state is None
+    state = ReadState() if state is None else state
+    counts = state.counts
+    for lineno, obj in iter_fact_lines(path, part):
         kind = obj.pop("kind")
-        if footer is not None:
+        if state.first is None:
+            state.first = (lineno, kind)
+        if state.footer is not None:
             raise FactFileError(f"{path}:{lineno}: a {kind!r} line after the footer (two files joined together?)")
         if kind in counts:
             counts[kind] += 1
@@ -313,18 +343,82 @@ def iter_records(path: Path, metadata: dict[str, Any]) -> Iterator[tuple[str, An
                         f"{path}:{lineno}: unsupported fact file schema {obj.get('schema')!r} "
                         f"(expected {FACTS_SCHEMA_ID!r})"
                     )
-                seen_header = True
+                state.seen_header = True
                 metadata.update(obj)
             elif kind == "footer":
-                footer = obj
+                state.footer = obj
                 metadata.update({f"footer_{k}": v for k, v in obj.items() if k != "records"})
             else:
                 raise FactFileError(f"{path}:{lineno}: unknown line kind {kind!r}")
         except KeyError as exc:
             raise FactFileError(f"{path}:{lineno}: {kind} record is missing field {exc.args[0]!r}") from None
-    if not seen_header:
+    if whole:
+        check_parts(path, [state])
+
+
+def check_parts(path: Path, states: list[ReadState], *, complete: bool = True) -> None:
+    """Refuse the file whose parts, read in order, saw these: lines after the footer, and when the parts are
+    the ``complete`` file, no header or a footer missing or counting other records."""
+    footer: dict[str, Any] | None = None
+    for state in states:
+        if footer is not None and state.first is not None:
+            lineno, kind = state.first
+            raise FactFileError(f"{path}:{lineno}: a {kind!r} line after the footer (two files joined together?)")
+        footer = state.footer or footer
+    if not complete:
+        return
+    if not any(state.seen_header for state in states):
         raise FactFileError(f"{path}: no header line; is this a posture fact file?")
-    _check_complete(path, footer, counts)
+    _check_complete(path, footer, {k: sum(state.counts[k] for state in states) for k in RECORD_KINDS})
+
+
+def split_file(path: Path, parts: int, *, look: int = 100_000) -> list[FilePart]:
+    """``path`` cut into about ``parts`` parts of similar size, each cut where a scope's records begin (so
+    each part's results come in whole scopes) unless none begins within ``look`` lines."""
+    size = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as fh:
+        for i in range(1, parts):
+            fh.seek(max(size * i // parts, cuts[-1]))
+            fh.readline()
+            cut = _scope_start(fh, look)
+            if cuts[-1] < cut < size:
+                cuts.append(cut)
+        cuts.append(size)
+        lines, first_lines = 1, []
+        fh.seek(0)
+        for start, end in zip(cuts, cuts[1:], strict=False):
+            first_lines.append(lines)
+            lines += _count_lines(fh, end - start)
+    return [FilePart(start, end, first) for start, end, first in zip(cuts, cuts[1:], first_lines, strict=False)]
+
+
+def _scope_start(fh: IO[bytes], look: int) -> int:
+    """The offset of the next fact or error line of another (provider, scope) than the one before it."""
+    previous = None
+    for _ in range(look):
+        pos = fh.tell()
+        raw = fh.readline()
+        if not raw:
+            return pos
+        obj = _loads_line(raw.strip()) if _orjson is not None else None
+        if isinstance(obj, dict) and obj.get("kind") in ("fact", "error"):
+            key = (obj.get("provider"), obj.get("scope"))
+            if previous is not None and key != previous:
+                return pos
+            previous = key
+    return fh.tell()
+
+
+def _count_lines(fh: IO[bytes], length: int) -> int:
+    count = 0
+    while length > 0:
+        chunk = fh.read(min(length, 1 << 23))
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        length -= len(chunk)
+    return count
 
 
 def peek_metadata(path: Path) -> dict[str, Any]:

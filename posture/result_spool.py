@@ -14,10 +14,14 @@ writing the JSON report is a copy and SARIF picks its results without parsing th
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
+import shutil
 import struct
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,17 +38,40 @@ _READ_CHUNK = 1 << 16
 Record = tuple[tuple[str, ...], int, str, int, bytes, bytes]
 
 
-class ResultSpool:
-    """Add results in any order; iterate them in report order (ties in the order they were added)."""
+@dataclass(frozen=True)
+class SpoolPart:
+    """A spool filled in another process, handed over to be read with the others (see :meth:`adopt`)."""
 
-    def __init__(self, directory: str | None = None) -> None:
-        self._file = tempfile.TemporaryFile(prefix="posture-results-", dir=directory)  # noqa: SIM115 - closed by close()
-        self._runs: list[tuple[int, int]] = []  # (offset, length)
+    path: str
+    runs: list[tuple[int, int]]
+    ordered: bool
+    first: tuple[tuple[str, ...], int] | None
+    last: tuple[tuple[str, ...], int] | None
+    count: int
+    next_seq: int
+
+
+class ResultSpool:
+    """Add results in any order; iterate them in report order (ties in the order they were added).
+
+    ``first_seq`` numbers the results (a spool filled by a worker process starts after those of the parts
+    before its own, so ties between parts keep the file's order).
+    """
+
+    def __init__(self, directory: str | None = None, *, first_seq: int = 0, handed_over: bool = False) -> None:
+        # closed by close(); a spool to hand over keeps its file for the process that adopts it
+        self._file = (tempfile.NamedTemporaryFile(prefix="posture-results-", dir=directory, delete=False)  # noqa: SIM115
+                      if handed_over else tempfile.TemporaryFile(prefix="posture-results-", dir=directory))  # noqa: SIM115
+        self._files: list[Any] = [self._file]
+        self._adopted: list[str] = []
+        self._directory: str | None = None
+        self._runs: list[tuple[int, int, int]] = []  # (file, offset, length)
         self._buffer: list[Record] = []
         self._late: list[Record] = []
+        self._first: tuple[tuple[str, ...], int] | None = None
         self._last: tuple[tuple[str, ...], int] | None = None
         self._ordered = True
-        self._seq = 0
+        self._seq = first_seq
         self.count = 0
 
     def add(self, key: tuple[str, ...], status: str, rank: int, body: bytes, original: bytes = b"") -> None:
@@ -67,10 +94,7 @@ class ResultSpool:
         if not self._buffer:
             return
         self._buffer.sort(key=_order)
-        first, last = self._buffer[0], self._buffer[-1]
-        if self._last is not None and _order(first) < self._last:
-            self._ordered = False
-        self._last = _order(last)
+        self._follow(_order(self._buffer[0]), _order(self._buffer[-1]))
         offset = self._file.seek(0, os.SEEK_END)
         parts = []
         for key, seq, status, rank, body, original in self._buffer:
@@ -78,23 +102,66 @@ class ResultSpool:
             parts += (_HEAD.pack(len(key_bytes), len(body), len(original), _STATUS_CODE[status], rank),
                       key_bytes, body, original)
         self._file.write(b"".join(parts))
-        self._runs.append((offset, self._file.tell() - offset))
+        self._runs.append((0, offset, self._file.tell() - offset))
         self._buffer = []
+
+    def _follow(self, first: tuple[tuple[str, ...], int], last: tuple[tuple[str, ...], int]) -> None:
+        """Runs from ``first`` to ``last`` come next: still in order if they begin after the last one ended."""
+        if self._last is not None and first < self._last:
+            self._ordered = False
+        if self._first is None:
+            self._first = first
+        self._last = last
+
+    def hand_over(self) -> SpoolPart:
+        """Close the spool for writing; what another process needs to :meth:`adopt` it."""
+        if self._late:
+            raise ValueError("a spool with late results cannot be handed over")
+        self.flush()
+        self._file.close()
+        return SpoolPart(self._file.name, [(off, n) for _, off, n in self._runs], self._ordered, self._first,
+                         self._last, self.count, self._seq)
+
+    def adopt(self, part: SpoolPart) -> None:
+        """Read ``part`` (made by another process) after what this spool holds; its file is this spool's now."""
+        self.flush()
+        self._adopted.append(part.path)
+        self._files.append(open(part.path, "rb"))  # noqa: SIM115 - closed by close()
+        index = len(self._files) - 1
+        self._runs.extend((index, off, n) for off, n in part.runs)
+        if part.first is not None and part.last is not None:
+            self._ordered = self._ordered and part.ordered
+            self._follow(part.first, part.last)
+        self.count += part.count
+        self._seq = max(self._seq, part.next_seq)
 
     def __iter__(self) -> Iterator[tuple[str, int, bytes, bytes]]:
         """(status, rank, JSON body, original) of every result, in report order."""
         self.flush()
         self._file.flush()
-        if self._ordered:
-            stream: Iterator[Record] = _read(self._file.fileno(), 0, sum(n for _, n in self._runs), keys=bool(self._late))
-        else:
-            stream = heapq.merge(*(_read(self._file.fileno(), off, n) for off, n in self._runs), key=_order)
         late = sorted(self._late, key=_order)
+        fds = [f.fileno() for f in self._files]
+        if self._ordered:
+            stream: Iterator[Record] = itertools.chain.from_iterable(
+                _read(fds[i], off, n, keys=bool(late)) for i, off, n in self._runs)
+        else:
+            stream = heapq.merge(*(_read(fds[i], off, n) for i, off, n in self._runs), key=_order)
         for _key, _seq, status, rank, body, original in _merge_few(stream, late):
             yield status, rank, body, original
 
+    def part_directory(self) -> str:
+        """A directory for the spools of worker processes, removed with this spool (whatever they left)."""
+        if self._directory is None:
+            self._directory = tempfile.mkdtemp(prefix="posture-parts-")
+        return self._directory
+
     def close(self) -> None:
-        self._file.close()
+        for f in self._files:
+            f.close()
+        for path in self._adopted:
+            Path(path).unlink(missing_ok=True)
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
 
     def __enter__(self) -> ResultSpool:
         return self

@@ -14,7 +14,10 @@ same order, the same attainment, summary and coverage (``tests/core/test_streami
 
 from __future__ import annotations
 
+import copy
 import json
+import multiprocessing
+import resource
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,12 +29,25 @@ import orjson
 
 from posture import conditions, engine
 from posture.checks import Check
-from posture.facts import CollectionError, Coverage, Fact, FactSet, iter_records, peek_metadata
+from posture.facts import (
+    CollectionError,
+    Coverage,
+    Fact,
+    FactFileError,
+    FactSet,
+    FilePart,
+    ReadState,
+    check_parts,
+    iter_records,
+    peek_metadata,
+    split_file,
+)
 from posture.outputs.sarif import rank
 from posture.report import Report, Result, fingerprint, summarize
-from posture.result_spool import ResultSpool
+from posture.result_spool import ResultSpool, SpoolPart
 from posture.selection import NO_SELECTION, Selection
 from posture.tags import fact_tags
+from posture.terminal import debug
 
 if TYPE_CHECKING:
     from posture.tiers import ResolvedTier
@@ -83,6 +99,40 @@ class _TypePlan:
     levels: list[list[_LevelRun]] = field(default_factory=list)
 
 
+@dataclass
+class Findings:
+    """What the stream leaves besides the spooled results; parts of a file evaluated apart are merged."""
+
+    errors: list[CollectionError] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+    scope_records: list[dict[str, Any]] = field(default_factory=list)
+    seen_scopes: set[tuple[str, str]] = field(default_factory=set)
+    seen_types: set[tuple[str, str]] = field(default_factory=set)
+    #: (tier index, provider, scope) -> control -> counts
+    counts: dict[tuple[int, str, str], dict[str, engine.ControlCounts]] = field(default_factory=dict)
+    by_status: Counter[str] = field(default_factory=Counter)
+    failing: Counter[str] = field(default_factory=Counter)  # failures by severity
+    waivers_applied: Counter[str] = field(default_factory=Counter)
+    waivers_would_match: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: Findings) -> None:
+        """Add what ``other`` found in the part of the file after this one's."""
+        self.errors += other.errors
+        self.coverage += other.coverage
+        self.scope_records += other.scope_records
+        self.seen_scopes |= other.seen_scopes
+        self.seen_types |= other.seen_types
+        for key, controls in other.counts.items():
+            mine = self.counts.setdefault(key, defaultdict(engine.ControlCounts))
+            for cid, c in controls.items():
+                m = mine[cid]
+                m.passed, m.failed, m.errors, m.waived = (m.passed + c.passed, m.failed + c.failed,
+                                                          m.errors + c.errors, m.waived + c.waived)
+                m.failing += c.failing
+        for name in ("by_status", "failing", "waivers_applied", "waivers_would_match"):
+            getattr(self, name).update(getattr(other, name))
+
+
 class _Waivers:
     """Waivers applied to each result as it is made, as :func:`posture.waivers.apply_waivers` does."""
 
@@ -92,10 +142,8 @@ class _Waivers:
         self.active = [w for w in waivers if not w.expired(today)]
         self.expired = [w for w in waivers if w.expired(today)]
         self._active, self._expired = WaiverIndex(self.active), WaiverIndex(self.expired)
-        self.applied = dict.fromkeys((w.id for w in self.active), 0)
-        self.would_match = dict.fromkeys((w.id for w in self.expired), 0)
 
-    def apply(self, result: Result, tags: dict[str, str | None]) -> None:
+    def apply(self, result: Result, tags: dict[str, str | None], found: Findings) -> None:
         def decide(w: Any) -> bool:
             return bool(w.matches(result, tags))
 
@@ -105,16 +153,17 @@ class _Waivers:
             result.justification = waiver.justification
             result.waiver = {"id": waiver.id, "owner": waiver.owner, "justification": waiver.justification,
                              "expires": waiver.expires.isoformat()}
-            self.applied[waiver.id] += 1
+            found.waivers_applied[waiver.id] += 1
             return
         for w in self._expired.all(result, decide):
-            self.would_match[w.id] += 1
+            found.waivers_would_match[w.id] += 1
 
-    def coverage(self) -> dict[str, Any]:
+    def coverage(self, found: Findings) -> dict[str, Any]:
         return {
-            "expired_waivers": [{**w.to_dict(), "matching_failures": self.would_match[w.id]} for w in self.expired],
-            "waivers": {"applied": sum(self.applied.values()),
-                        "unused": sorted(w for w, n in self.applied.items() if n == 0)},
+            "expired_waivers": [{**w.to_dict(), "matching_failures": found.waivers_would_match[w.id]}
+                                for w in self.expired],
+            "waivers": {"applied": sum(found.waivers_applied[i] for i in {w.id for w in self.active}),
+                        "unused": sorted({w.id for w in self.active if not found.waivers_applied[w.id]})},
         }
 
 
@@ -134,16 +183,14 @@ class StreamingEvaluation:
         self._waivers = _Waivers(waivers, today or date.today()) if waivers is not None else None
         self._plans: dict[tuple[str, str], _TypePlan] | None = None
         self.chain: engine.Chain | None = None
-        self.errors: list[CollectionError] = []
-        self.coverage: list[Coverage] = []
-        self.scope_records: list[dict[str, Any]] = []
-        self._seen_scopes: set[tuple[str, str]] = set()
-        self._seen_types: set[tuple[str, str]] = set()
-        #: (tier index, provider, scope) -> control -> counts
-        self._counts: dict[tuple[int, str, str], dict[str, engine.ControlCounts]] = {}
-        self._by_status: Counter[str] = Counter()
-        self._failing: Counter[str] = Counter()
+        self.found = Findings()
         self._current: tuple[str, str] | None = None
+
+    def fork(self, spool: ResultSpool) -> StreamingEvaluation:
+        """The same evaluation (plans, waivers) for another part of the file, into ``spool``."""
+        other = copy.copy(self)
+        other.spool, other.found, other._current = spool, Findings(), None
+        return other
 
     # ----------------------------------------------------------------------------------- planning
     def _plan(self) -> dict[tuple[str, str], _TypePlan]:
@@ -186,10 +233,34 @@ class StreamingEvaluation:
             elif kind == "error":
                 self.error(record)
             elif kind == "collected":
-                self.coverage.append(record)
-                self._seen_types.add((record.provider, record.fact_type))
+                self.found.coverage.append(record)
+                self.found.seen_types.add((record.provider, record.fact_type))
             elif kind == "scope":
-                self.scope_records.append(record)
+                self.found.scope_records.append(record)
+
+    def run_parts(self, path: Path, parts: list[FilePart]) -> None:
+        """Evaluate ``parts`` of the file in forked worker processes, one each, and merge what they made."""
+        global _FORKED
+        self._plan()  # once, before the fork: the workers share it
+        _FORKED = (self, path)
+        try:
+            with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
+                outcomes = pool.map(_evaluate_part, [(i, part, self.spool.part_directory())
+                                                     for i, part in enumerate(parts)], chunksize=1)
+        finally:
+            _FORKED = None
+        states: list[ReadState] = []
+        for outcome in outcomes:
+            self.spool.adopt(outcome.spool)
+            states.append(outcome.state)
+            if outcome.error:
+                check_parts(path, states, complete=False)  # a part after the footer is the first problem
+                raise FactFileError(outcome.error)
+            self.found.merge(outcome.found)
+            self.metadata.update(outcome.metadata)
+        check_parts(path, states)
+        debug(f"evaluated {path} in {len(parts)} parts; peak RSS of each worker: "
+              + ", ".join(f"{o.peak_rss_mib:.0f} MiB" for o in outcomes))
 
     def _enter(self, provider: str, scope: str) -> None:
         """A new scope: the results so far are one sorted run (a file in scope order reads back in one pass)."""
@@ -197,12 +268,12 @@ class StreamingEvaluation:
         if key != self._current:
             self.spool.flush()
             self._current = key
-            self._seen_scopes.add(key)
+            self.found.seen_scopes.add(key)
 
     def fact(self, fact: Fact) -> None:
         plans = self._plan()
         self._enter(fact.provider, fact.scope)
-        self._seen_types.add((fact.provider, fact.type))
+        self.found.seen_types.add((fact.provider, fact.type))
         plan = plans.get((fact.provider, fact.type))
         if plan is None:
             return
@@ -216,7 +287,7 @@ class StreamingEvaluation:
                 resource_id=fact.id, resource_name=fact.name, resource_type=fact.type, controls=run.controls,
                 severity=run.severity, message=message, evidence=engine._jsonable(evidence), error_code=code)
             if status == "fail" and self._waivers is not None:
-                self._waivers.apply(result, tags or {})
+                self._waivers.apply(result, tags or {}, self.found)
             self._emit(result)
             verdicts.append((status, result.status == "waived", result.fingerprint))
         for li, runs in enumerate(plan.levels):
@@ -235,8 +306,8 @@ class StreamingEvaluation:
         plans = self._plan()
         if not late:
             self._enter(err.provider, err.scope)
-            self._seen_types.add((err.provider, err.fact_type))
-        self.errors.append(err)
+            self.found.seen_types.add((err.provider, err.fact_type))
+        self.found.errors.append(err)
         plan = plans.get((err.provider, err.fact_type))
         if plan is None:
             return
@@ -256,15 +327,15 @@ class StreamingEvaluation:
 
     def _counts_for(self, level: int, provider: str, scope: str) -> dict[str, engine.ControlCounts]:
         key = (level, provider, scope)
-        counts = self._counts.get(key)
+        counts = self.found.counts.get(key)
         if counts is None:
-            counts = self._counts[key] = defaultdict(engine.ControlCounts)
+            counts = self.found.counts[key] = defaultdict(engine.ControlCounts)
         return counts
 
     def _emit(self, result: Result, *, late: bool = False) -> None:
-        self._by_status[result.status] += 1
+        self.found.by_status[result.status] += 1
         if result.status == "fail":
-            self._failing[result.severity] += 1
+            self.found.failing[result.severity] += 1
         d = result.to_dict()
         original = orjson.dumps(d) if result.status in self._originals else b""
         (self.spool.add_late if late else self.spool.add)(result.sort_key, result.status, rank(result.severity),
@@ -277,10 +348,10 @@ class StreamingEvaluation:
         self._plan()
         chain = self.chain
         assert chain is not None
-        tier = self.tier
-        scopes = engine._scopes(FactSet(scopes=self.scope_records)) if self.scope_records else [
-            {"provider": p, "id": s, "name": s, "kind": "", "parent": ""} for p, s in sorted(self._seen_scopes)]
-        for provider, fact_type in sorted({(c.provider, c.fact_type) for c in chain.needed} - self._seen_types):
+        tier, found = self.tier, self.found
+        scopes = engine._scopes(FactSet(scopes=found.scope_records)) if found.scope_records else [
+            {"provider": p, "id": s, "name": s, "kind": "", "parent": ""} for p, s in sorted(found.seen_scopes)]
+        for provider, fact_type in sorted({(c.provider, c.fact_type) for c in chain.needed} - found.seen_types):
             for err in engine.not_collected_errors(self.metadata, provider, fact_type, scopes):
                 self.error(err, late=True)
         for check, cid, justification in chain.excluded:
@@ -293,16 +364,16 @@ class StreamingEvaluation:
         attainment = []
         for li, level in enumerate(tier.levels):
             for s in scopes:
-                found = self._counts.get((li, s["provider"], s["id"]), none)
+                counted = found.counts.get((li, s["provider"], s["id"]), none)
                 attainment.append(engine.scope_attainment(
                     level, s["provider"], s["id"], implementing_by,
-                    lambda cid, found=found: found.get(cid) or engine.ControlCounts(), chain.only_controls))
-        report = engine.build_report(tier, self.checks, chain, self.metadata, scopes, [], attainment, self.errors,
-                                     self.coverage, plugin_problems=plugin_problems)
+                    lambda cid, counted=counted: counted.get(cid) or engine.ControlCounts(), chain.only_controls))
+        report = engine.build_report(tier, self.checks, chain, self.metadata, scopes, [], attainment, found.errors,
+                                     found.coverage, plugin_problems=plugin_problems)
         if self._waivers is not None:
-            report.coverage.update(self._waivers.coverage())
+            report.coverage.update(self._waivers.coverage(found))
         streamed = StreamedReport(**{f: getattr(report, f) for f in Report.__dataclass_fields__})
-        streamed.tally = summarize(self._by_status, self._failing, streamed.coverage)
+        streamed.tally = summarize(found.by_status, found.failing, streamed.coverage)
         return streamed
 
 
@@ -340,14 +411,74 @@ def _count(counts: dict[str, engine.ControlCounts], controls: tuple[str, ...], s
 
 def evaluate_file(path: Path, tier: ResolvedTier, checks: Mapping[str, Check], spool: ResultSpool, *,
                   providers: Iterable[str], selection: Selection = NO_SELECTION, waivers: list[Any] | None = None,
-                  plugin_problems: list[dict[str, str]] | None = None, originals: Container[str] = ()
-                  ) -> StreamedReport:
+                  plugin_problems: list[dict[str, str]] | None = None, originals: Container[str] = (),
+                  workers: int = 1) -> StreamedReport:
     """Evaluate the fact file at ``path`` for ``providers`` into ``spool``; the report without its results.
 
-    Raises :class:`posture.facts.FactFileError` for a damaged file, after reading it to the end.
+    With ``workers`` > 1 the file is cut into as many parts (at scope boundaries), each evaluated by a
+    forked process into a spool of its own that ``spool`` adopts; what they found is merged in file order,
+    so the report is the same. Raises :class:`posture.facts.FactFileError` for a damaged file, after
+    reading it to the end.
     """
     metadata = peek_metadata(path)
     run = StreamingEvaluation(tier, checks, spool, providers=providers, metadata=metadata, selection=selection,
                               waivers=waivers, originals=originals)
-    run.run(iter_records(path, metadata))
+    parts = split_file(path, workers) if workers > 1 else []
+    if len(parts) > 1:
+        run.run_parts(path, parts)
+    else:
+        run.run(iter_records(path, metadata))
     return run.finish(plugin_problems)
+
+
+#: a fact file smaller than this is evaluated in one process (forking costs more than it saves)
+PARALLEL_FROM_BYTES = 64 << 20
+MAX_AUTO_WORKERS = 4
+WORKERS_ENV = "POSTURE_EVALUATE_WORKERS"
+
+
+def workers_for(path: Path) -> int:
+    """``$POSTURE_EVALUATE_WORKERS`` processes (0 or unset: one per CPU, up to four, for a file of 64 MiB
+    or more; one below)."""
+    import os
+
+    from posture.environment import value
+
+    wanted = value(WORKERS_ENV) or 0
+    if wanted:
+        return wanted
+    return min(os.cpu_count() or 1, MAX_AUTO_WORKERS) if path.stat().st_size >= PARALLEL_FROM_BYTES else 1
+
+
+#: the evaluation a forked worker continues (set just before the pool forks)
+_FORKED: tuple[StreamingEvaluation, Path] | None = None
+
+
+def _evaluate_part(task: tuple[int, FilePart, str]) -> _PartOutcome:
+    """In a worker: one part of the file into a spool handed back to the parent."""
+    index, part, directory = task
+    assert _FORKED is not None
+    parent, path = _FORKED
+    spool = ResultSpool(directory, first_seq=index << 40, handed_over=True)
+    run = parent.fork(spool)
+    state, metadata = ReadState(), dict(parent.metadata)
+    error = ""
+    try:
+        run.run(iter_records(path, metadata, part, state))
+    except FactFileError as exc:
+        error = str(exc)
+    handed = spool.hand_over()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _PartOutcome(handed, run.found, state, metadata, error, peak)
+
+
+@dataclass
+class _PartOutcome:
+    spool: SpoolPart
+    found: Findings
+    state: ReadState
+    metadata: dict[str, Any]
+    error: str
+    peak_rss_mib: float
+
+

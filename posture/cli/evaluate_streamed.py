@@ -33,7 +33,7 @@ def evaluate_streamed(pipeline: Any, facts_file: Path, tier: Any, formats: list[
     from posture.facts import FactFileError
     from posture.outputs.streamed import STREAMED_FORMATS, materialised, originals_needed, write_streamed
     from posture.result_spool import ResultSpool
-    from posture.streaming import evaluate_file
+    from posture.streaming import evaluate_file, workers_for
     from posture.textsafe import console as make_console
 
     loaded = load_waivers_or_exit(waivers) if waivers is not None else None
@@ -45,7 +45,7 @@ def evaluate_streamed(pipeline: Any, facts_file: Path, tier: Any, formats: list[
         try:
             report = evaluate_file(facts_file, tier, pipeline.registry.checks, spool, providers=providers,
                                    selection=selection, waivers=loaded, plugin_problems=pipeline.plugin_problems(),
-                                   originals=originals_needed(formats))
+                                   originals=originals_needed(formats), workers=workers_for(facts_file))
         except FactFileError as exc:
             fail(str(exc))
         everything = write_streamed(report, spool, formats, paths)

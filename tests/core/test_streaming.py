@@ -44,13 +44,14 @@ def in_memory(path: Path, tier_id: str, selection: Selection = NO_SELECTION, wai
 
 
 def streamed(path: Path, tier_id: str, out: Path, formats=("json", "sarif"), selection: Selection = NO_SELECTION,
-             waivers: Path | None = None):
+             waivers: Path | None = None, workers: int = 1):
     out.mkdir(exist_ok=True)
     paths = {"json": out / "report.json", "sarif": out / "report.sarif"}
     with ResultSpool() as spool:
         report = evaluate_file(path, load_tier(tier_id), registry().checks, spool, providers=["aws"],
                                selection=selection, waivers=load_waivers(waivers) if waivers else None,
-                               plugin_problems=plugin_problems(), originals=originals_needed(formats))
+                               plugin_problems=plugin_problems(), originals=originals_needed(formats),
+                               workers=workers)
         everything = write_streamed(report, spool, formats, paths)
     return report, everything, paths
 
@@ -210,3 +211,58 @@ def test_posture_evaluate_streams_and_publishes_nothing_from_a_damaged_file(tmp_
                                  "-o", str(tmp_path / "cut-out"), "--no-store"])
     assert r.exit_code == 2 and "footer" in r.output
     assert not list((tmp_path / "cut-out").glob("posture-report*"))
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parts_of_the_file_evaluated_by_worker_processes_give_the_same_report(
+        tmp_path: Path, org_file: Path, workers: int, monkeypatch) -> None:
+    merged = []
+    monkeypatch.setattr(result_spool.heapq, "merge", lambda *a, **k: merged.append(1) or __import__(
+        "heapq").merge(*a, **k))
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("""\
+waivers:
+  - id: ALL-S3
+    check: aws.s3.bucket.versioning
+    resource: "*"
+    owner: o
+    justification: accepted for the test of waivers in worker processes
+    expires: 2999-01-01
+""")
+    mem = in_memory(org_file, "tier-3", waivers=waivers)
+    report, _, paths = streamed(org_file, "tier-3", tmp_path / "out", waivers=waivers, workers=workers)
+    assert_same(mem, report, paths)
+    assert report.coverage["waivers"]["applied"] > 4 and not merged  # parts cut where scopes begin
+
+
+def test_a_file_cut_into_parts_is_split_where_scopes_begin(org_file: Path) -> None:
+    from posture.facts import split_file
+
+    parts = split_file(org_file, 3)
+    lines = org_file.read_bytes().splitlines(keepends=True)
+    assert len(parts) == 3 and parts[0].start == 0 and parts[-1].end == org_file.stat().st_size
+    offset = 0
+    starts = {}
+    for number, line in enumerate(lines, start=1):
+        starts[offset] = (number, json.loads(line))
+        offset += len(line)
+    for before, part in zip(parts, parts[1:], strict=False):
+        assert before.end == part.start and part.start in starts
+        number, record = starts[part.start]
+        assert part.first_line == number and record["kind"] == "fact"
+        previous = next(json.loads(x) for x in reversed(lines[:number - 1]) if json.loads(x)["kind"] == "fact")
+        assert previous["scope"] != record["scope"]
+
+
+def test_a_damaged_file_evaluated_in_parts_is_refused_naming_its_line(tmp_path: Path, org_file: Path) -> None:
+    lines = org_file.read_text().splitlines(keepends=True)
+    bad = len(lines) * 3 // 4
+    lines[bad] = lines[bad][:40] + "\n"
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("".join(lines))
+    with pytest.raises(FactFileError, match=rf":{bad + 1}: not valid JSON"):
+        streamed(damaged, "tier-3", tmp_path / "out", workers=3)
+    joined = tmp_path / "joined.jsonl"
+    joined.write_text(org_file.read_text() * 2)
+    with pytest.raises(FactFileError, match=rf":{len(lines) + 1}: a 'header' line after the footer"):
+        streamed(joined, "tier-3", tmp_path / "out2", workers=2)
