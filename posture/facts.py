@@ -364,7 +364,7 @@ def check_parts(path: Path, states: list[ReadState], *, complete: bool = True) -
         if footer is not None and state.first is not None:
             lineno, kind = state.first
             raise FactFileError(f"{path}:{lineno}: a {kind!r} line after the footer (two files joined together?)")
-        footer = state.footer or footer
+        footer = state.footer if state.footer is not None else footer
     if not complete:
         return
     if not any(state.seen_header for state in states):
