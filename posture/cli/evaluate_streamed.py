@@ -31,7 +31,7 @@ def evaluate_streamed(pipeline: Any, facts_file: Path, tier: Any, formats: list[
     fact file)."""
     from posture.atomic import ensure_dir
     from posture.facts import FactFileError
-    from posture.outputs.streamed import STREAMED_FORMATS, materialised, originals_needed, write_streamed
+    from posture.outputs.streamed import STREAMED_FORMATS, originals_needed, write_streamed
     from posture.result_spool import ResultSpool
     from posture.streaming import evaluate_file, workers_for
     from posture.textsafe import console as make_console
@@ -48,15 +48,14 @@ def evaluate_streamed(pipeline: Any, facts_file: Path, tier: Any, formats: list[
                                    originals=originals_needed(formats), workers=workers_for(facts_file))
         except FactFileError as exc:
             fail(str(exc))
-        everything = write_streamed(report, spool, formats, paths)
+        rest = write_streamed(report, spool, formats, paths)
     for name in streamed:
         info(f"wrote {paths[name]}")
     broken: list[str] = []
     others = [n for n in formats if n not in STREAMED_FORMATS]
     if others:
-        assert everything is not None
-        written, broken = pipeline.write(materialised(report, everything), others, output_dir,
-                                         console or make_console())
+        assert rest is not None
+        written, broken = pipeline.write(rest, others, output_dir, console or make_console())
         for path in written:
             info(f"wrote {path}")
     for problem in broken:

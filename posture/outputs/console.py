@@ -8,11 +8,16 @@ from typing import Any
 
 from posture.hookspecs import hookimpl
 from posture.outputs import Output
-from posture.report import SEVERITY_ORDER, Report
+from posture.report import SEVERITY_ORDER, Report, Result
 
 STATUS_STYLE = {"attained": "green", "not_attained": "red", "incomplete": "yellow"}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 MAX_FAILURE_ROWS = 40
+
+
+def failure_order(result: Result) -> tuple[int, str, str]:
+    """The order failures are listed in: most severe first, then by check and resource name."""
+    return -SEVERITY_ORDER.get(result.severity, 0), result.check_id, result.resource_name
 
 
 def write(report: Report, path: Path | None, console: Any = None) -> None:
@@ -62,23 +67,25 @@ def write(report: Report, path: Path | None, console: Any = None) -> None:
     for fw in report.frameworks:
         console.print(_framework_table(fw))
 
-    summary = report.summary["by_status"]
-    console.print("Results: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items() if v)
-                  if report.results else "Results: none (no resources matched the selected checks)")
+    # counted from the summary: a streamed evaluation hands over only the failures shown (top_failures)
+    summary = report.summary
+    console.print("Results: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary["by_status"].items() if v)
+                  if summary["results"] else "Results: none (no resources matched the selected checks)")
 
     failures = [r for r in report.results if r.status == "fail"]
+    failed = summary["by_status"]["fail"]
     if failures:
-        table = Table(title=f"Failures ({len(failures)})")
+        table = Table(title=f"Failures ({failed})")
         for col in ("Severity", "Check", "Resource", "Scope/region"):
             # a terminal folds long names; elsewhere the console is wide enough that nothing is cut
             table.add_column(col, overflow="fold", no_wrap=not console.is_terminal)
-        failures.sort(key=lambda r: (-SEVERITY_ORDER.get(r.severity, 0), r.check_id, r.resource_name))
+        failures.sort(key=failure_order)
         for r in failures[:MAX_FAILURE_ROWS]:
             style = SEVERITY_STYLE.get(r.severity, "")
             table.add_row(f"[{style}]{r.severity}[/{style}]", escape(r.check_id), escape(r.resource_name),
                           escape(f"{r.scope}/{r.region}"))
-        if len(failures) > MAX_FAILURE_ROWS:
-            table.caption = f"... and {len(failures) - MAX_FAILURE_ROWS} more (see the JSON or SARIF output)"
+        if failed > MAX_FAILURE_ROWS:
+            table.caption = f"... and {failed - MAX_FAILURE_ROWS} more (see the JSON or SARIF output)"
         console.print(table)
 
     errors = report.coverage.get("errors", [])

@@ -5,11 +5,13 @@ same encoder (sorted keys: ``attainment`` ... ``requests`` come before ``results
 and the results, already serialised at their depth, are copied between the two halves, so the file is
 byte for byte what :mod:`posture.outputs.json_output` writes. SARIF keeps its cap with a bounded heap of
 the most severe results and writes the same file as :mod:`posture.outputs.sarif`. An output that needs
-every result at once (HTML, console, OCSF, JUnit, CSV) gets them read back from the spool.
+every result at once (HTML, OCSF, JUnit, CSV) gets them read back from the spool; the console, which lists the first 40
+failures, gets those.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections.abc import Iterable
 from contextlib import ExitStack
@@ -20,7 +22,7 @@ import orjson
 
 from posture.atomic import atomic_open
 from posture.jsonfast import dumps_pretty_bytes
-from posture.outputs import sarif
+from posture.outputs import console, sarif
 from posture.report import STATUSES, Report, Result
 from posture.result_spool import ResultSpool
 
@@ -72,20 +74,65 @@ class SarifPicker:
         return [Result.from_dict(orjson.loads(body)) for _, _, body in sorted(self._heap, key=lambda i: -i[1])]
 
 
+#: outputs that read only the few results they show: SARIF (capped) and the console (its first failures)
+_FEW = {"sarif", "console"}
+
+
 def originals_needed(formats: Iterable[str]) -> tuple[str, ...]:
     """The statuses whose results the spool must keep as made for ``formats`` (see :func:`write_streamed`)."""
     formats = set(formats)
-    if formats - set(STREAMED_FORMATS):
+    if formats - set(STREAMED_FORMATS) - _FEW:
         return STATUSES
-    return ("fail", "waived") if "sarif" in formats else ()
+    return ("fail", "waived") if formats & _FEW else ()
+
+
+class ConsolePicker:
+    """The failures the console lists (its first ``MAX_FAILURE_ROWS`` in its order), from a heap that size."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[Any, int, Result]] = []  # (negated order, -seen): the last listed on top
+        self._seen = 0
+
+    def offer(self, status: str, original: bytes) -> None:
+        if status != "fail":
+            return
+        self._seen += 1
+        result = Result.from_dict(orjson.loads(original))
+        key = console.failure_order(result)
+        item = (_Reversed(key), -self._seen, result)
+        if len(self._heap) < console.MAX_FAILURE_ROWS:
+            heapq.heappush(self._heap, item)
+        elif item > self._heap[0]:
+            heapq.heapreplace(self._heap, item)
+
+    def results(self) -> list[Result]:
+        return [r for _, _, r in sorted(self._heap, key=lambda i: -i[1])]
+
+
+class _Reversed:
+    """A key ordered backwards (a heap of the smallest keys keeps the largest on top)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return other.key < self.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and other.key == self.key
 
 
 def write_streamed(report: Report, spool: ResultSpool, formats: Iterable[str], paths: dict[str, Path]
-                   ) -> list[Result] | None:
+                   ) -> Report | None:
     """Write the JSON and SARIF of ``formats`` to ``paths`` in one pass over ``spool`` (filled with
-    :func:`originals_needed`); every result, read back, when another format needs them (else None)."""
+    :func:`originals_needed`); the report for the other formats (None when there are none): with every
+    result read back, or only with the failures the console lists when it is the only other one."""
     formats = set(formats)
-    everything: list[Result] | None = [] if formats - set(STREAMED_FORMATS) else None
+    others = formats - set(STREAMED_FORMATS)
+    everything: list[Result] | None = [] if others - _FEW else None
+    console_rows = ConsolePicker() if others == {"console"} else None
     picker = SarifPicker(sarif.max_results(), sarif.omitted()) if "sarif" in formats else None
     with ExitStack() as stack:
         json_out = (_JsonWriter(report, stack.enter_context(atomic_open(paths["json"], binary=True)))
@@ -97,18 +144,19 @@ def write_streamed(report: Report, spool: ResultSpool, formats: Iterable[str], p
                 picker.offer(status, rank, original)
             if everything is not None:
                 everything.append(Result.from_dict(orjson.loads(original)))
+            if console_rows is not None:
+                console_rows.offer(status, original)
         if json_out is not None:
             json_out.close()
     if picker is not None:
         capped = Report(**{**_fields(report), "results": picker.results()})
         sarif.write_text(sarif.dumps(capped, left_out=picker.left_out), paths["sarif"])
-    return everything
+    if everything is not None:
+        return Report(**{**_fields(report), "results": everything})
+    if console_rows is not None:
+        return dataclasses.replace(report, results=console_rows.results())  # its summary counts them all
+    return None
 
 
 def _fields(report: Report) -> dict[str, Any]:
     return {name: getattr(report, name) for name in Report.__dataclass_fields__}
-
-
-def materialised(report: Report, results: list[Result]) -> Report:
-    """``report`` with its results, for the outputs that need them all."""
-    return Report(**{**_fields(report), "results": results})

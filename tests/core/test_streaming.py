@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from posture import engine, result_spool
 from posture.facts import FactFileError, read_fact_file
 from posture.outputs import csv_output, json_output, sarif
-from posture.outputs.streamed import materialised, originals_needed, write_streamed
+from posture.outputs.streamed import originals_needed, write_streamed
 from posture.pipeline import Pipeline
 from posture.plugins import registry
 from posture.result_spool import ResultSpool
@@ -181,8 +181,7 @@ def test_a_check_selection_streams_to_the_same_partial_report(tmp_path: Path) ->
 
 def test_outputs_that_need_every_result_read_them_back_as_made(tmp_path: Path, org_file: Path) -> None:
     mem = in_memory(org_file, "tier-2")
-    report, everything, paths = streamed(org_file, "tier-2", tmp_path, formats=("json", "sarif", "csv"))
-    whole = materialised(report, everything)
+    report, whole, paths = streamed(org_file, "tier-2", tmp_path, formats=("json", "sarif", "csv"))
     assert [json.dumps(r.to_dict()) for r in whole.results] == [json.dumps(r.to_dict()) for r in mem.results]
     assert csv_output.render_string(whole) == csv_output.render_string(mem)
 
@@ -266,3 +265,21 @@ def test_a_damaged_file_evaluated_in_parts_is_refused_naming_its_line(tmp_path: 
     joined.write_text(org_file.read_text() * 2)
     with pytest.raises(FactFileError, match=rf":{len(lines) + 1}: a 'header' line after the footer"):
         streamed(joined, "tier-3", tmp_path / "out2", workers=2)
+
+
+def test_the_console_lists_the_same_first_failures_from_a_heap(tmp_path: Path, org_file: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from posture.outputs import console
+
+    def shown(report) -> str:
+        out = io.StringIO()
+        console.write(report, None, Console(file=out, width=250, color_system=None))
+        return out.getvalue()
+
+    mem = in_memory(org_file, "tier-3")
+    report, rows, _ = streamed(org_file, "tier-3", tmp_path, formats=("json", "sarif", "console"))
+    assert len(rows.results) == console.MAX_FAILURE_ROWS < mem.summary["by_status"]["fail"]
+    assert shown(rows) == shown(mem)
