@@ -97,7 +97,16 @@ VARIABLES: dict[str, Callable[[str, str], Any]] = {
     "POSTURE_GCP_API_ENDPOINT": _url,
     "POSTURE_AZURE_READ_TIMEOUT": lambda n, r: _seconds(n, r),
     "POSTURE_GCP_READ_TIMEOUT": lambda n, r: _seconds(n, r),
+    "POSTURE_EXECUTOR": _choice(("local", "celery")),
+    "POSTURE_BROKER_GRACE": lambda n, r: _seconds(n, r),
+    "POSTURE_SERVICE_CONCURRENCY": lambda n, r: _positive_count(n, r),
 }
+
+
+def _positive_count(name: str, raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise EnvironmentValueError(f"{name}={raw!r}: valid: a whole number of at least 1")
+    return int(raw)
 
 
 def _seconds(name: str, raw: str) -> float:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from posture.collect import DEFAULT_CONCURRENCY, ProgressCallback, collect
 from posture.engine import check_severity, evaluate, fact_types_needed, select_checks
+from posture.executors import UnitExecutor
 from posture.facts import FactSet
 from posture.provider import Provider, ProviderError
 from posture.report import Report
@@ -139,9 +140,13 @@ class Pipeline:
 
     # --------------------------------------------------------------- collect
     def collect(self, plan: ScanPlan, options: dict[str, Any], *, concurrency: int = DEFAULT_CONCURRENCY,
-                progress: ProgressCallback | None = None) -> FactSet:
-        """Collect exactly the plan's fact types from its providers (see :func:`posture.collect.collect`)."""
-        facts = collect(plan.providers, plan.fact_types, options, concurrency=concurrency, progress=progress)
+                progress: ProgressCallback | None = None, executor: UnitExecutor | None = None) -> FactSet:
+        """Collect exactly the plan's fact types from its providers (see :func:`posture.collect.collect`).
+
+        Work units run on ``executor`` (default: local threads, ``concurrency`` at once).
+        """
+        facts = collect(plan.providers, plan.fact_types, options, concurrency=concurrency, progress=progress,
+                        executor=executor)
         if plan.tier is not None:
             facts.metadata["tier"] = plan.tier.id
         facts.metadata["providers"] = list(plan.provider_names)
@@ -168,16 +173,18 @@ class Pipeline:
     def run(self, tier: str | ResolvedTier = "tier-1", providers: Iterable[str] | None = None,
             options: dict[str, Any] | None = None, *, concurrency: int = DEFAULT_CONCURRENCY,
             progress: ProgressCallback | None = None, frameworks: Iterable[Any] = (),
-            selection: Selection = NO_SELECTION) -> Report:
+            selection: Selection = NO_SELECTION, executor: UnitExecutor | None = None) -> Report:
         """Plan, collect and evaluate: exactly the facts the tier (and the frameworks) need.
 
-        After Ctrl-C the report holds what was collected and says ``metadata.interrupted``.
+        After Ctrl-C the report holds what was collected and says ``metadata.interrupted``; when the
+        executor went away (a broker lost), ``metadata.executor_lost`` says why.
         """
         plan = self.plan(tier, providers, frameworks=frameworks, selection=selection)
-        facts = self.collect(plan, options or {}, concurrency=concurrency, progress=progress)
+        facts = self.collect(plan, options or {}, concurrency=concurrency, progress=progress, executor=executor)
         report = self.evaluate(plan, facts)
-        if facts.metadata.get("interrupted"):
-            report.metadata["interrupted"] = True
+        for key in ("interrupted", "executor_lost"):
+            if facts.metadata.get(key):
+                report.metadata[key] = facts.metadata[key]
         return report
 
     # ----------------------------------------------------------------- write

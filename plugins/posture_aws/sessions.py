@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from posture.collecting import count_request
+from posture.collecting import acquire_slot, count_request, release_slot
 
 DEFAULT_REGION = "us-east-1"
 
@@ -22,6 +22,18 @@ DEFAULT_REGION = "us-east-1"
 def _count_request(**_: Any) -> None:
     count_request()
     # returning None lets botocore send the request
+
+
+def _slot_handlers(service: str, region: str) -> tuple[Any, Any]:
+    """botocore handlers taking a slot of the shared (account, region, service) limit for each attempt
+    (``posture.collecting.throttling``; no-ops in a local scan)."""
+    def take(**_: Any) -> None:
+        acquire_slot(service, region)
+
+    def give(**_: Any) -> None:
+        release_slot()
+
+    return take, give
 
 
 def _strip_account_host_label(request: Any, **_: Any) -> None:
@@ -171,6 +183,9 @@ class SessionPool:
             if client is None:
                 client = session.create_client(service, region_name=region, config=self._config())
                 client.meta.events.register("before-send", _count_request)
+                take, give = _slot_handlers(service, region)
+                client.meta.events.register("before-send", take)
+                client.meta.events.register("response-received", give)
                 if service == "s3control" and _override_is_local():
                     client.meta.events.register("before-sign.s3-control", _strip_account_host_label)
                 clients[(region, service)] = client

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attest": ("posture.cli.attest_cmd:attest", "Sign a JSON report (in-toto statement in a DSSE envelope)."),
     "verify": ("posture.cli.attest_cmd:verify", "Verify an attestation against its report, tier and key."),
     "oscal": ("posture.cli.oscal_cmd:oscal", "Write OSCAL catalog, profiles, components and results."),
+    "worker": ("posture.cli.worker_cmd:worker", "Collect work units for scans run with --executor celery."),
     "config": ("posture.cli.config_cmd:config", "Show the effective settings (posture.toml, environment)."),
     "completion": ("posture.cli.completion_cmd:completion", "Print a shell completion script (bash, zsh, fish)."),
 }

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from posture.atomic import check_writable_dir
-from posture.cli import EXIT_INTERRUPTED
+from posture.cli import EXIT_INTERRUPTED, EXIT_USAGE
 from posture.cli.common import (
     fail,
     finish,
@@ -27,6 +27,7 @@ from posture.cli.common import (
     selection_options,
     store_url,
 )
+from posture.cli.executor_options import executor_options, executor_or_exit
 from posture.collect import DEFAULT_CONCURRENCY
 from posture.terminal import debug, info, quiet
 
@@ -59,7 +60,7 @@ def scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Provider(s) to scan (default: the provider whose options you used).")(func)
     func = click.option("--concurrency", type=click.IntRange(1, 256), default=DEFAULT_CONCURRENCY,
                         show_default=True, help="Work units collected in parallel.")(func)
-    return provider_options(func)
+    return provider_options(executor_options(func))
 
 
 def split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -147,8 +148,9 @@ def infer_providers(reg: Any, providers: tuple[str, ...], options: dict[str, Any
 
 
 def plan_and_collect(pipeline: Any, tier: Any, providers: tuple[str, ...], options: dict[str, Any],
-                     concurrency: int, frameworks: list[Any] = (), selection: Any = None) -> Any:
-    """Plan (``tier`` None: every fact type) and collect with a progress display; a plan error is exit 2."""
+                     executor: Any, frameworks: list[Any] = (), selection: Any = None) -> Any:
+    """Plan (``tier`` None: every fact type) and collect on ``executor`` with a progress display; a plan
+    error is exit 2."""
     from posture.provider import ProviderError
     from posture.selection import NO_SELECTION
 
@@ -159,7 +161,7 @@ def plan_and_collect(pipeline: Any, tier: Any, providers: tuple[str, ...], optio
             debug(f"{plan.tier.id}: {len(plan.checks)} check(s) over {len(plan.fact_types)} fact type(s) on "
                   + ", ".join(plan.provider_names) + ": " + ", ".join(sorted(plan.fact_types)))
         with progress_bar(sys.stderr.isatty() and not quiet()) as progress:
-            return plan, pipeline.collect(plan, options, concurrency=concurrency, progress=progress)
+            return plan, pipeline.collect(plan, options, progress=progress, executor=executor)
     except ProviderError as exc:
         fail(str(exc))
 
@@ -196,7 +198,8 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
     check_writable_dir(output_dir)
     if save_facts:
         check_writable_dir(save_facts.parent)
-    plan, facts = plan_and_collect(pipeline, resolved, providers, split_options(provider_kwargs), concurrency, fws,
+    executor = executor_or_exit(provider_kwargs, concurrency)
+    plan, facts = plan_and_collect(pipeline, resolved, providers, split_options(provider_kwargs), executor, fws,
                                    selection)
     if save_facts:
         write_fact_file(save_facts, facts)
@@ -204,6 +207,8 @@ def scan(tier: str, formats: str, output_dir: Path, fail_on: str, strict: bool, 
     report = pipeline.evaluate(plan, facts)
     if facts.metadata.get("interrupted"):
         finish_interrupted(report, names, output_dir, waivers, pipeline)
+    if facts.metadata.get("executor_lost"):
+        finish_lost(report, names, output_dir, waivers, pipeline, facts.metadata["executor_lost"])
     sys.exit(finish(report, names, output_dir, fail_on, strict, waivers, store_url(store, no_store, True),
                     pipeline=pipeline))
 
@@ -215,6 +220,15 @@ def finish_interrupted(report: Any, names: list[str], output_dir: Path, waivers:
     finish(report, names, output_dir, "none", False, waivers, None, pipeline=pipeline)
     click.echo("posture: interrupted: wrote the partial results collected so far", err=True)
     sys.exit(EXIT_INTERRUPTED)
+
+
+def finish_lost(report: Any, names: list[str], output_dir: Path, waivers: Path | None, pipeline: Any,
+                why: str) -> NoReturn:
+    """The executor went away (a broker lost): write what was collected (not recorded in the history) and exit 2."""
+    report.metadata["executor_lost"] = why
+    finish(report, names, output_dir, "none", False, waivers, None, pipeline=pipeline)
+    click.echo(f"posture: error: {why}; wrote the partial results collected so far", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 @click.command()
@@ -238,11 +252,12 @@ def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], provide
     selection = selection_from(provider_kwargs)
     fws = load_frameworks_or_exit(frameworks, pipeline.registry.checks)
     check_writable_dir(output.parent)
+    executor = executor_or_exit(provider_kwargs, concurrency)
     options = split_options(provider_kwargs)
     if tier is None:  # every fact type the providers offer; --framework is validated only
-        plan, facts = plan_and_collect(pipeline, None, providers, options, concurrency, [], selection)
+        plan, facts = plan_and_collect(pipeline, None, providers, options, executor, [], selection)
     else:
-        plan, facts = plan_and_collect(pipeline, load_tier_or_exit(tier), providers, options, concurrency, fws,
+        plan, facts = plan_and_collect(pipeline, load_tier_or_exit(tier), providers, options, executor, fws,
                                        selection)
     write_fact_file(output, facts)
     info(f"wrote {output}: {len(facts.facts)} fact(s), {len(facts.errors)} collection error(s), "
@@ -250,6 +265,10 @@ def collect(tier: str | None, output: Path, frameworks: tuple[str, ...], provide
     if facts.metadata.get("interrupted"):
         click.echo("posture: interrupted: the fact file holds what was collected so far", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    if facts.metadata.get("executor_lost"):
+        click.echo(f"posture: error: {facts.metadata['executor_lost']}; the fact file holds what was collected so "
+                   "far", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 @click.command()

@@ -30,6 +30,7 @@ from posture.collecting.options import positive_seconds
 from posture.collecting.plugin import CloudPlugin
 from posture.collecting.provider import CloudProvider, Discovery, Target, scope_errors
 from posture.collecting.registry import CollectorRegistry, CollectorSpec
+from posture.collecting.throttling import acquire_slot, release_slot
 
 __all__ = [
     "BoundedCache",
@@ -43,8 +44,10 @@ __all__ = [
     "RequestCounter",
     "Target",
     "UnitContext",
+    "acquire_slot",
     "count_request",
     "counting",
     "positive_seconds",
+    "release_slot",
     "scope_errors",
 ]

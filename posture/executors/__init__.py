@@ -23,6 +23,8 @@ ProgressCallback = Callable[[str, int, int], None]
 EXECUTORS = ("local", "celery")
 ENV_BROKER = "POSTURE_BROKER_URL"
 ENV_BACKEND = "POSTURE_RESULT_BACKEND"
+#: seconds the broker (or result backend) may stay unreachable before a scan stops waiting (default 30)
+ENV_GRACE = "POSTURE_BROKER_GRACE"
 
 
 @runtime_checkable
@@ -54,6 +56,8 @@ class ExecutorSettings:
     concurrency: int = 16
     broker: str | None = None
     backend: str | None = None
+    #: the broker queue units go to (workers consume the same; default ``posture.units``)
+    queue: str | None = None
 
 
 def make_executor(settings: ExecutorSettings) -> UnitExecutor:
@@ -78,7 +82,9 @@ def make_executor(settings: ExecutorSettings) -> UnitExecutor:
         except ImportError as exc:
             raise ExecutorError(f"--executor celery needs the `distributed` extra (pip install "
                                 f"'tiered-posture[distributed]'): {exc}") from None
-        return CeleryExecutor(broker, backend)
+        grace = os.environ.get(ENV_GRACE)
+        return CeleryExecutor(broker, backend, **({"queue": settings.queue} if settings.queue else {}),
+                              **({"grace_s": float(grace)} if grace else {}))
     raise ExecutorError(f"unknown executor {settings.name!r} (valid: {', '.join(EXECUTORS)})")
 
 

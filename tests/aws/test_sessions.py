@@ -73,3 +73,22 @@ def test_every_session_parses_timestamps_with_the_fast_parser(proxy: FaultProxy)
     for path in (CredentialPath(), _member(MEMBERS[0])):
         factory = pool.session(path).get_component("response_parser_factory")
         assert factory._defaults["timestamp_parser"] is parse_timestamp
+
+
+def test_every_http_attempt_of_a_gated_unit_takes_and_gives_back_an_account_region_service_slot(
+        proxy: FaultProxy) -> None:
+    from posture.collecting.throttling import gated
+    from tests.core.test_throttle import Recording
+
+    gate = Recording()
+    pool = SessionPool(max_attempts=1)
+    with gated(gate, "aws", "123456789012"):
+        pool.client(CredentialPath(), "iam", "us-east-1").list_users()
+        pool.client(CredentialPath(), "ec2", "eu-west-1").describe_vpcs()
+        with pytest.raises(Exception, match="Throttling"):
+            proxy.add_error(lambda r: r.action == "DescribeVolumes", "ec2", "Throttling", status=400)
+            pool.client(CredentialPath(), "ec2", "eu-west-1").describe_volumes()
+    acquired = [key for what, key in gate.log if what == "acquire"]
+    assert acquired == ["aws:123456789012:us-east-1:iam", "aws:123456789012:eu-west-1:ec2",
+                        "aws:123456789012:eu-west-1:ec2"]
+    assert gate.held == [] and len(gate.log) == 2 * len(acquired) == 2 * proxy.total
