@@ -35,6 +35,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 ROLE = "OrganizationAccountAccessRole"
@@ -66,7 +69,13 @@ def timed_plan(self, *a, **kw):
     finally:
         planning.append(time.perf_counter() - t)
 AwsProvider.plan = timed_plan
-report = Pipeline(registry()).run(tier=opts.pop("tier"), providers=["aws"], options=opts, concurrency=int(opts.pop("concurrency")))
+celery = opts.pop("celery", None)
+executor = None
+if celery:
+    from posture.executors.celery_executor import CeleryExecutor
+    executor = CeleryExecutor(celery["broker"], celery["backend"], queue=celery["queue"])
+report = Pipeline(registry()).run(tier=opts.pop("tier"), providers=["aws"], options=opts,
+                                  concurrency=int(opts.pop("concurrency")), executor=executor)
 wall = time.perf_counter() - t0
 usage = resource.getrusage(resource.RUSAGE_SELF)
 statuses = {}
@@ -76,6 +85,9 @@ for r in report.results:
     if r.status == "fail":
         fails.setdefault(r.scope, []).append([r.check_id, r.region])
 errors = sorted({(r.scope, r.check_id, r.error_code) for r in report.results if r.status == "error"})[:20]
+import hashlib
+digest = hashlib.sha256("\n".join(sorted(f"{r.fingerprint} {r.status} {r.region} {r.error_code}"
+                                           for r in report.results)).encode()).hexdigest()[:16]
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 top = []
 cpu_top = []
@@ -91,7 +103,7 @@ if tracemalloc_top:
         top.append({"mib": stat.size / 2**20, "count": stat.count, "where": frames})
 print(json.dumps({"wall": wall, "planning": sum(planning), "cpu": usage.ru_utime + usage.ru_stime,
                   "requests": report.requests, "statuses": statuses, "fails": fails, "errors": errors,
-                  "rss_kib": hwm, "top": top, "cpu_top": cpu_top}))
+                  "rss_kib": hwm, "top": top, "cpu_top": cpu_top, "digest": digest, "results": len(report.results)}))
 """
 
 
@@ -164,8 +176,13 @@ def recall(reference: list[list[str]], org: dict[str, list[list[str]]], members:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--accounts", type=int, default=20, help="member accounts (default 20)")
-    ap.add_argument("--workers", type=int, default=0,
-                    help="Celery workers (0: the local thread executor, the default)")
+    ap.add_argument("--workers", default="0", metavar="K[,K...]",
+                    help="`posture worker` processes to scan with, through Celery; several counts (0,1,2,4) scan "
+                         "the same organisation once each, 0 being the local thread executor (default 0)")
+    ap.add_argument("--broker", default=os.environ.get("POSTURE_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+                    help="Celery broker for --workers (default POSTURE_BROKER_URL or the local RabbitMQ)")
+    ap.add_argument("--backend", default=os.environ.get("POSTURE_RESULT_BACKEND", "redis://127.0.0.1:6379/0"),
+                    help="Redis result backend for --workers (default POSTURE_RESULT_BACKEND or the local Redis)")
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--tier", default="tier-2")
@@ -180,8 +197,7 @@ def main() -> None:
                     help="scan with the posture/ and plugins/ of another checkout (before/after comparisons)")
     ap.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     ns = ap.parse_args()
-    if ns.workers:
-        raise SystemExit("--workers: no distributed executor is available yet; run without it (local threads)")
+    counts = [int(k) for k in ns.workers.split(",")]
 
     from posture_aws.testing.fault_proxy import fault_proxy
     from posture_aws.testing.mock import mock_account
@@ -207,36 +223,131 @@ def main() -> None:
             reference = ref["fails"].get(members[0], [])
             if not reference:
                 raise SystemExit("the reference scan of one member found no failure: nothing to measure recall by")
-            before = Counter(proxy.counts)
-            org = run_child(env, {**base, "org": True, "role_name": ROLE, "tracemalloc": ns.tracemalloc,
-                                   "profile": ns.profile})
-            by_operation = Counter()
-            for key, n in proxy.counts.items():
-                by_operation[_operation(key)] += n - before[key]
-            requests = by_operation.total()
-    score, missed = recall(reference, org["fails"], members)
-    row = {"accounts": ns.accounts, "executor": "local threads", "concurrency": ns.concurrency,
-           "latency_ms": ns.latency_ms, "wall_s": org["wall"], "planning_s": org["planning"],
-           "cpu_s": org["cpu"], "requests": requests, "per_account": requests / (ns.accounts + 1),
-           "rss_mib": org["rss_kib"] / 1024, "recall": score, "reference_failures": len(reference),
-           "statuses": org["statuses"], "errors": org["errors"], "missed": missed,
-           "by_operation": dict(sorted(by_operation.items(), key=lambda kv: -kv[1]))}
-    print("| member accounts | executor | concurrency | wall | planning | CPU | requests | peak RSS | recall |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {ns.accounts} | local threads | {ns.concurrency} | {row['wall_s']:.0f} s | {row['planning_s']:.1f} s "
-          f"| {row['cpu_s']:.0f} s | {requests:,} ({row['per_account']:.0f} per account) "
-          f"| {row['rss_mib']:,.0f} MiB | {score:.3f} |")
-    print(f"\n{len(reference)} reference failures per member; results {org['statuses']}", file=sys.stderr)
-    if org["errors"]:
-        print(f"error results (first): {org['errors']}", file=sys.stderr)
-    if missed:
-        print(f"missed (first): {missed}", file=sys.stderr)
-    for fn in org["cpu_top"]:
-        print(f"{fn['own_s']:8.2f} s own {fn['total_s']:8.2f} s total {fn['calls']:9d}  {fn['where']}", file=sys.stderr)
-    for site in org["top"]:
-        print(f"{site['mib']:8.1f} MiB {site['count']:8d}  {' <- '.join(reversed(site['where']))}", file=sys.stderr)
+            if len(counts) > 1:
+                settle_credential_reports(members)
+            runs = []
+            for k in counts:
+                before = Counter(proxy.counts)
+                with worker_processes(k, env, ns) as pool:
+                    org = run_child(env, {**base, "org": True, "role_name": ROLE, "tracemalloc": ns.tracemalloc,
+                                          "profile": ns.profile, **({"celery": pool.celery} if k else {})})
+                    org["workers"] = pool.stats()
+                by_operation = Counter()
+                for key, n in proxy.counts.items():
+                    by_operation[_operation(key)] += n - before[key]
+                runs.append((k, org, by_operation))
+    rows = [report_row(ns, k, org, by_operation, reference, members) for k, org, by_operation in runs]
+    print("| member accounts | executor | concurrency | wall | planning | CPU | requests | peak RSS | recall "
+          "| results |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        workers = row["workers"]
+        rss = f"{row['rss_mib']:,.0f} MiB" + (f" + {len(workers)} x {max(w['rss_mib'] for w in workers):,.0f} MiB"
+                                               if workers else "")
+        cpu = f"{row['cpu_s']:.0f} s" + (f" + {sum(w['cpu_s'] for w in workers):.0f} s" if workers else "")
+        same = "same" if (row["digest"], row["by_operation"]) == (rows[0]["digest"], rows[0]["by_operation"]) \
+            else "DIFFERENT"
+        print(f"| {ns.accounts} | {row['executor']} | {ns.concurrency} | {row['wall_s']:.0f} s "
+              f"| {row['planning_s']:.1f} s | {cpu} | {row['requests']:,} ({row['per_account']:.0f} per account) "
+              f"| {rss} | {row['recall']:.3f} | {row['digest']} ({same}) |")
+    for (_, org, _), row in zip(runs, rows, strict=True):
+        print(f"\n{row['executor']}: {len(reference)} reference failures per member; results {org['statuses']}",
+              file=sys.stderr)
+        if org["errors"]:
+            print(f"error results (first): {org['errors']}", file=sys.stderr)
+        if row["missed"]:
+            print(f"missed (first): {row['missed']}", file=sys.stderr)
+        for fn in org["cpu_top"]:
+            print(f"{fn['own_s']:8.2f} s own {fn['total_s']:8.2f} s total {fn['calls']:9d}  {fn['where']}",
+                  file=sys.stderr)
+        for site in org["top"]:
+            print(f"{site['mib']:8.1f} MiB {site['count']:8d}  {' <- '.join(reversed(site['where']))}",
+                  file=sys.stderr)
     if ns.json:
-        print(json.dumps(row, indent=1))
+        print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1))
+
+
+def report_row(ns: argparse.Namespace, workers: int, org: dict[str, Any], by_operation: Counter,
+               reference: list[list[str]], members: list[str]) -> dict[str, Any]:
+    requests = by_operation.total()
+    score, missed = recall(reference, org["fails"], members)
+    return {"accounts": ns.accounts, "executor": f"celery, {workers} worker(s)" if workers else "local threads",
+            "concurrency": ns.concurrency, "latency_ms": ns.latency_ms, "wall_s": org["wall"],
+            "planning_s": org["planning"], "cpu_s": org["cpu"], "requests": requests,
+            "per_account": requests / (ns.accounts + 1), "rss_mib": org["rss_kib"] / 1024, "recall": score,
+            "reference_failures": len(reference), "statuses": org["statuses"], "errors": org["errors"],
+            "missed": missed, "digest": org["digest"], "workers": org["workers"],
+            "by_operation": dict(sorted(by_operation.items(), key=lambda kv: -kv[1]))}
+
+
+def settle_credential_reports(members: list[str]) -> None:
+    """moto answers an account's first GenerateCredentialReport STARTED and every later one COMPLETE: asked
+    once here, every compared scan makes the same requests whichever runs first."""
+    from posture_aws.testing.mock import MOCK_ACCOUNT
+    from posture_aws.testing.org import acting_as, in_process
+
+    with in_process() as clients:
+        for account in (MOCK_ACCOUNT, *members):
+            with acting_as(account):
+                clients.client("iam").generate_credential_report()
+
+
+class WorkerPool:
+    """``count`` `posture worker` processes on a queue of their own (none for the local executor)."""
+
+    def __init__(self, count: int, env: dict[str, str], ns: argparse.Namespace) -> None:
+        import uuid
+
+        queue = f"posture.bench.{uuid.uuid4().hex[:8]}"
+        self.celery = {"broker": ns.broker, "backend": ns.backend, "queue": queue}
+        self.names = [f"bench-{n}-{uuid.uuid4().hex[:6]}" for n in range(count)]
+        self.procs = [subprocess.Popen(
+            [sys.executable, "-c", "from posture.cli import main; main()", "worker", "--broker", ns.broker,
+             "--backend", ns.backend, "--queue", queue, "--concurrency", str(ns.concurrency), "--name", name],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in self.names]
+
+    def wait_ready(self, timeout: float = 300) -> None:
+        if not self.procs:
+            return
+        from posture.executors.celery_app import make_app
+
+        app = make_app(self.celery["broker"], self.celery["backend"])
+        deadline, waiting = time.monotonic() + timeout, {f"celery@{n}" for n in self.names}
+        while waiting:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                raise SystemExit(f"workers did not start: {sorted(waiting)}")
+            for reply in app.control.ping(destination=sorted(waiting), timeout=1.0):
+                waiting -= set(reply)
+
+    def stats(self) -> list[dict[str, float]]:
+        """Peak RSS and CPU (user + system) of each worker process, read before it stops."""
+        out = []
+        for proc in self.procs:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            out.append({"rss_mib": hwm / 1024, "cpu_s": cpu})
+        return out
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextmanager
+def worker_processes(count: int, env: dict[str, str], ns: argparse.Namespace) -> Iterator[WorkerPool]:
+    pool = WorkerPool(count, env, ns)
+    try:
+        pool.wait_ready()
+        yield pool
+    finally:
+        pool.stop()
 
 
 if __name__ == "__main__":
