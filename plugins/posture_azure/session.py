@@ -19,7 +19,7 @@ from typing import Any
 
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-from posture.collecting import BoundedCache, count_request
+from posture.collecting import BoundedCache, acquire_slot, count_request, release_slot
 from posture.provider import ProviderError
 from posture_azure.settings import CONNECTION_TIMEOUT, TIMEOUT_RETRIES, AzureSettings
 
@@ -28,10 +28,32 @@ CLIENTS_PER_SCAN = 512
 
 
 class CountRequestsPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
-    """Per-retry policy: every HTTP attempt is counted for the running unit."""
+    """Per-retry policy: every HTTP attempt is counted for the running unit, and takes a slot of the
+    per (subscription, service) limit Celery workers share (``posture.collecting.throttling``; a no-op
+    in a local scan) until its answer or failure arrives."""
 
     def on_request(self, request: Any) -> None:
         count_request()
+        acquire_slot(service_of(request.http_request.url), "global")
+
+    def on_response(self, request: Any, response: Any) -> None:
+        release_slot()
+
+    def on_exception(self, request: Any) -> None:
+        release_slot()
+
+
+def service_of(url: str) -> str:
+    """What Azure throttles a request under: the ARM resource provider (``Microsoft.Storage``), else the
+    host's first label (``graph``, a vault's name for the Key Vault data plane)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    segments = parts.path.split("/")
+    for before, segment in zip(segments, segments[1:], strict=False):
+        if before.lower() == "providers" and segment:
+            return segment
+    return (parts.hostname or "").split(".")[0] or "arm"
 
 
 _POLICY = CountRequestsPolicy()

@@ -82,3 +82,25 @@ def test_controls_the_catalogue_marks_not_applicable_on_azure_do_not_block_attai
         assert iam03.status == "not_applicable"
         assert "no root user" in iam03.justification
     assert "IAM-03" not in report.coverage["not_implemented"]["azure"]
+
+
+def test_every_http_attempt_of_a_gated_azure_unit_takes_and_gives_back_a_subscription_service_slot(
+        azure_options: dict[str, Any], arm: Any) -> None:
+    from posture_azure.provider import AzureProvider
+
+    from posture.collecting.throttling import gated
+    from tests.core.test_throttle import Recording
+
+    provider = AzureProvider()
+    plan = provider.plan({"azure.storage.account"}, {**azure_options, "subscription": (SUB_MAIN,)})
+    arm.reset()
+    gate = Recording()
+    requests = 0
+    for unit in plan.units:
+        with gated(gate, "azure", unit.scope):
+            requests += provider.collect(unit).requests
+    acquired = [key for what, key in gate.log if what == "acquire"]
+    assert len(acquired) == requests == len(arm.requests) > 0
+    assert gate.held == []
+    assert {key.rsplit(":", 1)[0] for key in acquired} == {f"azure:{SUB_MAIN}:global"}
+    assert f"azure:{SUB_MAIN}:global:Microsoft.Storage" in acquired
