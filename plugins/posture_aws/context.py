@@ -31,12 +31,16 @@ class AwsContext(UnitContext):
     def __init__(self, unit: WorkUnit, pool: SessionPool, executor: Executor) -> None:
         super().__init__(unit, classify, executor=executor)
         self.pool = pool
-        self.path = CredentialPath(unit.option("profile"), tuple(unit.option("roles", ())),
-                                   unit.option("external_id"))
+        self.path = self.credential_path(unit)
         self.partition: str = unit.option("partition", "aws")
         self.home_region: str = unit.option("home_region", "us-east-1")
         self.regions: tuple[str, ...] = tuple(unit.option("regions", ()))
         self.region = unit.region if unit.region != GLOBAL_REGION else self.home_region
+
+    @staticmethod
+    def credential_path(unit: WorkUnit) -> CredentialPath:
+        """How ``unit``'s account is reached (the caller's profile, then the roles to assume)."""
+        return CredentialPath(unit.option("profile"), tuple(unit.option("roles", ())), unit.option("external_id"))
 
     @property
     def account(self) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from posture.collecting import CloudProvider, Discovery, Failure, Target, UnitContext
 from posture.facts import GLOBAL_REGION, CollectionError
-from posture.provider import Option, ProviderError, Scope, WorkUnit
+from posture.provider import Option, ProviderError, Scope, UnitOutcome, WorkUnit
 from posture_aws.collectors import registry
 from posture_aws.context import PROVIDER, AwsContext
 from posture_aws.errors import classify, error_code, error_message
@@ -195,6 +195,12 @@ class AwsProvider(CloudProvider):
         return regions
 
     # -- collect --------------------------------------------------------------------------
+    def collect(self, unit: WorkUnit) -> UnitOutcome:
+        """One unit, its account's session kept while it runs (released when its account is idle)."""
+        pool = self._pool(unit.option("scan", ""), unit.option)
+        with pool.holding(AwsContext.credential_path(unit)):
+            return super().collect(unit)
+
     def context(self, unit: WorkUnit) -> UnitContext:
         return AwsContext(unit, self._pool(unit.option("scan", ""), unit.option), self._inner())
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,8 +84,8 @@ class CredentialPath:
         return CredentialPath(self.profile, (*self.roles, role_arn), self.external_id)
 
 
-#: member accounts whose sessions and clients stay cached; the oldest beyond this are released
-CACHED_ACCOUNTS = 32
+#: idle member accounts (no unit of theirs running) whose sessions and clients stay cached
+CACHED_ACCOUNTS = 4
 
 
 class SessionPool:
@@ -91,10 +93,13 @@ class SessionPool:
 
     Every session shares one botocore loader, so each service model is read and parsed once per scan
     rather than once per account (a fresh session per assumed role costs about 60 MB once its clients
-    are made). Sessions reached through an assumed role, and their clients, are released least recently
-    used first beyond ``cached_accounts``: units run account after account, so a released account is
-    done, and memory follows concurrency rather than the size of the organisation. A unit still holding
-    a released client keeps using it; an account asked for again simply assumes its role again.
+    are made). An account's clients still cost ~16 MiB (each client holds its own service model,
+    event hooks and endpoint rules), so sessions reached through an assumed role are kept only while
+    a unit of theirs runs (:meth:`holding`) and for the ``cached_accounts`` most recently idle
+    accounts; the others, and their clients, are released. Units run account after account, so an
+    idle account is normally done, and memory follows the accounts in flight (at most the
+    concurrency) rather than the size of the organisation. A unit still holding a released client
+    keeps using it; an account asked for again simply assumes its role again.
     """
 
     def __init__(self, max_attempts: int = 8, max_pool_connections: int = 32,
@@ -103,6 +108,7 @@ class SessionPool:
         self._lock = threading.RLock()
         self._sessions: OrderedDict[CredentialPath, Any] = OrderedDict()
         self._clients: dict[CredentialPath, dict[tuple[str, str], Any]] = {}
+        self._running: Counter[CredentialPath] = Counter()
         self._loader: Any = None
         self.max_attempts = max_attempts
         self.max_pool_connections = max_pool_connections
@@ -168,10 +174,32 @@ class SessionPool:
         return RefreshableCredentials.create_from_metadata(
             metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
 
+    @contextmanager
+    def holding(self, path: CredentialPath) -> Iterator[None]:
+        """Keep ``path``'s session and clients while the block (one unit of its account) runs."""
+        with self._lock:
+            self._running[path] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[path] -= 1
+                if not self._running[path]:
+                    del self._running[path]
+                    if path in self._sessions:
+                        self._sessions.move_to_end(path)  # the most recently idle
+                self._release_oldest()
+
+    @property
+    def accounts_cached(self) -> int:
+        """Assumed-role sessions currently kept (running and idle)."""
+        with self._lock:
+            return sum(1 for path in self._sessions if path.roles)
+
     def _release_oldest(self) -> None:
-        """Forget the least recently used assumed-role sessions and clients beyond ``cached_accounts``."""
-        assumed = [p for p in self._sessions if p.roles]
-        for path in assumed[:max(0, len(assumed) - self.cached_accounts)]:
+        """Forget the least recently used idle assumed-role sessions and clients beyond ``cached_accounts``."""
+        idle = [p for p in self._sessions if p.roles and not self._running[p]]
+        for path in idle[:max(0, len(idle) - self.cached_accounts)]:
             del self._sessions[path]
             self._clients.pop(path, None)
 

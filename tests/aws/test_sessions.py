@@ -41,6 +41,20 @@ def test_accounts_beyond_the_cache_are_released_and_reassumed_only_when_asked_ag
     assert proxy.counts["sts:AssumeRole"] == 4
 
 
+def test_an_account_with_a_unit_running_is_never_released_and_is_once_idle(proxy: FaultProxy) -> None:
+    pool = SessionPool(cached_accounts=1)
+    busy = _member(MEMBERS[0])
+    with pool.holding(busy):
+        iam = pool.client(busy, "iam", "us-east-1")
+        for account in MEMBERS[1:]:  # more idle accounts than the cache keeps
+            with pool.holding(_member(account)):
+                pool.client(_member(account), "iam", "us-east-1")
+        assert pool.client(busy, "iam", "us-east-1") is iam  # still its own, not re-assumed
+        assert pool.accounts_cached == 2  # the running one and one idle
+    assert pool.accounts_cached == 1  # idle now, and the most recent: the others were released
+    assert proxy.counts["sts:AssumeRole"] == len(MEMBERS)
+
+
 def test_the_base_session_is_never_released(proxy: FaultProxy) -> None:
     pool = SessionPool(cached_accounts=1)
     sts = pool.client(CredentialPath(), "sts", "us-east-1")
