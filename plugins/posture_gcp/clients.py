@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from posture_gcp.errors import is_retryable
@@ -36,22 +37,41 @@ def bound_timeout(session: Any, connect: float, read: float) -> Any:
     return session
 
 
+#: large answers (a project's inventory or metadata) kept per scan: units run project after project,
+#: so these cover the projects in flight; an older one is asked again if a unit still needs it
+LARGE_ANSWERS = 64
+
+
 class Shared:
     """Answers shared by the units of one scan (e.g. one organization's findings for all its projects).
 
     ``once(key, fn)`` runs ``fn`` a single time per key, even when units ask concurrently; a failure is
     remembered and re-raised to every asker. Lives in the provider for one scan; a unit collected
-    elsewhere (no shared state) simply makes its own call.
+    elsewhere (no shared state) simply makes its own call. Small answers (parents, ancestors' settings)
+    are kept for the scan; ``large`` ones only for the :data:`LARGE_ANSWERS` most recently asked keys,
+    so memory follows the projects in flight, not the number of projects.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, large_answers: int | None = None) -> None:
         self._lock = threading.Lock()
         self._slots: dict[Any, tuple[threading.Lock, list[Any]]] = {}
+        self._large: OrderedDict[Any, tuple[threading.Lock, list[Any]]] = OrderedDict()
+        self.large_answers = max(1, LARGE_ANSWERS if large_answers is None else large_answers)
 
-    def once(self, key: Any, fn: Any) -> Any:
+    def _slot(self, key: Any, large: bool) -> tuple[threading.Lock, list[Any]]:
         with self._lock:
-            slot = self._slots.setdefault(key, (threading.Lock(), []))
-        lock, box = slot
+            if not large:
+                return self._slots.setdefault(key, (threading.Lock(), []))
+            slot = self._large.get(key)
+            if slot is None:
+                slot = self._large[key] = (threading.Lock(), [])
+                while len(self._large) > self.large_answers:
+                    self._large.popitem(last=False)  # an asker holding it still gets its answer
+            self._large.move_to_end(key)
+            return slot
+
+    def once(self, key: Any, fn: Any, *, large: bool = False) -> Any:
+        lock, box = self._slot(key, large)
         with lock:
             if not box:
                 try:
@@ -67,6 +87,12 @@ class Shared:
         """Give ``key`` an answer already learnt elsewhere (e.g. during planning), unless it has one."""
         with self._lock:
             self._slots.setdefault(key, (threading.Lock(), [(True, value)]))
+
+    @property
+    def large_kept(self) -> int:
+        """Large answers currently kept."""
+        with self._lock:
+            return len(self._large)
 
 
 class Clients:

@@ -29,4 +29,4 @@ def search(ctx: GcpContext, *asset_types: str) -> list[dict[str, Any]] | None:
         except Exception:  # disabled, denied or failing: the per-service path decides
             return None
 
-    return clients.shared.once(("cloudasset", ctx.project, asset_types), run)
+    return clients.shared.once(("cloudasset", ctx.project, asset_types), run, large=True)

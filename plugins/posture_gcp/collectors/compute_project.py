@@ -24,7 +24,7 @@ def read_project(ctx: GcpContext) -> dict[str, Any]:
         proj = clients.compute("ProjectsClient").get(project=project, retry=clients.retry())
         return type(proj).to_dict(proj, preserving_proto_field_name=False, use_integers_for_enums=False)
 
-    return clients.shared.once(("compute-project", project), read)
+    return clients.shared.once(("compute-project", project), read, large=True)
 
 
 def project_attributes(proj: dict[str, Any], org: dict[str, bool | None] | None = None,
