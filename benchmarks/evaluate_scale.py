@@ -9,8 +9,11 @@ of 32 fact types in two regions, compliant and misconfigured): each copy gets
 its own account (20 copies per account, so 1M facts span about 590 accounts)
 and its own resource ids and names, and the account's scope and coverage
 records. ``posture evaluate FILE --tier T --format json,sarif --no-store``
-then runs in a child process; its wall time, CPU time, peak RSS (the child's
-own, from ``wait4``) and output sizes are reported as a markdown table.
+then runs in a child process; its wall time (with the load average: other
+processes inflate it), CPU time (with its worker processes), peak RSS (the
+largest process's, from ``wait4``, and the sampled sum over the process and
+its workers) and output sizes are reported as a markdown table. ``--workers
+1 2`` evaluates each size with ``POSTURE_EVALUATE_WORKERS`` set to each value.
 
 ``--waivers N`` also writes a waiver file of N waivers (nine in ten naming a
 failing resource exactly, one in ten a glob over a resource-id prefix, spread
