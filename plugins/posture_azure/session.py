@@ -157,6 +157,9 @@ def client(settings: AzureSettings, factory: Callable[..., Any], subscription_id
     """One SDK client per (settings, client class, subscription) in ``cache``, built on first use."""
 
     def make() -> Any:
+        from posture_azure.sdk_models import prime
+
+        prime(factory)  # before the client's first answers are deserialized by concurrent threads
         cred = credential_for(settings)
         kwargs = client_kwargs(settings)
         return factory(cred, **kwargs) if subscription_id is None else factory(cred, subscription_id, **kwargs)
