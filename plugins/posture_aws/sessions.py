@@ -93,7 +93,8 @@ class SessionPool:
 
     Every session shares one botocore loader, so each service model is read and parsed once per scan
     rather than once per account (a fresh session per assumed role costs about 60 MB once its clients
-    are made). An account's clients still cost ~16 MiB (each client holds its own service model,
+    are made), and reads them lean (:mod:`posture_aws.lean_models`). An account's clients still cost
+    ~16 MiB (each client holds its own service model,
     event hooks and endpoint rules), so sessions reached through an assumed role are kept only while
     a unit of theirs runs (:meth:`holding`) and for the ``cached_accounts`` most recently idle
     accounts; the others, and their clients, are released. Units run account after account, so an
@@ -146,7 +147,10 @@ class SessionPool:
             session = botocore.session.Session(profile=path.profile)
             session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
             if self._loader is None:
+                from posture_aws.lean_models import LeanJSONFileLoader
+
                 self._loader = session.get_component("data_loader")
+                self._loader.file_loader = LeanJSONFileLoader()
             else:
                 session.register_component("data_loader", self._loader)
             if path.roles:
