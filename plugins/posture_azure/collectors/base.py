@@ -96,6 +96,16 @@ def arm_list(ctx: AzureContext, path: str, api_version: str) -> list[dict[str, A
     return items
 
 
+def add_each_listed(ctx: AzureContext, fact_type: str, path: str, api_version: str,
+                    attributes: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """One ``fact_type`` fact per resource of an ARM collection; a failed list is that fact type's error
+    (recorded by ``attempt``), so the collector's other fact types are still collected."""
+    found = ctx.attempt([fact_type], lambda: arm_list(ctx, path, api_version))
+    if not isinstance(found, Failed):
+        for item in found:
+            ctx.add(fact_type, str(item["id"]), str(item.get("name")), item.get("location"), attributes(item))
+
+
 def g(obj: Any, path: str, default: Any = None) -> Any:
     """Attribute path lookup on SDK models (``"encryption.key_source"``), None-safe."""
     cur = obj

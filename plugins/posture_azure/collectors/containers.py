@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from posture_azure.collectors import collector
-from posture_azure.collectors.base import AzureContext, Failed, arm_list
+from posture_azure.collectors.base import AzureContext, Failed, add_each_listed, arm_list
 
 CLUSTER = "azure.containerservice.cluster"
 WORKLOAD = "azure.containers.workload"
@@ -48,11 +48,7 @@ def cluster_attributes(cluster: dict[str, Any]) -> dict[str, Any]:
 def collect(ctx: AzureContext) -> None:
     sub = f"/subscriptions/{ctx.subscription}/providers"
     if ctx.wants(CLUSTER):
-        clusters = ctx.attempt([CLUSTER], lambda: arm_list(ctx, f"{sub}/Microsoft.ContainerService/managedClusters",
-                                                        AKS_API))
-        if not isinstance(clusters, Failed):
-            for c in clusters:
-                ctx.add(CLUSTER, str(c["id"]), str(c.get("name")), c.get("location"), cluster_attributes(c))
+        add_each_listed(ctx, CLUSTER, f"{sub}/Microsoft.ContainerService/managedClusters", AKS_API, cluster_attributes)
     if ctx.wants(WORKLOAD):
         apps = ctx.attempt([WORKLOAD], lambda: arm_list(ctx, f"{sub}/Microsoft.App/containerApps", APPS_API))
         groups = ctx.attempt([WORKLOAD], lambda: arm_list(ctx, f"{sub}/Microsoft.ContainerInstance/containerGroups",

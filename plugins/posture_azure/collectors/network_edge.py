@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from posture_azure.collectors import collector
-from posture_azure.collectors.base import AzureContext, Failed, arm_get, arm_list, tls_version
+from posture_azure.collectors.base import (
+    AzureContext,
+    Failed,
+    add_each_listed,
+    arm_get,
+    arm_list,
+    tls_version,
+)
 
 APP_GATEWAY = "azure.network.application_gateway"
 WAF_POLICY = "azure.network.waf_policy"
@@ -93,17 +100,12 @@ def vpn_attributes(gw: dict[str, Any]) -> dict[str, Any]:
 def collect(ctx: AzureContext) -> None:
     sub = f"/subscriptions/{ctx.subscription}"
     if ctx.wants(APP_GATEWAY):
-        gateways = ctx.attempt([APP_GATEWAY], lambda: arm_list(
-            ctx, f"{sub}/providers/Microsoft.Network/applicationGateways", NETWORK_API))
-        if not isinstance(gateways, Failed):
-            for gw in gateways:
-                ctx.add(APP_GATEWAY, str(gw["id"]), str(gw.get("name")), gw.get("location"), gateway_attributes(gw))
+        add_each_listed(ctx, APP_GATEWAY, f"{sub}/providers/Microsoft.Network/applicationGateways", NETWORK_API,
+                        gateway_attributes)
     if ctx.wants(WAF_POLICY):
-        policies = ctx.attempt([WAF_POLICY], lambda: arm_list(
-            ctx, f"{sub}/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", NETWORK_API))
-        if not isinstance(policies, Failed):
-            for p in policies:
-                ctx.add(WAF_POLICY, str(p["id"]), str(p.get("name")), p.get("location"), waf_policy_attributes(p))
+        add_each_listed(ctx, WAF_POLICY,
+                        f"{sub}/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies",
+                        NETWORK_API, waf_policy_attributes)
     if ctx.wants(VPN_GATEWAY):
         found = ctx.attempt([VPN_GATEWAY], lambda: arm_list(
             ctx, f"{sub}/resources?$filter=resourceType eq 'Microsoft.Network/virtualNetworkGateways'", RESOURCES_API))
