@@ -1,19 +1,24 @@
-"""boto3 sessions and clients shared by every unit of a scan.
+"""botocore clients shared by every account and every unit of a scan.
 
-boto3 sessions are not thread-safe, so clients are created under a lock and
-cached per (credential path, region, service). Every client counts the HTTP
-requests it sends (botocore ``before-send``, once per attempt) for the unit
-running in the current context (:func:`posture.collecting.count_request`).
+One client per (profile, region, service) serves every account of the scan: botocore's signer
+asks for credentials at each signing, so a client signs with the credentials of the account whose
+call it is making (:class:`AccountClient`). Building an account's ~32 clients cost about 0.3 s of
+CPU and ~16 MiB, which at organisation scale was half the scan's CPU and most of its memory.
+Every client counts the HTTP requests it sends (botocore ``before-send``, once per attempt) for the
+unit running in the current context (:func:`posture.collecting.count_request`).
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import os
 import threading
-from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from posture.collecting import acquire_slot, count_request, release_slot
@@ -84,44 +89,203 @@ class CredentialPath:
         return CredentialPath(self.profile, (*self.roles, role_arn), self.external_id)
 
 
-#: idle member accounts (no unit of theirs running) whose sessions and clients stay cached
-CACHED_ACCOUNTS = 4
+#: the credential path whose call is being made (set around each call by :class:`AccountClient`)
+_CALLING: contextvars.ContextVar[CredentialPath | None] = contextvars.ContextVar("posture_aws_calling", default=None)
+
+
+def _calling() -> CredentialPath:
+    path = _CALLING.get()
+    if path is None:  # a client used outside AccountClient: never sign with some other account's keys
+        raise RuntimeError("posture_aws: an AWS call was made without an account (use SessionPool.client)")
+    return path
+
+
+def _as(path: CredentialPath, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    token = _CALLING.set(path)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _CALLING.reset(token)
+
+
+class AccountClient:
+    """A shared botocore client calling as one account: every operation and every page runs with
+    ``path`` as the calling account, so it is signed with that account's credentials and its retries
+    and rate limiting are that account's. Everything else (``meta``, ``exceptions``,
+    ``can_paginate``) is the shared client's."""
+
+    __slots__ = ("_client", "_path")
+
+    def __init__(self, client: Any, path: CredentialPath) -> None:
+        self._client = client
+        self._path = path
+
+    @property
+    def shared(self) -> Any:
+        """The botocore client every account shares."""
+        return self._client
+
+    def get_paginator(self, operation: str) -> _AccountPaginator:
+        return _AccountPaginator(self._client.get_paginator(operation), self._path)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name in self._client.meta.method_to_api_mapping:
+            return functools.partial(_as, self._path, attr)
+        return attr
+
+
+class _AccountPaginator:
+    __slots__ = ("_paginator", "_path")
+
+    def __init__(self, paginator: Any, path: CredentialPath) -> None:
+        self._paginator = paginator
+        self._path = path
+
+    def paginate(self, **kwargs: Any) -> _AccountPages:
+        return _AccountPages(self._paginator.paginate(**kwargs), self._path)
+
+
+class _AccountPages:
+    """A page iterator whose every page is fetched as the account (not only the first)."""
+
+    __slots__ = ("_pages", "_path")
+
+    def __init__(self, pages: Any, path: CredentialPath) -> None:
+        self._pages = pages
+        self._path = path
+
+    def __iter__(self) -> Iterator[Any]:
+        pages = _as(self._path, iter, self._pages)
+        while True:
+            try:
+                page = _as(self._path, next, pages)
+            except StopIteration:
+                return
+            yield page
+
+    def build_full_result(self) -> Any:
+        return _as(self._path, self._pages.build_full_result)
+
+
+class _CallingAccountCredentials:
+    """The credentials of every shared client: those of the account whose call is being signed.
+
+    botocore's signer asks its credentials for a frozen copy at every signing, so one client can sign
+    for any number of accounts; which one is the calling account's (:data:`_CALLING`).
+    """
+
+    method = "posture-calling-account"
+
+    def __init__(self, pool: SessionPool) -> None:
+        self._pool = pool
+
+    def _current(self) -> Any:
+        return self._pool.credentials(_calling())
+
+    def get_frozen_credentials(self) -> Any:
+        creds = self._current()
+        return None if creds is None else creds.get_frozen_credentials()
+
+    def get_deferred_property(self, name: str) -> Callable[[], Any]:
+        return lambda: getattr(self._current(), name, None)
+
+
+class _AccountRetries:
+    """botocore's standard retries and adaptive rate limiting, kept per (account, region, service).
+
+    botocore keeps them per client; a client is shared by every account here, and one throttled
+    account must neither use up another's retry quota nor slow its requests. The handlers are
+    botocore's own, made by its own ``register_retry_handler`` functions, one set per account, and
+    dropped once the account has no unit running.
+    """
+
+    def __init__(self, service_id: Any, max_attempts: int) -> None:
+        self._service_id = service_id
+        self._max_attempts = max_attempts
+        self._lock = threading.Lock()
+        self._handlers: dict[CredentialPath, dict[str, list[Callable[..., Any]]]] = {}
+
+    def _made(self) -> dict[str, list[Callable[..., Any]]]:
+        from botocore.retries import adaptive, standard
+
+        handlers: dict[str, list[Callable[..., Any]]] = {}
+
+        def register(event: str, handler: Callable[..., Any], unique_id: str | None = None) -> None:
+            handlers.setdefault(event.split(".")[0], []).append(handler)
+
+        capture = SimpleNamespace(meta=SimpleNamespace(service_model=SimpleNamespace(service_id=self._service_id),
+                                                       events=SimpleNamespace(register=register)))
+        standard.register_retry_handler(capture, self._max_attempts)
+        adaptive.register_retry_handler(capture)
+        handlers.pop("request-created", None)  # the max-attempts header seeder: the shared client has it
+        return handlers
+
+    def _for(self, event: str) -> list[Callable[..., Any]]:
+        path = _calling()
+        handlers = self._handlers.get(path)
+        if handlers is None:
+            with self._lock:
+                handlers = self._handlers.setdefault(path, self._made())
+        return handlers.get(event, [])
+
+    def handler(self, event: str) -> Callable[..., Any]:
+        def dispatch(**kwargs: Any) -> Any:
+            answer = None
+            for handler in self._for(event):
+                result = handler(**kwargs)
+                answer = result if answer is None else answer
+            return answer
+        return dispatch
+
+    def forget(self, path: CredentialPath) -> None:
+        with self._lock:
+            self._handlers.pop(path, None)
+
+    def install(self, client: Any) -> None:
+        """Replace the client's own retry handler (``standard`` mode) with per-account ones."""
+        name = self._service_id.hyphenize()
+        events = client.meta.events
+        events.unregister(f"needs-retry.{name}", unique_id=f"retry-config-{name}")
+        events.register(f"needs-retry.{name}", self.handler("needs-retry"), unique_id=f"retry-config-{name}")
+        events.register(f"after-call.{name}", self.handler("after-call"))
+        events.register("before-send", self.handler("before-send"))
 
 
 class SessionPool:
-    """Per-credential-path botocore sessions and a cache of clients, bounded in memory.
+    """One botocore session per profile, one client per (profile, region, service), credentials per account.
 
-    Every session shares one botocore loader, so each service model is read and parsed once per scan
-    rather than once per account (a fresh session per assumed role costs about 60 MB once its clients
-    are made), and reads them lean (:mod:`posture_aws.lean_models`). An account's clients still cost
-    ~16 MiB (each client holds its own service model,
-    event hooks and endpoint rules), so sessions reached through an assumed role are kept only while
-    a unit of theirs runs (:meth:`holding`) and for the ``cached_accounts`` most recently idle
-    accounts; the others, and their clients, are released. Units run account after account, so an
-    idle account is normally done, and memory follows the accounts in flight (at most the
-    concurrency) rather than the size of the organisation. A unit still holding a released client
-    keeps using it; an account asked for again simply assumes its role again.
+    Every account reached from a profile (the profile's own and each role assumed from it) calls
+    through the same clients, so a scan builds each client once, whatever the size of the
+    organisation; all sessions share one loader reading service models lean
+    (:mod:`posture_aws.lean_models`). An account's credentials are obtained on its first call (one
+    ``sts:AssumeRole``, refreshed before expiry) and kept for the scan: a few KB each, and an account
+    asked for again never costs a second AssumeRole. Retry quotas and adaptive rate limits stay per
+    account (:class:`_AccountRetries`), kept while a unit of the account runs (:meth:`holding`).
     """
 
     def __init__(self, max_attempts: int = 8, max_pool_connections: int = 32,
-                 connect_timeout: float = 10, read_timeout: float = 30,
-                 cached_accounts: int = CACHED_ACCOUNTS) -> None:
+                 connect_timeout: float = 10, read_timeout: float = 30) -> None:
         self._lock = threading.RLock()
-        self._sessions: OrderedDict[CredentialPath, Any] = OrderedDict()
-        self._clients: dict[CredentialPath, dict[tuple[str, str], Any]] = {}
+        self._sessions: dict[str | None, Any] = {}
+        self._own_credentials: dict[str | None, Any] = {}
+        self._clients: dict[tuple[str | None, str, str], Any] = {}
+        self._retries: list[_AccountRetries] = []
+        self._credentials: dict[CredentialPath, Any] = {}
+        self._assuming: dict[CredentialPath, threading.Lock] = {}
         self._running: Counter[CredentialPath] = Counter()
         self._loader: Any = None
         self.max_attempts = max_attempts
         self.max_pool_connections = max_pool_connections
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self.cached_accounts = max(1, cached_accounts)
 
     def _config(self) -> Any:
         from botocore.config import Config
 
         return Config(
-            retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
+            # "standard" here; the adaptive rate limiting is added per account by _AccountRetries
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
             max_pool_connections=self.max_pool_connections,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
@@ -129,18 +293,15 @@ class SessionPool:
         )
 
     def default_region(self, path: CredentialPath) -> str:
-        """The region of ``path``'s profile (an assumed role keeps its parent's), without assuming any role."""
-        if path.roles:
-            return self.default_region(CredentialPath(path.profile, (), path.external_id))
+        """The region of ``path``'s profile (an assumed role keeps its profile's), without assuming any role."""
         region = self.session(path).get_config_variable("region")
         return region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
     def session(self, path: CredentialPath) -> Any:
-        """The botocore session for ``path``; assuming roles lazily, with refreshing credentials."""
+        """The botocore session of ``path``'s profile, shared by every account reached from it."""
         with self._lock:
-            session = self._sessions.get(path)
+            session = self._sessions.get(path.profile)
             if session is not None:
-                self._sessions.move_to_end(path)
                 return session
             import botocore.session
 
@@ -153,13 +314,29 @@ class SessionPool:
                 self._loader.file_loader = LeanJSONFileLoader()
             else:
                 session.register_component("data_loader", self._loader)
-            if path.roles:
-                parent = CredentialPath(path.profile, path.roles[:-1], path.external_id)
-                session._credentials = self._assumed_credentials(parent, path.roles[-1], path.external_id)
-                session.set_config_variable("region", self.default_region(parent))
-            self._sessions[path] = session
-            self._release_oldest()
+            self._own_credentials[path.profile] = session.get_credentials()
+            session._credentials = _CallingAccountCredentials(self)  # what its clients sign with
+            self._sessions[path.profile] = session
             return session
+
+    def credentials(self, path: CredentialPath) -> Any:
+        """``path``'s credentials: the profile's own, or its role's (assumed once, refreshed before expiry).
+
+        Roles are assumed under a lock of their own, so one slow AssumeRole holds back only the units
+        of its account.
+        """
+        if path in self._credentials:
+            return self._credentials[path]
+        if not path.roles:
+            self.session(path)
+            return self._own_credentials[path.profile]
+        with self._lock:
+            lock = self._assuming.setdefault(path, threading.Lock())
+        with lock:
+            if path not in self._credentials:
+                parent = CredentialPath(path.profile, path.roles[:-1], path.external_id)
+                self._credentials[path] = self._assumed_credentials(parent, path.roles[-1], path.external_id)
+        return self._credentials[path]
 
     def _assumed_credentials(self, parent: CredentialPath, role_arn: str, external_id: str | None) -> Any:
         from botocore.credentials import RefreshableCredentials
@@ -174,13 +351,22 @@ class SessionPool:
             return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
                     "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
 
-        # attached as the session's credentials: the documented way to give botocore refreshable credentials
         return RefreshableCredentials.create_from_metadata(
             metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
 
+    @property
+    def accounts_assumed(self) -> int:
+        """Accounts whose role has been assumed in this scan."""
+        return len(self._credentials)
+
+    @property
+    def clients_made(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
     @contextmanager
     def holding(self, path: CredentialPath) -> Iterator[None]:
-        """Keep ``path``'s session and clients while the block (one unit of its account) runs."""
+        """The block runs a unit of ``path``'s account; once none runs, its retry state is dropped."""
         with self._lock:
             self._running[path] += 1
         try:
@@ -188,37 +374,34 @@ class SessionPool:
         finally:
             with self._lock:
                 self._running[path] -= 1
-                if not self._running[path]:
+                idle = not self._running[path]
+                if idle:
                     del self._running[path]
-                    if path in self._sessions:
-                        self._sessions.move_to_end(path)  # the most recently idle
-                self._release_oldest()
+                    retries = list(self._retries)
+            if idle:
+                for each in retries:
+                    each.forget(path)
 
-    @property
-    def accounts_cached(self) -> int:
-        """Assumed-role sessions currently kept (running and idle)."""
-        with self._lock:
-            return sum(1 for path in self._sessions if path.roles)
+    def client(self, path: CredentialPath, service: str, region: str) -> AccountClient:
+        """The (profile, region, service) client, calling as ``path``'s account."""
+        key = (path.profile, region, service)
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = self._clients[key] = self._make_client(path, service, region)
+        return AccountClient(client, path)
 
-    def _release_oldest(self) -> None:
-        """Forget the least recently used idle assumed-role sessions and clients beyond ``cached_accounts``."""
-        idle = [p for p in self._sessions if p.roles and not self._running[p]]
-        for path in idle[:max(0, len(idle) - self.cached_accounts)]:
-            del self._sessions[path]
-            self._clients.pop(path, None)
-
-    def client(self, path: CredentialPath, service: str, region: str) -> Any:
-        with self._lock:
-            session = self.session(path)  # also marks the account as recently used
-            clients = self._clients.setdefault(path, {})
-            client = clients.get((region, service))
-            if client is None:
-                client = session.create_client(service, region_name=region, config=self._config())
-                client.meta.events.register("before-send", _count_request)
-                take, give = _slot_handlers(service, region)
-                client.meta.events.register("before-send", take)
-                client.meta.events.register("response-received", give)
-                if service == "s3control" and _override_is_local():
-                    client.meta.events.register("before-sign.s3-control", _strip_account_host_label)
-                clients[(region, service)] = client
-            return client
+    def _make_client(self, path: CredentialPath, service: str, region: str) -> Any:
+        client = self.session(path).create_client(service, region_name=region, config=self._config())
+        retries = _AccountRetries(client.meta.service_model.service_id, self.max_attempts)
+        retries.install(client)
+        self._retries.append(retries)
+        client.meta.events.register("before-send", _count_request)
+        take, give = _slot_handlers(service, region)
+        client.meta.events.register("before-send", take)
+        client.meta.events.register("response-received", give)
+        if service == "s3control" and _override_is_local():
+            client.meta.events.register("before-sign.s3-control", _strip_account_host_label)
+        return client

@@ -15,17 +15,20 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from posture.collecting import acquire_slot, release_slot
 from posture_gcp.errors import is_retryable
 from posture_gcp.settings import CONNECT_TIMEOUT, GcpSettings
 
 if TYPE_CHECKING:
     from posture_gcp.auth import CountingCredentials
 
-def bound_timeout(session: Any, connect: float, read: float) -> Any:
-    """Make every request of a requests session wait at most ``read`` seconds for an answer.
+def bound_timeout(session: Any, connect: float, read: float, service: str) -> Any:
+    """Make every request of a requests session wait at most ``read`` seconds for an answer, in a
+    slot of the shared (project, service) limit.
 
     The google-cloud clients pass their own per-call timeouts (storage: 60 s on every call); one
-    place overrides them all, so ``--gcp-read-timeout`` means the same for every API.
+    place overrides them all, so ``--gcp-read-timeout`` means the same for every API. api-core's
+    retries call it once per attempt, so each attempt takes its own slot (:func:`gated_request`).
     """
     original = session.request
 
@@ -33,8 +36,22 @@ def bound_timeout(session: Any, connect: float, read: float) -> Any:
         kwargs["timeout"] = (connect, read)
         return original(*args, **kwargs)
 
-    session.request = request
+    session.request = gated_request(request, service)
     return session
+
+
+def gated_request(send: Any, service: str) -> Any:
+    """``send`` (one HTTP attempt) holding a slot of the (project, ``service``) limit shared by workers
+    until its answer arrives (:mod:`posture.collecting.throttling`; a no-op in a local scan). Region
+    ``global``: Google's API quotas are per project and service."""
+    def request(*args: Any, **kwargs: Any) -> Any:
+        acquire_slot(service, "global")
+        try:
+            return send(*args, **kwargs)
+        finally:
+            release_slot()
+
+    return request
 
 
 #: large answers (a project's inventory or metadata) kept per scan: units run project after project,
@@ -126,11 +143,11 @@ class Clients:
 
         return Retry(predicate=predicate, initial=1.0, maximum=30.0, multiplier=2.0, timeout=300.0)
 
-    def _bounded(self, client: Any) -> Any:
-        """A google-cloud REST client whose requests wait at most the read timeout."""
+    def _bounded(self, client: Any, service: str) -> Any:
+        """A google-cloud REST client whose requests wait at most the read timeout, each in a slot."""
         session = getattr(getattr(client, "_transport", None), "_session", None)
         if session is not None:
-            bound_timeout(session, CONNECT_TIMEOUT, self.settings.read_timeout)
+            bound_timeout(session, CONNECT_TIMEOUT, self.settings.read_timeout, service)
         return client
 
     # ------------------------------------------------------- google-cloud-*
@@ -141,7 +158,7 @@ class Clients:
         def make() -> Any:
             cls = getattr(compute_v1, kind)
             return self._bounded(cls(credentials=self.credentials, transport="rest",
-                                     client_options=self.settings.client_options("compute")))
+                                     client_options=self.settings.client_options("compute")), "compute")
 
         return self._cached(f"compute.{kind}", make)
 
@@ -149,28 +166,29 @@ class Clients:
         from google.cloud import kms_v1
 
         return self._cached("kms", lambda: self._bounded(kms_v1.KeyManagementServiceClient(
-            credentials=self.credentials, transport="rest", client_options=self.settings.client_options("cloudkms"))))
+            credentials=self.credentials, transport="rest", client_options=self.settings.client_options("cloudkms")),
+            "cloudkms"))
 
     def projects(self) -> Any:
         from google.cloud import resourcemanager_v3
 
         return self._cached("rm.projects", lambda: self._bounded(resourcemanager_v3.ProjectsClient(
             credentials=self.credentials, transport="rest",
-            client_options=self.settings.client_options("cloudresourcemanager"))))
+            client_options=self.settings.client_options("cloudresourcemanager")), "cloudresourcemanager"))
 
     def folders(self) -> Any:
         from google.cloud import resourcemanager_v3
 
         return self._cached("rm.folders", lambda: self._bounded(resourcemanager_v3.FoldersClient(
             credentials=self.credentials, transport="rest",
-            client_options=self.settings.client_options("cloudresourcemanager"))))
+            client_options=self.settings.client_options("cloudresourcemanager")), "cloudresourcemanager"))
 
     def organizations(self) -> Any:
         from google.cloud import resourcemanager_v3
 
         return self._cached("rm.organizations", lambda: self._bounded(resourcemanager_v3.OrganizationsClient(
             credentials=self.credentials, transport="rest",
-            client_options=self.settings.client_options("cloudresourcemanager"))))
+            client_options=self.settings.client_options("cloudresourcemanager")), "cloudresourcemanager"))
 
     def storage(self, project: str) -> Any:
         # google-cloud-storage >= 3.x fetches each bucket's metadata in a background thread
@@ -181,7 +199,7 @@ class Clients:
         def make() -> Any:
             client = storage.Client(project=project, credentials=self.credentials,
                                     client_options=self.settings.client_options("storage"))
-            bound_timeout(client._http, CONNECT_TIMEOUT, self.settings.read_timeout)  # noqa: SLF001
+            bound_timeout(client._http, CONNECT_TIMEOUT, self.settings.read_timeout, "storage")  # noqa: SLF001
             return client
 
         return self._cached(f"storage.{project}", make)
@@ -200,6 +218,7 @@ class Clients:
 
             http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(
                 timeout=self.settings.read_timeout, ca_certs=self.settings.ca_bundle))
+            http.request = gated_request(http.request, api)  # googleapiclient calls it once per attempt
             services[key] = build(api, version, http=http, static_discovery=True, cache_discovery=False,
                                   client_options=self._discovery_options(api, version))
         return services[key]

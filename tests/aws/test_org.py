@@ -79,14 +79,14 @@ def test_org_planning_without_region_asks_the_accounts_their_regions_concurrentl
     assert sorted(regions) == sorted(accounts) and len(set(regions.values())) == 1 and "us-east-1" in regions[accounts[0]]
 
 
-def test_org_scan_keeps_only_the_accounts_in_flight_and_a_few_idle_ones(
+def test_org_scan_builds_each_client_once_and_assumes_each_role_once_whatever_the_accounts(
         aws_mock: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from posture_aws.sessions import CACHED_ACCOUNTS, SessionPool
+    from posture_aws.sessions import SessionPool
 
     orgs = boto3.client("organizations", region_name="us-east-1")
     if not _in_organization(orgs):
         orgs.create_organization(FeatureSet="ALL")
-    for n in range(CACHED_ACCOUNTS + 1):
+    for n in range(5):
         orgs.create_account(Email=f"bounded-{n}@example.com", AccountName=f"bounded-{n}")
     members = len([a for page in orgs.get_paginator("list_accounts").paginate() for a in page["Accounts"]]) - 1
     with fault_proxy(aws_mock["endpoint"]) as proxy:
@@ -94,13 +94,13 @@ def test_org_scan_keeps_only_the_accounts_in_flight_and_a_few_idle_ones(
         provider = AwsProvider()
         plan = provider.plan({"aws.iam.password_policy"}, scan_options(aws_mock, org=True))
         pool: SessionPool = provider.scan_state(plan.units[0].option("scan"), SessionPool)
-        cached = []
+        clients = []
         for unit in plan.units:  # one unit per account, account after account
             outcome = provider.collect(unit)
             assert outcome.errors == [] and len(outcome.facts) == 1
-            cached.append(pool.accounts_cached)
-    assert max(cached) == CACHED_ACCOUNTS < members  # the idle ones beyond it were released
-    assert proxy.counts["sts:AssumeRole"] == members  # none of them was needed again
+            clients.append(pool.clients_made)
+    assert len(set(clients)) == 1  # the first account's clients serve every later one
+    assert proxy.counts["sts:AssumeRole"] == members == pool.accounts_assumed
 
 
 def _in_organization(orgs: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Session pool at organisation scale: one loader for every account, memory bounded by recent accounts."""
+"""Session pool at organisation scale: one client per (region, service) for every account, each call signed as its own."""
 
 from __future__ import annotations
 
@@ -23,44 +23,74 @@ def _member(account: str) -> CredentialPath:
     return CredentialPath().then(f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole")
 
 
-def test_every_account_session_shares_one_service_model_loader(proxy: FaultProxy) -> None:
+def test_every_account_calls_through_the_same_clients_on_one_loader(proxy: FaultProxy) -> None:
     pool = SessionPool()
-    loaders = {id(pool.session(path).get_component("data_loader")) for path in (CredentialPath(),
-                                                                                 *map(_member, MEMBERS))}
-    assert len(loaders) == 1
+    paths = (CredentialPath(), *map(_member, MEMBERS))
+    shared = {id(pool.client(path, service, region).shared)
+              for path in paths for service in ("iam", "ec2") for region in ("us-east-1", "eu-west-1")}
+    assert len(shared) == pool.clients_made == 4  # per (region, service), not per account
+    assert len({id(pool.session(path).get_component("data_loader")) for path in paths}) == 1
 
 
-def test_accounts_beyond_the_cache_are_released_and_reassumed_only_when_asked_again(proxy: FaultProxy) -> None:
-    pool = SessionPool(cached_accounts=2)
-    for account in MEMBERS:
-        assert pool.client(_member(account), "iam", "us-east-1").get_account_password_policy is not None
-    assert proxy.counts["sts:AssumeRole"] == 3
-    pool.client(_member(MEMBERS[2]), "s3", "us-east-1")  # still cached: no new role session
-    assert proxy.counts["sts:AssumeRole"] == 3
-    pool.client(_member(MEMBERS[0]), "iam", "us-east-1")  # released as the least recently used
-    assert proxy.counts["sts:AssumeRole"] == 4
+def test_each_call_is_signed_as_its_own_account_when_accounts_interleave_on_threads(proxy: FaultProxy) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = SessionPool()
+    me = pool.client(CredentialPath(), "sts", "us-east-1").get_caller_identity()["Account"]
+    expected = {CredentialPath(): me, **{_member(a): a for a in MEMBERS}}
+
+    def who(path: CredentialPath) -> tuple[str, str]:
+        answer = pool.client(path, "sts", "us-east-1").get_caller_identity()["Account"]
+        return expected[path], answer
+
+    with ThreadPoolExecutor(8) as ex:
+        answers = list(ex.map(who, list(expected) * 8))
+    assert all(want == got for want, got in answers)
+    assert proxy.counts["sts:AssumeRole"] == len(MEMBERS)  # once per account, however many calls
 
 
-def test_an_account_with_a_unit_running_is_never_released_and_is_once_idle(proxy: FaultProxy) -> None:
-    pool = SessionPool(cached_accounts=1)
-    busy = _member(MEMBERS[0])
-    with pool.holding(busy):
-        iam = pool.client(busy, "iam", "us-east-1")
-        for account in MEMBERS[1:]:  # more idle accounts than the cache keeps
+def test_every_page_is_fetched_as_the_account_that_asked(proxy: FaultProxy) -> None:
+    iam = SessionPool().client(_member(MEMBERS[0]), "iam", "us-east-1")
+    for n in range(3):
+        iam.create_role(RoleName=f"member-{n}", AssumeRolePolicyDocument="{}")
+    pages = list(iam.get_paginator("list_roles").paginate(PaginationConfig={"PageSize": 1}))
+    assert sorted(r["RoleName"] for page in pages for r in page["Roles"]) == ["member-0", "member-1", "member-2"]
+    assert len(pages) >= 3  # the later pages too were the member's, not the caller's
+
+
+def test_a_call_outside_an_account_is_refused_not_signed_with_another_accounts_keys(proxy: FaultProxy) -> None:
+    pool = SessionPool()
+    client = pool.client(_member(MEMBERS[0]), "iam", "us-east-1").shared
+    with pytest.raises(RuntimeError, match="without an account"):
+        client.list_users()
+
+
+def test_an_account_is_assumed_once_however_often_its_units_start_and_end(proxy: FaultProxy) -> None:
+    pool = SessionPool()
+    for _ in range(3):
+        for account in MEMBERS:
             with pool.holding(_member(account)):
-                pool.client(_member(account), "iam", "us-east-1")
-        assert pool.client(busy, "iam", "us-east-1") is iam  # still its own, not re-assumed
-        assert pool.accounts_cached == 2  # the running one and one idle
-    assert pool.accounts_cached == 1  # idle now, and the most recent: the others were released
-    assert proxy.counts["sts:AssumeRole"] == len(MEMBERS)
+                pool.client(_member(account), "iam", "us-east-1").list_users()
+    assert proxy.counts["sts:AssumeRole"] == len(MEMBERS) == pool.accounts_assumed
 
 
-def test_the_base_session_is_never_released(proxy: FaultProxy) -> None:
-    pool = SessionPool(cached_accounts=1)
-    sts = pool.client(CredentialPath(), "sts", "us-east-1")
-    for account in MEMBERS:
-        pool.client(_member(account), "iam", "us-east-1")
-    assert pool.client(CredentialPath(), "sts", "us-east-1") is sts
+def test_a_throttled_account_slows_only_its_own_requests(proxy: FaultProxy) -> None:
+    from posture_aws.sessions import _AccountRetries
+
+    pool = SessionPool(max_attempts=2)
+    noisy, quiet = _member(MEMBERS[0]), _member(MEMBERS[1])
+    me = pool.client(noisy, "sts", "us-east-1").get_caller_identity()["Account"]
+    assert me == MEMBERS[0]
+    proxy.add_error(lambda r: r.action == "ListRoles", "iam", "Throttling", status=400)
+    with pool.holding(noisy), pool.holding(quiet):
+        with pytest.raises(Exception, match="Throttling"):
+            pool.client(noisy, "iam", "us-east-1").list_roles()
+        pool.client(quiet, "iam", "us-east-1").list_users()
+        retries = next(r for r in pool._retries if r._service_id == "IAM")
+        limiter = {path: next(h.__self__ for h in handlers["before-send"])
+                   for path, handlers in retries._handlers.items()}
+        assert limiter[noisy]._enabled and not limiter[quiet]._enabled
+    assert isinstance(retries, _AccountRetries) and retries._handlers == {}  # dropped once idle
 
 
 def test_an_assumed_role_keeps_its_parents_region_without_being_assumed(proxy: FaultProxy) -> None:

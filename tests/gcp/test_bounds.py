@@ -49,3 +49,22 @@ def test_units_release_their_clients_and_large_answers_stay_within_the_bound(
     assert bounded == unbounded
     assert kept and max(kept) == 1  # three projects' inventories and metadata, one kept at a time
     assert made and not [ref for ref in made if ref() is not None]  # every unit's clients went with it
+
+
+def test_every_http_attempt_of_a_gated_gcp_unit_takes_and_gives_back_a_project_service_slot(
+        fake_gcp: Any, gcp_options: dict[str, Any]) -> None:
+    from posture.collecting.throttling import gated
+    from tests.core.test_throttle import Recording
+
+    provider = GcpProvider()
+    plan = provider.plan(set(provider.fact_types), {**gcp_options, "project": ["good-project"]})
+    gate, requests = Recording(), 0
+    for unit in plan.units:
+        with gated(gate, "gcp", unit.scope):
+            requests += provider.collect(unit).requests
+    acquired = [key for what, key in gate.log if what == "acquire"]
+    assert len(acquired) == requests > 0  # the REST clients' and the discovery clients' requests alike
+    assert gate.held == []
+    assert {key.rsplit(":", 1)[0] for key in acquired} == {"gcp:good-project:global"}
+    assert {"gcp:good-project:global:compute", "gcp:good-project:global:storage",
+            "gcp:good-project:global:iam"} <= set(acquired)
