@@ -41,7 +41,7 @@ class AwsProvider(CloudProvider):
         Option("external-id", "External id for --role-arn", metavar="ID"),
         Option("org", "Scan every active account of the AWS Organization", is_flag=True, default=False),
         Option("role-name", "Role assumed in each member account with --org", default=DEFAULT_ROLE_NAME),
-        Option("aws-max-attempts", "botocore attempts per call (adaptive retry mode)", default=8, metavar="N"),
+        Option("aws-max-attempts", "botocore attempts per call (standard retries, adaptive rate limiting per account)", default=8, metavar="N"),
         Option("aws-read-timeout", "Seconds to wait for an AWS response before the call becomes an error",
                default=30.0, metavar="SECONDS"),
     ]
@@ -196,7 +196,7 @@ class AwsProvider(CloudProvider):
 
     # -- collect --------------------------------------------------------------------------
     def collect(self, unit: WorkUnit) -> UnitOutcome:
-        """One unit, its account's session kept while it runs (released when its account is idle)."""
+        """One unit, its account's retry state kept while it runs (dropped when its account is idle)."""
         pool = self._pool(unit.option("scan", ""), unit.option)
         with pool.holding(AwsContext.credential_path(unit)):
             return super().collect(unit)

@@ -128,6 +128,9 @@ class AccountClient:
     def get_paginator(self, operation: str) -> _AccountPaginator:
         return _AccountPaginator(self._client.get_paginator(operation), self._path)
 
+    def get_waiter(self, name: str) -> _AccountWaiter:
+        return _AccountWaiter(self._client.get_waiter(name), self._path)
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
         if name in self._client.meta.method_to_api_mapping:
@@ -144,6 +147,17 @@ class _AccountPaginator:
 
     def paginate(self, **kwargs: Any) -> _AccountPages:
         return _AccountPages(self._paginator.paginate(**kwargs), self._path)
+
+
+class _AccountWaiter:
+    __slots__ = ("_waiter", "_path")
+
+    def __init__(self, waiter: Any, path: CredentialPath) -> None:
+        self._waiter = waiter
+        self._path = path
+
+    def wait(self, **kwargs: Any) -> None:
+        _as(self._path, self._waiter.wait, **kwargs)
 
 
 class _AccountPages:

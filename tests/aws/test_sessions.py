@@ -136,3 +136,10 @@ def test_every_http_attempt_of_a_gated_unit_takes_and_gives_back_an_account_regi
     assert acquired == ["aws:123456789012:us-east-1:iam", "aws:123456789012:eu-west-1:ec2",
                         "aws:123456789012:eu-west-1:ec2"]
     assert gate.held == [] and len(gate.log) == 2 * len(acquired) == 2 * proxy.total
+
+
+def test_a_waiter_polls_as_the_account_that_asked(proxy: FaultProxy) -> None:
+    s3 = SessionPool().client(_member(MEMBERS[1]), "s3", "us-east-1")
+    s3.create_bucket(Bucket="waited-for-by-a-member")
+    s3.get_waiter("bucket_exists").wait(Bucket="waited-for-by-a-member", WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+    assert proxy.counts["sts:AssumeRole"] == 1
