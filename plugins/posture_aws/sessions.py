@@ -125,11 +125,11 @@ class AccountClient:
         """The botocore client every account shares."""
         return self._client
 
-    def get_paginator(self, operation: str) -> _AccountPaginator:
-        return _AccountPaginator(self._client.get_paginator(operation), self._path)
+    def get_paginator(self, operation: str) -> _AccountHelper:
+        return _AccountHelper(self._client.get_paginator(operation), self._path)
 
-    def get_waiter(self, name: str) -> _AccountWaiter:
-        return _AccountWaiter(self._client.get_waiter(name), self._path)
+    def get_waiter(self, name: str) -> _AccountHelper:
+        return _AccountHelper(self._client.get_waiter(name), self._path)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -138,26 +138,20 @@ class AccountClient:
         return attr
 
 
-class _AccountPaginator:
-    __slots__ = ("_paginator", "_path")
+class _AccountHelper:
+    """A paginator or waiter of a shared client, whose calls run as one account."""
 
-    def __init__(self, paginator: Any, path: CredentialPath) -> None:
-        self._paginator = paginator
+    __slots__ = ("_helper", "_path")
+
+    def __init__(self, helper: Any, path: CredentialPath) -> None:
+        self._helper = helper
         self._path = path
 
     def paginate(self, **kwargs: Any) -> _AccountPages:
-        return _AccountPages(self._paginator.paginate(**kwargs), self._path)
-
-
-class _AccountWaiter:
-    __slots__ = ("_waiter", "_path")
-
-    def __init__(self, waiter: Any, path: CredentialPath) -> None:
-        self._waiter = waiter
-        self._path = path
+        return _AccountPages(self._helper.paginate(**kwargs), self._path)
 
     def wait(self, **kwargs: Any) -> None:
-        _as(self._path, self._waiter.wait, **kwargs)
+        _as(self._path, self._helper.wait, **kwargs)
 
 
 class _AccountPages:
