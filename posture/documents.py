@@ -285,8 +285,17 @@ def _constructor() -> type:
         def construct_yaml_bool(self, node: Any) -> Any:
             return node.value if node.value in ("y", "Y", "n", "N") else super().construct_yaml_bool(node)
 
+        def construct_yaml_float(self, node: Any) -> Any:
+            """``1e3`` is the float ruamel reads it as, without ruamel's warning on the user's terminal."""
+            text = node.value.replace("_", "")
+            mantissa, e, _ = text.lower().lstrip("+-").partition("e")
+            if e and "." not in mantissa and ":" not in text:
+                return float(text)
+            return super().construct_yaml_float(node)
+
     Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
     Constructor.add_constructor("tag:yaml.org,2002:bool", Constructor.construct_yaml_bool)
+    Constructor.add_constructor("tag:yaml.org,2002:float", Constructor.construct_yaml_float)
     return Constructor
 
 

@@ -64,7 +64,6 @@ def test_a_plain_scalar_reads_as_ruamel_reads_it_as_value_key_and_item(scalar: s
     ("no document", ""),
     ("a comment only", "# nothing\n"),
     ("a syntax error", "a: [1, 2\n"),
-    ("a float YAML 1.1 wants a dot in", "a: 1e3\n"),
     ("the value key", "a: =\n"),
     ("nesting past the limit", "a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n"),
 ])
@@ -78,7 +77,7 @@ def test_nesting_up_to_the_limit_is_plain() -> None:
     assert repr(load_plain(text, MAX_DEPTH)) == repr(exact(text))
 
 
-@pytest.mark.parametrize("text", ["a: &x 1\nb: *x\n", "a: !!str 1\nb: !!float 2\n", "a: 1e3\n", "? [a, b]\n: 1\n"])
+@pytest.mark.parametrize("text", ["a: &x 1\nb: *x\n", "a: !!str 1\nb: !!float 2\n", "a: 1e3\nb: -2E-2\n", "? [a, b]\n: 1\n"])
 def test_documents_left_to_the_exact_reader_still_read_as_before(text: str) -> None:
     assert repr(parse_document(text, Path("t.yaml")).data) == repr(exact(text))
 
@@ -100,3 +99,12 @@ def test_json_duplicate_keys_and_deep_nesting_are_left_to_the_exact_reader() -> 
 def test_an_anchor_no_alias_uses_changes_nothing_and_reads_fast() -> None:
     text = "a: &x 1\nb: &y [1, {c: &z d}]\n"
     assert repr(load_plain(text, MAX_DEPTH)) == repr(exact(text)) == "{'a': 1, 'b': [1, {'c': 'd'}]}"
+
+
+def test_an_exponent_without_a_dot_reads_as_a_float_without_a_warning_on_the_users_terminal() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert parse_document("a: 1e3\nb: -2E-2\nc: 1.5e1\n", Path("t.yaml")).data == {"a": 1000.0, "b": -0.02,
+                                                                                      "c": 15.0}
