@@ -40,15 +40,24 @@ def bound_timeout(session: Any, connect: float, read: float, service: str) -> An
     return session
 
 
+#: whether this thread's request already holds a slot (google-auth resends a request after a 401
+#: refresh through the same ``request``; a second slot of the same key could wait on itself)
+_in_slot = threading.local()
+
+
 def gated_request(send: Any, service: str) -> Any:
     """``send`` (one HTTP attempt) holding a slot of the (project, ``service``) limit shared by workers
     until its answer arrives (:mod:`posture.collecting.throttling`; a no-op in a local scan). Region
     ``global``: Google's API quotas are per project and service."""
     def request(*args: Any, **kwargs: Any) -> Any:
-        acquire_slot(service, "global")
+        if getattr(_in_slot, "held", False):
+            return send(*args, **kwargs)
+        _in_slot.held = True
         try:
+            acquire_slot(service, "global")  # a failed acquire still leaves an entry for the release to pop
             return send(*args, **kwargs)
         finally:
+            _in_slot.held = False
             release_slot()
 
     return request

@@ -68,3 +68,28 @@ def test_every_http_attempt_of_a_gated_gcp_unit_takes_and_gives_back_a_project_s
     assert {key.rsplit(":", 1)[0] for key in acquired} == {"gcp:good-project:global"}
     assert {"gcp:good-project:global:compute", "gcp:good-project:global:storage",
             "gcp:good-project:global:iam"} <= set(acquired)
+
+
+def test_a_request_resent_after_a_401_refresh_keeps_its_slot_rather_than_waiting_for_a_second(
+        fake_gcp: Any, gcp_options: dict[str, Any]) -> None:
+    from posture.collecting.throttling import gated
+    from tests.core.test_throttle import Recording
+    from tests.gcp.fake_gcp import error
+
+    class OneSlot(Recording):
+        """A gate of one slot per key: a second acquire of a held key would wait for ever."""
+
+        def acquire(self, key: str) -> str:
+            assert key not in self.held, f"{key} acquired again while held"
+            return super().acquire(key)
+
+    provider = GcpProvider()
+    plan = provider.plan({"gcp.compute.firewall"}, {**gcp_options, "project": ["good-project"]})
+    gate = OneSlot()
+    firewalls = "/compute/v1/projects/good-project/global/firewalls"
+    with gated(gate, "gcp", "good-project"), \
+            fake_gcp.fault(firewalls, error(401, "UNAUTHENTICATED", "token expired (fake)"), times=1):
+        [outcome] = [provider.collect(unit) for unit in plan.units]
+    assert outcome.errors == [] and outcome.facts
+    assert outcome.requests == 2  # the refused request and the one resent after the refresh
+    assert [what for what, _ in gate.log] == ["acquire", "release"] and gate.held == []
