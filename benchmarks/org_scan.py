@@ -28,6 +28,7 @@ resources their own random ids).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -197,6 +198,8 @@ def main() -> None:
                     help="scan with the posture/ and plugins/ of another checkout (before/after comparisons)")
     ap.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     ns = ap.parse_args()
+    if ns.profile and importlib.util.find_spec("yappi") is None:
+        ap.error("--profile needs yappi, which is not installed: .venv/bin/pip install yappi")
     counts = [int(k) for k in ns.workers.split(",")]
 
     from posture_aws.testing.fault_proxy import fault_proxy
