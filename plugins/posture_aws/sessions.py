@@ -344,6 +344,8 @@ class SessionPool:
             if path not in self._credentials:
                 parent = CredentialPath(path.profile, path.roles[:-1], path.external_id)
                 self._credentials[path] = self._assumed_credentials(parent, path.roles[-1], path.external_id)
+                with self._lock:
+                    del self._assuming[path]  # later askers find the credentials; waiters hold the lock object
         return self._credentials[path]
 
     def _assumed_credentials(self, parent: CredentialPath, role_arn: str, external_id: str | None) -> Any:
